@@ -1,0 +1,124 @@
+/**
+ * The one contract every backend implements. A {@link Backend} supplies tensor creation and the
+ * small set of tensor ops the pipeline stages need; a {@link Model} (made by a backend) supplies
+ * forward passes and vector-Jacobian products. Stages and the interpreter are written only
+ * against these two interfaces, so every pipeline runs unchanged on tfjs and ONNX Runtime.
+ *
+ * @category core
+ * @since 0.1.0
+ */
+import type { Either } from 'fp-ts/lib/Either.js'
+import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
+import type { AttributionError } from './errors.js'
+import type { DType, HostTensor } from './tensor.js'
+
+/** A model input or output as the model declares it; `null` or a string marks a symbolic dim. */
+export interface TensorInfo {
+  readonly name: string
+  readonly dtype: DType
+  readonly shape: readonly (number | string | null)[]
+}
+
+/** What a model takes and returns, plus the internal tensors it can expose as layers. */
+export interface ModelSignature {
+  readonly inputs: readonly TensorInfo[]
+  readonly outputs: readonly TensorInfo[]
+  /** Names of internal tensors that can be captured, differentiated or replaced ("layers"). */
+  readonly layers: readonly string[]
+}
+
+/**
+ * How the explained scalar is picked from the model output, as the backend sees it.
+ * - `linear`: the scalar per row is Σ over non-batch dims of `output ⊙ seed`; `seed(outputShape)`
+ *   builds the seed (a one-hot for an index target, a mask for a region) once the output shape is
+ *   known. The gradient of that scalar is the VJP with the seed as cotangent.
+ * - `fn`: an arbitrary reducer written in the backend's own tensor language (tfjs only): it maps
+ *   the output to one scalar per row.
+ */
+export type Selector<T> =
+  | { readonly kind: 'linear'; readonly seed: (outputShape: readonly number[]) => Either<AttributionError, HostTensor> }
+  | { readonly kind: 'fn'; readonly fn: (output: T) => T }
+
+/** Differentiate w.r.t. the model inputs (the attributed ones), or w.r.t. a named internal tensor. */
+export type Wrt = { readonly kind: 'inputs' } | { readonly kind: 'layer'; readonly name: string }
+
+export interface ForwardOptions<T> {
+  /** Internal tensors (layers) to return next to the output. */
+  readonly capture?: readonly string[]
+  /** Internal tensors to replace by these values (the graph is cut there). */
+  readonly inject?: Readonly<Record<string, T>>
+}
+
+export interface ForwardResult<T> {
+  readonly output: T
+  readonly captured: Readonly<Record<string, T>>
+}
+
+export interface VjpOptions<T> extends ForwardOptions<T> {
+  readonly wrt: Wrt
+}
+
+export interface VjpResult<T> {
+  /** The model output for every row (the caller disposes it). */
+  readonly output: T
+  /** The selected scalar per row, shape [rows]. */
+  readonly value: T
+  /** Gradients of Σ_rows value w.r.t. each attributed input (or the one layer tensor). */
+  readonly grads: readonly T[]
+  readonly captured: Readonly<Record<string, T>>
+}
+
+/**
+ * A model bound to a backend. `inputs` are the attributed inputs followed by any additional
+ * forward arguments, in the model's positional order; all have the same number of rows.
+ */
+export interface Model<T> {
+  readonly backend: Backend<T>
+  readonly signature: ModelSignature
+  /** Rough bytes of working memory one example row costs in a forward+backward pass. */
+  readonly bytesPerRow?: (inputs: readonly T[]) => number
+  forward(inputs: readonly T[], options?: ForwardOptions<T>): TaskEither<AttributionError, ForwardResult<T>>
+  /** One forward and backward pass: the selected scalar per row and its gradient. */
+  vjp(inputs: readonly T[], selector: Selector<T>, options: VjpOptions<T>): TaskEither<AttributionError, VjpResult<T>>
+  /** Releases what the model holds (sessions, weights it owns). */
+  dispose(): Promise<void>
+}
+
+/**
+ * Tensor creation and the few ops stages need. All binary ops broadcast like NumPy. Every op
+ * returns a new tensor the caller owns; inputs are never mutated.
+ */
+export interface Backend<T> {
+  readonly name: string
+  isTensor(u: unknown): u is T
+  fromHost(h: HostTensor): T
+  toHost(t: T): Promise<HostTensor>
+  shapeOf(t: T): readonly number[]
+  dtypeOf(t: T): DType
+  dispose(t: T): void
+
+  fill(shape: readonly number[], value: number, dtype?: DType): T
+  cast(a: T, dtype: DType): T
+  add(a: T, b: T): T
+  sub(a: T, b: T): T
+  mul(a: T, b: T): T
+  div(a: T, b: T): T
+  scale(a: T, s: number): T
+  abs(a: T): T
+  square(a: T): T
+  sqrt(a: T): T
+  /** Sum over `axes` (all axes when empty), dropping them unless `keepDims`. */
+  sum(a: T, axes: readonly number[], keepDims?: boolean): T
+  /** Elementwise maximum of two tensors. */
+  maximum(a: T, b: T): T
+  concat(ts: readonly T[], axis: number): T
+  slice(a: T, begin: readonly number[], size: readonly number[]): T
+  reshape(a: T, shape: readonly number[]): T
+  /** Rows of `a` (axis 0) picked by `rows`, in that order; repeats allowed. */
+  gatherRows(a: T, rows: Int32Array): T
+}
+
+/** Disposes every tensor in a list or record (null-safe). */
+export const disposeAll = <T>(backend: Backend<T>, ts: Iterable<T | undefined>): void => {
+  for (const t of ts) if (t !== undefined) backend.dispose(t)
+}
