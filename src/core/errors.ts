@@ -47,6 +47,8 @@ export interface BackendFailure extends Base<'BackendFailure'> {
 }
 export type Cancelled = Base<'Cancelled'>
 export type BadModel = Base<'BadModel'>
+/** A pipeline whose stages do not fit together (an unmatched expansion, a stage in the wrong space, …). */
+export type BadPipeline = Base<'BadPipeline'>
 
 export type AttributionError =
   | InvalidSpec
@@ -64,6 +66,7 @@ export type AttributionError =
   | BackendFailure
   | Cancelled
   | BadModel
+  | BadPipeline
 
 export type ErrorTag = AttributionError['_tag']
 

@@ -1,0 +1,91 @@
+/**
+ * METHODS: the single source for docs, property suites and golden tests. Each entry says how to
+ * build the method's pipeline from options, which axioms it claims (the property tests check
+ * exactly those), and its Captum name.
+ *
+ * @category algorithms
+ * @since 0.1.0
+ */
+import type { QuadratureRule } from '../dsl/quadratureRules.js'
+import type { Pipeline } from '../dsl/spec.js'
+import { inputXGradient } from './inputXGradient.js'
+import { integratedGradients } from './integratedGradients.js'
+import { layerGradientXActivation } from './layerGradientXActivation.js'
+import { layerIntegratedGradients } from './layerIntegratedGradients.js'
+import { saliency } from './saliency.js'
+
+/** Axioms a method can claim (Sundararajan et al. 2017; Lundberg & Lee 2017). */
+export type Axiom = 'completeness' | 'sensitivity' | 'implementationInvariance' | 'linearity' | 'symmetry' | 'dummy'
+
+export type Family = 'primary' | 'layer' | 'neuron'
+
+export interface MethodInfo {
+  readonly captumName: string
+  readonly family: Family
+  readonly claims: readonly Axiom[]
+  readonly stochastic: boolean
+  readonly hasDelta: boolean
+  /** Builds the pipeline; layer methods read `layer` from the options. */
+  readonly build: (options: Readonly<Record<string, unknown>>) => Pipeline
+}
+
+const num = (o: Readonly<Record<string, unknown>>, k: string): number | undefined => (typeof o[k] === 'number' ? (o[k] as number) : undefined)
+const bool = (o: Readonly<Record<string, unknown>>, k: string): boolean | undefined => (typeof o[k] === 'boolean' ? (o[k] as boolean) : undefined)
+const str = (o: Readonly<Record<string, unknown>>, k: string): string | undefined => (typeof o[k] === 'string' ? (o[k] as string) : undefined)
+const defined = <A extends object>(a: A): A => Object.fromEntries(Object.entries(a).filter(([, v]) => v !== undefined)) as A
+
+export const METHODS: Readonly<Record<string, MethodInfo>> = {
+  integratedGradients: {
+    captumName: 'IntegratedGradients',
+    family: 'primary',
+    claims: ['completeness', 'sensitivity', 'implementationInvariance', 'linearity', 'symmetry', 'dummy'],
+    stochastic: false,
+    hasDelta: true,
+    build: (o) =>
+      integratedGradients(defined({
+        nSteps: num(o, 'nSteps'),
+        method: str(o, 'method') as QuadratureRule | undefined,
+        multiplyByInputs: bool(o, 'multiplyByInputs'),
+        returnConvergenceDelta: bool(o, 'returnConvergenceDelta'),
+      })),
+  },
+  saliency: {
+    captumName: 'Saliency',
+    family: 'primary',
+    claims: ['implementationInvariance', 'dummy'],
+    stochastic: false,
+    hasDelta: false,
+    build: (o) => saliency(defined({ abs: bool(o, 'abs') })),
+  },
+  inputXGradient: {
+    captumName: 'InputXGradient',
+    family: 'primary',
+    claims: ['implementationInvariance', 'dummy'],
+    stochastic: false,
+    hasDelta: false,
+    build: () => inputXGradient(),
+  },
+  layerIntegratedGradients: {
+    captumName: 'LayerIntegratedGradients',
+    family: 'layer',
+    claims: ['completeness', 'linearity'],
+    stochastic: false,
+    hasDelta: true,
+    build: (o) =>
+      layerIntegratedGradients(defined({
+        layer: str(o, 'layer') ?? '',
+        nSteps: num(o, 'nSteps'),
+        method: str(o, 'method') as QuadratureRule | undefined,
+        multiplyByInputs: bool(o, 'multiplyByInputs'),
+        returnConvergenceDelta: bool(o, 'returnConvergenceDelta'),
+      })),
+  },
+  layerGradientXActivation: {
+    captumName: 'LayerGradientXActivation',
+    family: 'layer',
+    claims: [],
+    stochastic: false,
+    hasDelta: false,
+    build: (o) => layerGradientXActivation(defined({ layer: str(o, 'layer') ?? '', multiplyByInputs: bool(o, 'multiplyByInputs') })),
+  },
+}

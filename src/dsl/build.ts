@@ -1,0 +1,39 @@
+/**
+ * Typed constructors for stage specs, so hand-written pipelines read like the math:
+ *
+ * ```ts
+ * pipeline('IntegratedGradients',
+ *   stage.interpolate({ nSteps: 50, method: 'gausslegendre' }),
+ *   stage.grad(), stage.quadrature(), stage.scaleByDelta())
+ * ```
+ *
+ * @category dsl
+ * @since 0.1.0
+ */
+import type { StageSpec } from './spec.js'
+import type { GradParams } from './stages/grad.js'
+import type { LayerEndpointsParams } from './stages/layerEndpoints.js'
+import type { PathSchedule } from './stages/interpolate.js'
+import type { QuadratureRule } from './quadratureRules.js'
+
+type Of<Tag extends StageSpec['_tag']> = Extract<StageSpec, { _tag: Tag }>
+
+export const stage = {
+  /** Points x′ + s(α_k)(x − x′) on a new `path` axis (see `interpolate`). */
+  interpolate: (p: { readonly nSteps: number; readonly method: QuadratureRule; readonly path?: PathSchedule }): Of<'interpolate'> =>
+    ({ _tag: 'interpolate', ...p }) as Of<'interpolate'>,
+  /** ∂(target)/∂(inputs or layer) at every row. */
+  grad: (p: GradParams = {}): Of<'grad'> => ({ _tag: 'grad', ...p }),
+  /** Σ_k w_k (…)_k over the `path` axis. */
+  quadrature: (): Of<'quadrature'> => ({ _tag: 'quadrature' }),
+  /** ⊙ (x − x′). */
+  scaleByDelta: (): Of<'scaleByDelta'> => ({ _tag: 'scaleByDelta' }),
+  /** ⊙ x (the point the gradient was taken at). */
+  multiplyByInputs: (): Of<'multiplyByInputs'> => ({ _tag: 'multiplyByInputs' }),
+  /** |·|. */
+  abs: (): Of<'abs'> => ({ _tag: 'abs' }),
+  /** Captum's convergence delta Σ attr − (F(x) − F(x′)). */
+  completenessDelta: (): Of<'completenessDelta'> => ({ _tag: 'completenessDelta' }),
+  /** Move to a layer's space: value a(x), baseline a(x′). */
+  layerEndpoints: (p: LayerEndpointsParams): Of<'layerEndpoints'> => ({ _tag: 'layerEndpoints', ...p }),
+} as const

@@ -1,0 +1,70 @@
+/**
+ * What flows between pipeline stages, and the per-call context every stage can read.
+ *
+ * A {@link Flow} holds the current tensors (one per attributed input, or per layer tensor), the
+ * matching baselines, and for every row the example it belongs to. Expansion stages multiply the
+ * rows (step-major: row = k·R + r for expansion index k and incoming row r); reducing stages fold
+ * them back. Carrying `rowExample` lets any stage expand targets, extra arguments and baselines
+ * exactly as Captum does, whatever the nesting.
+ *
+ * @category dsl
+ * @since 0.1.0
+ */
+import type { Backend, Model, Wrt } from '../core/backend.js'
+import type { Key } from '../core/random.js'
+import type { Target, TargetFn } from '../core/target.js'
+
+/** Where the flow's tensors live: the model inputs, or a named internal tensor (a layer). */
+export type Space = { readonly kind: 'input' } | { readonly kind: 'layer'; readonly name: string }
+
+export interface Flow<T> {
+  readonly value: readonly T[]
+  /** Baselines aligned row for row with `value` (absent for methods without baselines). */
+  readonly baseline?: readonly T[]
+  readonly rowExample: Int32Array
+  readonly space: Space
+  /** The flow before the most recently closed expansion (the `x` and `x′` of `x − x′`). */
+  readonly anchor?: { readonly value: readonly T[]; readonly baseline?: readonly T[] }
+  /** A completeness delta per row, once a delta stage ran. */
+  readonly delta?: T
+}
+
+/** Progress of a long run: model evaluations (rows) done out of the planned total. */
+export interface Progress {
+  readonly done: number
+  readonly total: number
+}
+
+/** How expanded rows are chunked. */
+export interface ChunkPolicy {
+  /** Upper bound on working memory for one chunk, in bytes. */
+  readonly memoryBudgetBytes: number
+  /** A hard cap on rows per model call (overrides the budget when smaller). */
+  readonly maxRowsPerCall?: number
+  /** Captum's `internal_batch_size`: rows per call ≈ this; steps per chunk = max(1, ⌊this / N⌋). */
+  readonly internalBatchSize?: number
+}
+
+/** An additional forward argument: a tensor with one row per example, expanded with the rows (Captum tiles or interleaves it the same way), or a tensor without that batch dimension, passed unchanged. */
+export type ExtraArg<T> = T
+
+/** Everything a stage may read about the call. Owned by the interpreter; stages never mutate it. */
+export interface RunContext<T> {
+  readonly model: Model<T>
+  readonly backend: Backend<T>
+  readonly nExamples: number
+  readonly inputs: readonly T[]
+  readonly baselines?: readonly T[]
+  readonly extraArgs: readonly ExtraArg<T>[]
+  readonly target: Target | TargetFn<T>
+  readonly key: Key
+  readonly chunk: ChunkPolicy
+  readonly signal?: AbortSignal
+  /** Registers a tensor to be disposed when the current chunk (or the run) ends. */
+  readonly track: <U extends T>(t: U) => U
+  /** Reports model rows evaluated (the interpreter turns it into progress events). */
+  readonly tick: (rows: number) => void
+}
+
+/** The gradient target of a stage, as the backend sees it. */
+export const wrtOf = (space: Space): Wrt => (space.kind === 'input' ? { kind: 'inputs' } : { kind: 'layer', name: space.name })

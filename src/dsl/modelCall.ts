@@ -1,0 +1,59 @@
+/**
+ * Helpers the model-calling stages share: lay out the model's positional inputs for a set of rows,
+ * turn the call's target into a backend {@link Selector}, and evaluate the selected output.
+ *
+ * @category dsl
+ * @since 0.1.0
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import * as TE from 'fp-ts/lib/TaskEither.js'
+import { pipe } from 'fp-ts/lib/function.js'
+import type { Selector } from '../core/backend.js'
+import type { AttributionError } from '../core/errors.js'
+import { seedOf } from '../core/target.js'
+import type { RunContext } from './flow.js'
+
+/** Is the row map the identity over all examples (no expansion)? */
+const isIdentity = (rowExample: Int32Array, n: number): boolean =>
+  rowExample.length === n && rowExample.every((e, i) => e === i)
+
+/** `t` (one row per example) laid out for `rowExample`; shared when no gather is needed. */
+export const rowsOf = <T>(ctx: RunContext<T>, tensor: T, rowExample: Int32Array): T =>
+  isIdentity(rowExample, ctx.nExamples) ? tensor : ctx.track(ctx.backend.gatherRows(tensor, rowExample))
+
+/** Additional forward arguments laid out for `rowExample` (tensors with one row per example are expanded). */
+export const extraRows = <T>(ctx: RunContext<T>, rowExample: Int32Array): T[] =>
+  ctx.extraArgs.map((a) => {
+    const s = ctx.backend.shapeOf(a)
+    return s.length >= 1 && s[0] === ctx.nExamples ? rowsOf(ctx, a, rowExample) : a
+  })
+
+/** The target as a backend selector for these rows. */
+export const selectorOf = <T>(ctx: RunContext<T>, rowExample: Int32Array, scalar: boolean): Selector<T> => {
+  const target = ctx.target
+  return typeof target === 'function'
+    ? { kind: 'fn', fn: target }
+    : { kind: 'linear', seed: (shape) => seedOf(target, shape, rowExample, ctx.nExamples, scalar) }
+}
+
+/** Σ over all non-batch axes; a 1-D tensor is returned as is. */
+export const sumPerRow = <T>(ctx: RunContext<T>, x: T): T => {
+  const rank = ctx.backend.shapeOf(x).length
+  return rank <= 1 ? x : ctx.track(ctx.backend.sum(x, Array.from({ length: rank - 1 }, (_, i) => i + 1)))
+}
+
+/** The selected model output per row (Σ over any remaining non-batch dims), as Captum's delta uses it. */
+export const selectedOutput = <T>(ctx: RunContext<T>, modelInputs: readonly T[], rowExample: Int32Array): TE.TaskEither<AttributionError, T> =>
+  pipe(
+    ctx.model.forward(modelInputs),
+    TE.chainEitherK((res) => {
+      const out = ctx.track(res.output)
+      ctx.tick(rowExample.length)
+      const target = ctx.target
+      if (typeof target === 'function') return E.right(sumPerRow(ctx, ctx.track(target(out))))
+      return pipe(
+        seedOf(target, ctx.backend.shapeOf(out), rowExample, ctx.nExamples, false),
+        E.map((seed) => sumPerRow(ctx, ctx.track(ctx.backend.mul(out, ctx.track(ctx.backend.fromHost(seed)))))),
+      )
+    }),
+  )

@@ -1,0 +1,289 @@
+/**
+ * The interpreter: runs any {@link Pipeline} on any backend.
+ *
+ * It owns Captum's prologue and epilogue once for every method: validating the call, laying out
+ * baselines, planning chunks under the memory budget, folding chunk results with each reducer's
+ * monoid, disposing every intermediate tensor, reporting progress, honouring cancellation, and
+ * converting the result to host tensors.
+ *
+ * @category dsl
+ * @since 0.1.0
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import * as TE from 'fp-ts/lib/TaskEither.js'
+import type { Model } from '../core/backend.js'
+import { backendFailure, err, isAttributionError, type AttributionError } from '../core/errors.js'
+import { keyOf } from '../core/random.js'
+import type { Target, TargetFn } from '../core/target.js'
+import type { HostTensor } from '../core/tensor.js'
+import type { ChunkPolicy, Flow, Progress, RunContext } from './flow.js'
+import { compositionOf, decodePipeline, stageDef, type Pipeline, type StageSpec } from './spec.js'
+import type { AnyStageDef, ExpandStageDef, ReduceStageDef } from './stage.js'
+
+/** Default working-memory budget per chunk: 512 MiB. */
+export const DEFAULT_MEMORY_BUDGET = 512 * 1024 * 1024
+
+export interface RunRequest<T> {
+  /** Attributed inputs, one row per example (dimension 0), all with the same number of rows. */
+  readonly inputs: readonly T[]
+  /** One baseline per input, already laid out with one row per example (see `prepareBaselines`). */
+  readonly baselines?: readonly T[]
+  /** Extra model inputs after the attributed ones (never attributed). */
+  readonly extraArgs?: readonly T[]
+  readonly target?: Target | TargetFn<T>
+  /** Seed of every random draw (stochastic stages only). */
+  readonly seed?: number
+  readonly chunk?: Partial<ChunkPolicy>
+  readonly signal?: AbortSignal
+  readonly onProgress?: (p: Progress) => void
+}
+
+export interface AttributionMeta {
+  readonly method: string
+  readonly composition: string
+  /** Model rows evaluated (forward or forward+backward), all chunks together. */
+  readonly modelRows: number
+  /** Model calls made by expanding stages' chunks. */
+  readonly chunks: number
+  readonly backend: string
+}
+
+/** What every method returns: attributions mirroring the inputs (or the layer), and a delta when asked for. */
+export interface AttributionResult {
+  readonly attributions: readonly HostTensor[]
+  readonly delta?: HostTensor
+  readonly meta: AttributionMeta
+}
+
+type Def = AnyStageDef
+
+const defOf = (s: StageSpec): Def => stageDef(s._tag)!
+const paramsOf = (s: StageSpec): unknown => {
+  const { _tag, ...params } = s as { _tag: string } & Record<string, unknown>
+  void _tag
+  return params
+}
+
+/** Index of the reducer matching the expansion at `i`. */
+const matchingReduce = (stages: readonly StageSpec[], i: number): number => {
+  let depth = 0
+  for (let j = i + 1; j < stages.length; j++) {
+    const d = defOf(stages[j]!)
+    if (d.kind === 'expand') depth++
+    if (d.kind === 'reduce') {
+      if (depth === 0) return j
+      depth--
+    }
+  }
+  return -1
+}
+
+const validateCall = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>): E.Either<AttributionError, number> => {
+  const b = model.backend
+  if (req.inputs.length === 0) return E.left(err('EmptyInput', 'no inputs given: pass at least one tensor', ['inputs']))
+  const shapes = req.inputs.map((x) => b.shapeOf(x))
+  for (let i = 0; i < shapes.length; i++) {
+    const s = shapes[i]!
+    if (s.length === 0) return E.left(err('ShapeMismatch', `input ${i} is a scalar; inputs need a batch dimension first (shape [N, …])`, ['inputs', String(i)]))
+    if (s[0] === 0) return E.left(err('EmptyInput', `input ${i} has no examples (shape [${s.join(', ')}])`, ['inputs', String(i)]))
+    if (s[0] !== shapes[0]![0]) {
+      return E.left(err('ShapeMismatch', `inputs disagree on the number of examples: input 0 has ${shapes[0]![0]}, input ${i} has ${s[0]}`, ['inputs', String(i)]))
+    }
+  }
+  const n = shapes[0]![0]!
+  const needsFloat = p.stages.some((s) => s._tag === 'grad' && (s as { layer?: string }).layer === undefined)
+  if (needsFloat) {
+    for (let i = 0; i < req.inputs.length; i++) {
+      const d = b.dtypeOf(req.inputs[i]!)
+      if (d !== 'float32') {
+        return E.left(err('DTypeMismatch', `input ${i} has dtype ${d}; gradients need float32 inputs. ` +
+          'For token ids or other integer inputs, attribute to an internal tensor instead (e.g. LayerIntegratedGradients on the embedding output) or use a perturbation method', ['inputs', String(i)]))
+      }
+    }
+  }
+  for (let i = 0; i < (req.baselines ?? []).length; i++) {
+    const bs = b.shapeOf(req.baselines![i]!)
+    const s = shapes[i]
+    if (s === undefined || bs.length !== s.length || bs.some((d, k) => d !== s[k])) {
+      return E.left(err('BadBaseline', `baseline ${i} has shape [${bs.join(', ')}] but its input has shape [${(s ?? []).join(', ')}]`, ['baselines', String(i)]))
+    }
+  }
+  return E.right(n)
+}
+
+/**
+ * Runs `p` on `model`. Never throws: every failure (bad spec, bad call, model error) is a typed
+ * error in the Left.
+ */
+export const runPipeline = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>): TE.TaskEither<AttributionError, AttributionResult> => {
+  const decoded = decodePipeline(p)
+  if (E.isLeft(decoded)) return TE.left(decoded.left)
+  const valid = validateCall(p, model, req)
+  if (E.isLeft(valid)) return TE.left(valid.left)
+  const n = valid.right
+  const backend = model.backend
+  const scopes: Set<T>[] = [new Set()]
+  let modelRows = 0
+  let chunks = 0
+  let planned = 0
+  const chunk: ChunkPolicy = { memoryBudgetBytes: DEFAULT_MEMORY_BUDGET, ...req.chunk }
+  const ctx: RunContext<T> = {
+    model,
+    backend,
+    nExamples: n,
+    inputs: req.inputs,
+    ...(req.baselines ? { baselines: req.baselines } : {}),
+    extraArgs: req.extraArgs ?? [],
+    target: req.target ?? null,
+    key: keyOf(req.seed ?? 0),
+    chunk,
+    ...(req.signal ? { signal: req.signal } : {}),
+    track: (t) => {
+      scopes[scopes.length - 1]!.add(t)
+      return t
+    },
+    tick: (rows) => {
+      modelRows += rows
+      req.onProgress?.({ done: modelRows, total: Math.max(planned, modelRows) })
+    },
+  }
+  const stages = p.stages
+
+  // Planned model rows, for progress: each model-calling stage × the expansions around it.
+  {
+    let factor = n
+    const factors: number[] = []
+    const initial: Flow<T> = { value: req.inputs, rowExample: new Int32Array(n), space: { kind: 'input' } }
+    for (const s of stages) {
+      const d = defOf(s)
+      if (d.kind === 'expand') {
+        factors.push(factor)
+        factor *= (d as ExpandStageDef<string, unknown>).count(paramsOf(s), initial, ctx)
+      } else if (d.kind === 'reduce') factor = factors.pop() ?? n
+      else planned += (d.modelCalls ?? 0) * factor
+    }
+  }
+
+  const bytesPerRow = (): number => {
+    const est = model.bytesPerRow?.(req.inputs)
+    if (est !== undefined && est > 0) return est
+    return req.inputs.reduce((a, x) => a + backend.shapeOf(x).slice(1).reduce((u, v) => u * v, 1) * 4, 0) * 64
+  }
+
+  const disposeScope = (s: Set<T>, keep: ReadonlySet<T>): void => {
+    for (const t of s) if (!keep.has(t)) backend.dispose(t)
+    s.clear()
+  }
+
+  const guard = <A>(f: () => TE.TaskEither<AttributionError, A>): TE.TaskEither<AttributionError, A> => {
+    try {
+      return f()
+    } catch (e) {
+      return TE.left(isAttributionError(e) ? e : backendFailure(`a stage failed: ${e instanceof Error ? e.message : String(e)}`, e))
+    }
+  }
+
+  const exec = (from: number, to: number, flow0: Flow<T>): TE.TaskEither<AttributionError, Flow<T>> => async () => {
+    let flow = flow0
+    for (let i = from; i < to; i++) {
+      if (req.signal?.aborted) return E.left(err('Cancelled', 'the attribution was cancelled by its AbortSignal'))
+      const s = stages[i]!
+      const d = defOf(s)
+      const params = paramsOf(s)
+      if (d.kind === 'map') {
+        const r = await guard(() => d.run(params, flow, ctx))()
+        if (E.isLeft(r)) return r
+        flow = r.right
+        continue
+      }
+      if (d.kind === 'reduce') return E.left(err('BadPipeline', `unmatched reducing stage ${s._tag}`, ['stages', String(i)]))
+      const j = matchingReduce(stages, i)
+      const red = defOf(stages[j]!) as ReduceStageDef<string, unknown>
+      const exp = d as ExpandStageDef<string, unknown>
+      const count = exp.count(params, flow, ctx)
+      const rowsIn = flow.rowExample.length
+      let inner = 1
+      for (let k = i + 1; k < j; k++) {
+        const dk = defOf(stages[k]!)
+        if (dk.kind === 'expand') inner *= (dk as ExpandStageDef<string, unknown>).count(paramsOf(stages[k]!), flow, ctx)
+      }
+      const perChunk = chunk.internalBatchSize !== undefined
+        ? Math.max(1, Math.floor(chunk.internalBatchSize / rowsIn))
+        : Math.max(1, Math.floor(Math.min(chunk.maxRowsPerCall ?? Infinity, chunk.memoryBudgetBytes / bytesPerRow()) / (rowsIn * inner)))
+      let acc: readonly T[] | undefined
+      let innerSpace = flow.space
+      let lastInfo = { start: 0, end: 0, count, rowsIn }
+      const parent = scopes[scopes.length - 1]!
+      for (let start = 0; start < count; start += perChunk) {
+        if (req.signal?.aborted) return E.left(err('Cancelled', 'the attribution was cancelled by its AbortSignal'))
+        const end = Math.min(count, start + perChunk)
+        const scope = new Set<T>()
+        scopes.push(scope)
+        const expanded = await guard(() => exp.expand(params, flow, ctx, start, end))()
+        if (E.isLeft(expanded)) return expanded
+        const out = await exec(i + 1, j, expanded.right.flow)()
+        if (E.isLeft(out)) return out
+        const info = { start, end, count, rowsIn, ...(expanded.right.weights ? { weights: expanded.right.weights } : {}) }
+        const folded = await guard(() => red.fold(stages[j] ? paramsOf(stages[j]!) : {}, acc, out.right, info, ctx))()
+        scopes.pop()
+        if (E.isLeft(folded)) {
+          disposeScope(scope, new Set())
+          return folded
+        }
+        const keep = new Set(folded.right)
+        for (const t of keep) {
+          scope.delete(t)
+          parent.add(t)
+        }
+        disposeScope(scope, keep)
+        for (const t of acc ?? []) {
+          if (!keep.has(t) && parent.has(t)) {
+            parent.delete(t)
+            backend.dispose(t)
+          }
+        }
+        acc = folded.right
+        chunks++
+        lastInfo = info
+        innerSpace = out.right.space
+      }
+      if (acc === undefined) return E.left(err('EmptyInput', `stage ${s._tag} expanded to zero entries`, ['stages', String(i)]))
+      const fin = await guard(() => red.finalize(paramsOf(stages[j]!), acc!, lastInfo, ctx))()
+      if (E.isLeft(fin)) return fin
+      const sameSpace = JSON.stringify(innerSpace) === JSON.stringify(flow.space)
+      flow = {
+        value: fin.right,
+        rowExample: flow.rowExample,
+        space: innerSpace,
+        ...(sameSpace && flow.baseline ? { baseline: flow.baseline } : {}),
+        ...(sameSpace ? { anchor: { value: flow.value, ...(flow.baseline ? { baseline: flow.baseline } : {}) } } : {}),
+      }
+      i = j
+    }
+    return E.right(flow)
+  }
+  const initial: Flow<T> = {
+    value: req.inputs,
+    ...(req.baselines ? { baseline: req.baselines } : {}),
+    rowExample: Int32Array.from({ length: n }, (_, i) => i),
+    space: { kind: 'input' },
+  }
+
+  return async () => {
+    try {
+      const out = await exec(0, stages.length, initial)()
+      if (E.isLeft(out)) return out
+      const attributions = await Promise.all(out.right.value.map((v) => backend.toHost(v)))
+      const delta = out.right.delta === undefined ? undefined : await backend.toHost(out.right.delta)
+      return E.right({
+        attributions,
+        ...(delta ? { delta } : {}),
+        meta: { method: p.name, composition: compositionOf(p), modelRows, chunks, backend: backend.name },
+      })
+    } catch (e) {
+      return E.left(isAttributionError(e) ? e : backendFailure(`attribution failed: ${e instanceof Error ? e.message : String(e)}`, e))
+    } finally {
+      for (const s of scopes) disposeScope(s, new Set())
+    }
+  }
+}

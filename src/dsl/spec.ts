@@ -1,0 +1,136 @@
+/**
+ * Pipelines as plain data. A {@link Pipeline} is a name and a list of stage specs; each stage
+ * spec is `{ _tag, ...params }`. `JSON.stringify` round-trips it, {@link decodePipeline} validates
+ * it (every bad field is reported with its path, and the stage structure is checked), and
+ * {@link describe} prints the composition.
+ *
+ * @category dsl
+ * @since 0.1.0
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import * as t from 'io-ts'
+import { invalidSpec, type InvalidSpec } from '../core/errors.js'
+import { toInvalidSpec } from '../core/codecs.js'
+import type { AbsParams } from './stages/abs.js'
+import type { CompletenessDeltaParams } from './stages/completenessDelta.js'
+import type { GradParams } from './stages/grad.js'
+import type { InterpolateParams } from './stages/interpolate.js'
+import type { LayerEndpointsParams } from './stages/layerEndpoints.js'
+import type { MultiplyByInputsParams } from './stages/multiplyByInputs.js'
+import type { QuadratureParams } from './stages/quadrature.js'
+import type { ScaleByDeltaParams } from './stages/scaleByDelta.js'
+import { ALL_STAGES } from './stages/index.js'
+import type { AnyStageDef } from './stage.js'
+
+type Tagged<Tag extends string, P> = { readonly _tag: Tag } & P
+
+/** One stage of a pipeline, as data. */
+export type StageSpec =
+  | Tagged<'interpolate', InterpolateParams>
+  | Tagged<'grad', GradParams>
+  | Tagged<'quadrature', QuadratureParams>
+  | Tagged<'scaleByDelta', ScaleByDeltaParams>
+  | Tagged<'multiplyByInputs', MultiplyByInputsParams>
+  | Tagged<'abs', AbsParams>
+  | Tagged<'completenessDelta', CompletenessDeltaParams>
+  | Tagged<'layerEndpoints', LayerEndpointsParams>
+
+/** An attribution method as a value. */
+export interface Pipeline {
+  readonly _tag: 'Pipeline'
+  readonly name: string
+  readonly stages: readonly StageSpec[]
+}
+
+const STAGE_BY_TAG: ReadonlyMap<string, AnyStageDef> = new Map(ALL_STAGES.map((s) => [s.tag, s]))
+
+/** The definition of a stage by tag (undefined for unknown tags). */
+export const stageDef = (tag: string): AnyStageDef | undefined => STAGE_BY_TAG.get(tag)
+
+/** Codec for one stage spec: dispatches on `_tag` and decodes the parameters with that stage's codec. */
+export const StageSpecCodec = new t.Type<StageSpec, StageSpec, unknown>(
+  'StageSpec',
+  (u): u is StageSpec => typeof u === 'object' && u !== null && STAGE_BY_TAG.get((u as { _tag?: string })._tag ?? '')?.params.is(u) === true,
+  (u, c) => {
+    if (typeof u !== 'object' || u === null) return t.failure(u, c, 'a stage must be an object with a _tag')
+    const tag = (u as { _tag?: unknown })._tag
+    const def = typeof tag === 'string' ? STAGE_BY_TAG.get(tag) : undefined
+    if (def === undefined) {
+      return t.failure(u, t.appendContext(c, '_tag', t.string, tag), `unknown stage ${JSON.stringify(tag)}; known stages: ${[...STAGE_BY_TAG.keys()].join(', ')}`)
+    }
+    const { _tag, ...params } = u as Record<string, unknown>
+    void _tag
+    const decoded = def.params.validate(params, c)
+    if (E.isLeft(decoded)) return decoded
+    const issues = def.validate?.(decoded.right) ?? []
+    if (issues.length > 0) {
+      return t.failures(issues.map((i) => ({ value: u, context: [...c, ...i.path.map((key) => ({ key, type: t.unknown, actual: u }))], message: i.message })))
+    }
+    return t.success({ _tag: def.tag, ...(decoded.right as object) } as StageSpec)
+  },
+  (s) => s,
+)
+
+export const PipelineCodec = t.readonly(
+  t.type({ _tag: t.literal('Pipeline'), name: t.string, stages: t.readonlyArray(StageSpecCodec) }),
+  'Pipeline',
+) as unknown as t.Type<Pipeline, Pipeline, unknown>
+
+/**
+ * Checks that expansions and reductions pair up like brackets with the same axis, so the
+ * interpreter can chunk every expansion. Returns every problem found.
+ */
+export const checkStructure = (p: Pipeline): readonly { path: string[]; message: string }[] => {
+  const issues: { path: string[]; message: string }[] = []
+  const open: { axis: string; at: number }[] = []
+  p.stages.forEach((s, i) => {
+    const def = stageDef(s._tag)
+    if (def === undefined) return
+    if (def.kind === 'expand') open.push({ axis: def.axis, at: i })
+    if (def.kind === 'reduce') {
+      const top = open.pop()
+      if (top === undefined) issues.push({ path: ['stages', String(i)], message: `${s._tag} closes a '${def.axis}' axis but none is open` })
+      else if (top.axis !== def.axis) {
+        issues.push({ path: ['stages', String(i)], message: `${s._tag} closes a '${def.axis}' axis but stage ${top.at} opened a '${top.axis}' axis` })
+      }
+    }
+  })
+  for (const o of open) issues.push({ path: ['stages', String(o.at)], message: `the '${o.axis}' axis opened here is never closed by a reducing stage` })
+  return issues
+}
+
+/** Validates unknown data (e.g. parsed JSON) as a pipeline: fields and structure. */
+export const decodePipeline = (u: unknown): E.Either<InvalidSpec, Pipeline> => {
+  const decoded = PipelineCodec.decode(u)
+  if (E.isLeft(decoded)) return E.left(toInvalidSpec(decoded.left))
+  const issues = checkStructure(decoded.right)
+  return issues.length > 0 ? E.left(invalidSpec(issues)) : E.right(decoded.right)
+}
+
+/** Builds a pipeline value (validated: throws a TypeError on a malformed composition, which is a programming error). */
+export const pipeline = (name: string, ...stages: readonly StageSpec[]): Pipeline => {
+  const p: Pipeline = { _tag: 'Pipeline', name, stages }
+  const r = decodePipeline(p)
+  if (E.isLeft(r)) throw new TypeError(r.left.message)
+  return r.right
+}
+
+/** A readable, indented rendering of the composition, one stage per line, with axis changes marked. */
+export const describe = (p: Pipeline): string => {
+  let depth = 1
+  const lines = [p.name]
+  for (const s of p.stages) {
+    const def = stageDef(s._tag)
+    if (def === undefined) continue
+    if (def.kind === 'reduce') depth = Math.max(1, depth - 1)
+    const { _tag, ...params } = s as { _tag: string } & Record<string, unknown>
+    const summary = def.summary(params)
+    const mark = def.kind === 'expand' ? `  [+${def.axis}]` : def.kind === 'reduce' ? `  [−${def.axis}]` : ''
+    lines.push(`${'  '.repeat(depth)}${_tag}${summary ? `(${summary})` : ''}${mark}`)
+    if (def.kind === 'expand') depth++
+  }
+  return lines.join('\n')
+}
+
+/** The composition on one line: `interpolate ∘ grad ∘ quadrature ∘ scaleByDelta`. */
+export const compositionOf = (p: Pipeline): string => p.stages.map((s) => s._tag).join(' ∘ ')

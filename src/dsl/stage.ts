@@ -1,0 +1,84 @@
+/**
+ * The shape of a stage definition (like tfjs's `GradConfig`): a tag, an io-ts codec for its
+ * parameters, and the rules that run it. Three kinds:
+ *
+ * - `map`: Flow → Flow on the same rows (grad, forward, abs, scaleByDelta, …).
+ * - `expand`: adds an axis (`path`, `sample`, `perturbation`) of `count` entries; the interpreter
+ *   asks for any sub-range `[start, end)` of it, so it can chunk under the memory budget.
+ * - `reduce`: removes the axis its matching expand added. Partial results over chunks are
+ *   combined by a monoid (`fold` adds one chunk, `finalize` turns the sum into the result), which
+ *   is why results never depend on the chunk size.
+ *
+ * @category dsl
+ * @since 0.1.0
+ */
+import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
+import type * as t from 'io-ts'
+import type { AttributionError } from '../core/errors.js'
+import type { Flow, RunContext } from './flow.js'
+
+/** The closed set of expansion axes. */
+export type Axis = 'path' | 'sample' | 'perturbation'
+
+interface StageBase<Tag extends string, P> {
+  readonly tag: Tag
+  /** Codec for the stage's parameters, without the `_tag`. */
+  readonly params: t.Type<P, unknown, unknown>
+  /** One-line summary of the parameters, for `describe`. */
+  readonly summary: (p: P) => string
+  /** Checks beyond the codec (e.g. a rule's minimum step count), run before anything executes. */
+  readonly validate?: (p: P) => readonly { readonly path: readonly string[]; readonly message: string }[]
+}
+
+export interface MapStageDef<Tag extends string, P> extends StageBase<Tag, P> {
+  readonly kind: 'map'
+  /** Model evaluations per row this stage makes (for progress totals); 0 when absent. */
+  readonly modelCalls?: number
+  readonly run: <T>(p: P, flow: Flow<T>, ctx: RunContext<T>) => TaskEither<AttributionError, Flow<T>>
+}
+
+/** One chunk of an expansion: the expanded flow and per-expansion-index data for the reducer. */
+export interface Expanded<T> {
+  readonly flow: Flow<T>
+  /** Per expansion index of the chunk (e.g. quadrature weights). */
+  readonly weights?: Float64Array
+}
+
+export interface ExpandStageDef<Tag extends string, P> extends StageBase<Tag, P> {
+  readonly kind: 'expand'
+  readonly axis: Axis
+  readonly count: <T>(p: P, flow: Flow<T>, ctx: RunContext<T>) => number
+  readonly expand: <T>(p: P, flow: Flow<T>, ctx: RunContext<T>, start: number, end: number) => TaskEither<AttributionError, Expanded<T>>
+}
+
+/** What a reducer gets about one chunk. */
+export interface ChunkInfo {
+  readonly start: number
+  readonly end: number
+  /** Total size of the expansion axis. */
+  readonly count: number
+  /** Rows of the flow before expansion. */
+  readonly rowsIn: number
+  readonly weights?: Float64Array
+}
+
+export interface ReduceStageDef<Tag extends string, P> extends StageBase<Tag, P> {
+  readonly kind: 'reduce'
+  readonly axis: Axis
+  /**
+   * Adds one chunk to the running partial result (`acc` undefined on the first chunk). The
+   * interpreter keeps the returned tensors alive across chunks and disposes the previous ones.
+   */
+  readonly fold: <T>(
+    p: P,
+    acc: readonly T[] | undefined,
+    chunk: Flow<T>,
+    info: ChunkInfo,
+    ctx: RunContext<T>,
+  ) => TaskEither<AttributionError, readonly T[]>
+  /** Turns the summed partials into the reduced values (one per tensor of the flow). */
+  readonly finalize: <T>(p: P, acc: readonly T[], info: ChunkInfo, ctx: RunContext<T>) => TaskEither<AttributionError, readonly T[]>
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a registry holds stages of every parameter type
+export type AnyStageDef = MapStageDef<string, any> | ExpandStageDef<string, any> | ReduceStageDef<string, any>

@@ -1,0 +1,74 @@
+/**
+ * `grad`: the gradient of the explained scalar (the call's target) w.r.t. the flow's tensors,
+ * evaluated at every row. One forward+backward pass per chunk.
+ *
+ * - Without `layer`: w.r.t. the attributed inputs; the flow must be in input space.
+ * - With `layer` and `inject: false`: the model runs on the flow's inputs and the gradient is taken
+ *   w.r.t. the internal tensor `layer` (InternalInfluence, LayerGradientXActivation); the layer's
+ *   activation becomes the anchor (the "x" of x ⊙ ∂F/∂x).
+ * - With `layer` and `inject: true`: the flow holds *layer values*; the model runs on the call's
+ *   inputs with the layer replaced by them, and the gradient is w.r.t. that layer
+ *   (LayerIntegratedGradients).
+ *
+ * @category stages
+ * @since 0.1.0
+ */
+import * as TE from 'fp-ts/lib/TaskEither.js'
+import { pipe } from 'fp-ts/lib/function.js'
+import * as t from 'io-ts'
+import { err, type AttributionError } from '../../core/errors.js'
+import type { Flow, RunContext } from '../flow.js'
+import { extraRows, rowsOf, selectorOf } from '../modelCall.js'
+import type { MapStageDef } from '../stage.js'
+
+export const GradParams = t.readonly(t.partial({ layer: t.string, inject: t.boolean }))
+export type GradParams = t.TypeOf<typeof GradParams>
+
+export const grad: MapStageDef<'grad', GradParams> = {
+  tag: 'grad',
+  kind: 'map',
+  modelCalls: 1,
+  params: GradParams,
+  summary: (p) => (p.layer === undefined ? 'wrt inputs' : `wrt layer ${JSON.stringify(p.layer)}${p.inject ? ' (injected)' : ''}`),
+  run: <T>(p: GradParams, flow: Flow<T>, ctx: RunContext<T>): TE.TaskEither<AttributionError, Flow<T>> => {
+    const rows = flow.rowExample
+    const injecting = p.layer !== undefined && p.inject === true
+    if (injecting !== (flow.space.kind === 'layer')) {
+      return TE.left(
+        err('BadPipeline', injecting
+          ? 'grad({ inject: true }) needs a flow in layer space: put layerEndpoints before it'
+          : 'this flow holds layer values: use grad({ layer, inject: true }) to differentiate them', ['stages']),
+      )
+    }
+    const modelInputs = injecting
+      ? [...ctx.inputs.map((x) => rowsOf(ctx, x, rows)), ...extraRows(ctx, rows)]
+      : [...flow.value, ...extraRows(ctx, rows)]
+    const nAttributed = injecting ? 0 : flow.value.length
+    const layer = p.layer
+    return pipe(
+      ctx.model.vjp(modelInputs, selectorOf(ctx, rows, true), {
+        wrt: layer === undefined ? { kind: 'inputs' } : { kind: 'layer', name: layer },
+        ...(injecting && layer !== undefined ? { inject: { [layer]: flow.value[0]! } } : {}),
+        ...(layer !== undefined && !injecting ? { capture: [layer] } : {}),
+      }),
+      TE.map((res) => {
+        ctx.track(res.output)
+        ctx.track(res.value)
+        res.grads.forEach((g) => ctx.track(g))
+        Object.values(res.captured).forEach((c) => ctx.track(c))
+        ctx.tick(rows.length)
+        if (layer === undefined) {
+          return { ...flow, value: res.grads.slice(0, nAttributed), anchor: { value: flow.value, ...(flow.baseline ? { baseline: flow.baseline } : {}) } }
+        }
+        const activation = injecting ? flow.value[0]! : res.captured[layer]
+        return {
+          ...flow,
+          value: res.grads.slice(0, 1),
+          space: { kind: 'layer' as const, name: layer },
+          ...(activation !== undefined ? { anchor: { value: [activation] } } : {}),
+          ...(injecting ? {} : { baseline: undefined }),
+        }
+      }),
+    )
+  },
+}

@@ -1,0 +1,27 @@
+/**
+ * The stage vocabulary: one explicit list, no side-effect registration. Adding a stage means one
+ * file in this folder and one line here.
+ *
+ * @category stages
+ * @since 0.1.0
+ */
+import type { AnyStageDef } from '../stage.js'
+import { abs } from './abs.js'
+import { completenessDelta } from './completenessDelta.js'
+import { grad } from './grad.js'
+import { interpolate } from './interpolate.js'
+import { layerEndpoints } from './layerEndpoints.js'
+import { multiplyByInputs } from './multiplyByInputs.js'
+import { quadratureStage } from './quadrature.js'
+import { scaleByDelta } from './scaleByDelta.js'
+
+export const ALL_STAGES: readonly AnyStageDef[] = [
+  interpolate,
+  grad,
+  quadratureStage,
+  scaleByDelta,
+  multiplyByInputs,
+  abs,
+  completenessDelta,
+  layerEndpoints,
+]

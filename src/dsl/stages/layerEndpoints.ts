@@ -1,0 +1,58 @@
+/**
+ * `layerEndpoints`: moves the flow into a layer's space. Two forward passes capture the internal
+ * tensor `layer` at the inputs and at the baselines; they become the flow's value and baseline
+ * (a_x and a_x′), so a following `interpolate` walks the straight line between them in the layer's
+ * space (Captum's LayerIntegratedGradients). The baselines are given in *input* space, e.g. token
+ * ids, which is what makes attribution to an embedding output possible.
+ *
+ * @category stages
+ * @since 0.1.0
+ */
+import * as TE from 'fp-ts/lib/TaskEither.js'
+import { pipe } from 'fp-ts/lib/function.js'
+import * as t from 'io-ts'
+import { err, type AttributionError } from '../../core/errors.js'
+import type { Flow, RunContext } from '../flow.js'
+import { extraRows } from '../modelCall.js'
+import type { MapStageDef } from '../stage.js'
+
+export const LayerEndpointsParams = t.readonly(t.type({ layer: t.string }))
+export type LayerEndpointsParams = t.TypeOf<typeof LayerEndpointsParams>
+
+export const layerEndpoints: MapStageDef<'layerEndpoints', LayerEndpointsParams> = {
+  tag: 'layerEndpoints',
+  kind: 'map',
+  modelCalls: 2,
+  params: LayerEndpointsParams,
+  summary: (p) => `a = layer ${JSON.stringify(p.layer)} at x and x′`,
+  run: <T>(p: LayerEndpointsParams, flow: Flow<T>, ctx: RunContext<T>): TE.TaskEither<AttributionError, Flow<T>> => {
+    if (flow.space.kind !== 'input' || flow.baseline === undefined) {
+      return TE.left(err('BadPipeline', 'layerEndpoints needs a flow of inputs with baselines', ['stages']))
+    }
+    const rows = flow.rowExample
+    const extras = extraRows(ctx, rows)
+    const capture = (xs: readonly T[]): TE.TaskEither<AttributionError, T> =>
+      pipe(
+        ctx.model.forward([...xs, ...extras], { capture: [p.layer] }),
+        TE.chain((res) => {
+          ctx.track(res.output)
+          ctx.tick(rows.length)
+          const a = res.captured[p.layer]
+          return a === undefined
+            ? TE.left(err('UnknownTensor', `the model did not return layer ${JSON.stringify(p.layer)}`, ['layer']))
+            : TE.right(ctx.track(a))
+        }),
+      )
+    return pipe(
+      TE.Do,
+      TE.bind('ax', () => capture(flow.value)),
+      TE.bind('ab', () => capture(flow.baseline!)),
+      TE.map(({ ax, ab }) => ({
+        value: [ax],
+        baseline: [ab],
+        rowExample: rows,
+        space: { kind: 'layer' as const, name: p.layer },
+      })),
+    )
+  },
+}

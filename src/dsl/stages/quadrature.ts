@@ -1,0 +1,45 @@
+/**
+ * `quadrature`: closes the `path` axis with the weights its `interpolate` produced:
+ * Σ_k w_k g_k. A weighted sum is a monoid, so any chunking of the steps gives the same result.
+ * Afterwards the flow's anchor is the flow before `interpolate` (x and x′).
+ *
+ * @category stages
+ * @since 0.1.0
+ */
+import * as TE from 'fp-ts/lib/TaskEither.js'
+import * as t from 'io-ts'
+import { err, type AttributionError } from '../../core/errors.js'
+import type { Flow, RunContext } from '../flow.js'
+import type { ChunkInfo, ReduceStageDef } from '../stage.js'
+
+export const QuadratureParams = t.readonly(t.type({}))
+export type QuadratureParams = t.TypeOf<typeof QuadratureParams>
+
+/** Σ_k w_k x[k·R + r] over the chunk's steps, as a tensor of R rows. */
+export const weightedStepSum = <T>(ctx: RunContext<T>, x: T, weights: Float64Array, rowsIn: number): T => {
+  const b = ctx.backend
+  const shape = b.shapeOf(x)
+  const K = weights.length
+  const inner = shape.slice(1)
+  if (K === 1) return ctx.track(b.scale(x, Math.fround(weights[0]!)))
+  const w = ctx.track(
+    b.fromHost({ dtype: 'float32', shape: [K, 1, ...inner.map(() => 1)], data: Float32Array.from(weights, Math.fround) }),
+  )
+  const stacked = ctx.track(b.reshape(x, [K, rowsIn, ...inner]))
+  return ctx.track(b.sum(ctx.track(b.mul(stacked, w)), [0]))
+}
+
+export const quadratureStage: ReduceStageDef<'quadrature', QuadratureParams> = {
+  tag: 'quadrature',
+  kind: 'reduce',
+  axis: 'path',
+  params: QuadratureParams,
+  summary: () => 'Σ_k w_k · (…)_k',
+  fold: <T>(_p: QuadratureParams, acc: readonly T[] | undefined, chunk: Flow<T>, info: ChunkInfo, ctx: RunContext<T>): TE.TaskEither<AttributionError, readonly T[]> => {
+    const weights = info.weights
+    if (weights === undefined) return TE.left(err('BadPipeline', 'quadrature must close a path opened by interpolate (no weights found)', ['stages']))
+    const parts = chunk.value.map((g) => weightedStepSum(ctx, g, weights, info.rowsIn))
+    return TE.right(acc === undefined ? parts : parts.map((p, i) => ctx.track(ctx.backend.add(acc[i]!, p))))
+  },
+  finalize: <T>(_p: QuadratureParams, acc: readonly T[]): TE.TaskEither<AttributionError, readonly T[]> => TE.right(acc),
+}

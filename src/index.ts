@@ -1,0 +1,52 @@
+/**
+ * clarus — explain neural-network predictions in TypeScript.
+ *
+ * The public API of the core package: methods as pipelines, the interpreter, Captum-style classes,
+ * targets, errors and host tensors. Backends live in subpaths: `clarus/tfjs`, `clarus/onnx`.
+ *
+ * @since 0.1.0
+ */
+
+// host tensors
+export { float32, int32, int64, sizeOf, toNested, toFloat64 } from './core/tensor.js'
+export type { DType, HostTensor } from './core/tensor.js'
+export { isHostTensor, HostTensorCodec } from './core/codecs.js'
+
+// errors
+export { ClarusError, isAttributionError } from './core/errors.js'
+export type { AttributionError, ErrorTag, UnsupportedNode } from './core/errors.js'
+
+// the backend contract
+export type { Backend, Model, ModelSignature, TensorInfo, Selector, Wrt, ForwardOptions, ForwardResult, VjpOptions, VjpResult } from './core/backend.js'
+
+// targets and randomness
+export { Target, seedOf } from './core/target.js'
+export type { TargetFn } from './core/target.js'
+export { keyOf, foldIn, uniforms, normals, permutation } from './core/random.js'
+export type { Key } from './core/random.js'
+
+// the DSL
+export { pipeline, decodePipeline, describe, compositionOf, PipelineCodec, StageSpecCodec } from './dsl/spec.js'
+export type { Pipeline, StageSpec } from './dsl/spec.js'
+export { stage } from './dsl/build.js'
+export { runPipeline, DEFAULT_MEMORY_BUDGET } from './dsl/run.js'
+export type { RunRequest, AttributionResult, AttributionMeta } from './dsl/run.js'
+export type { Progress, ChunkPolicy } from './dsl/flow.js'
+export { QuadratureRule, quadrature, legendreGauss } from './dsl/quadratureRules.js'
+export { PathSchedule } from './dsl/stages/interpolate.js'
+
+// methods as pipelines
+export { integratedGradients, IntegratedGradientsOptions } from './algorithms/integratedGradients.js'
+export { saliency, SaliencyOptions } from './algorithms/saliency.js'
+export { inputXGradient } from './algorithms/inputXGradient.js'
+export { layerIntegratedGradients, LayerIntegratedGradientsOptions } from './algorithms/layerIntegratedGradients.js'
+export { layerGradientXActivation } from './algorithms/layerGradientXActivation.js'
+export { METHODS } from './algorithms/registry.js'
+export type { Axiom, MethodInfo, Family } from './algorithms/registry.js'
+
+// running methods
+export { attribute, CallOptionsCodec } from './api/attribute.js'
+export type { CallOptions } from './api/attribute.js'
+export type { TensorLike, Baseline } from './api/callData.js'
+export { IntegratedGradients, Saliency, InputXGradient, LayerIntegratedGradients, LayerGradientXActivation } from './api/captum.js'
+export type { Mirrored, IntegratedGradientsCallOptions, SaliencyCallOptions } from './api/captum.js'
