@@ -50,7 +50,15 @@ export const toInvalidSpec = (errors: t.Errors, root: readonly string[] = []): I
   const byPath = new Map<string, { path: string[]; expected: string[]; value: unknown; message?: string }>()
   for (const e of errors) {
     // Union branches report one error each; group them by field so a user sees one line per field.
-    const keys = e.context.map((c) => c.key).filter((k) => k !== '')
+    // Keep array indices; drop the numeric keys io-ts adds for intersection and union members.
+    const keys = e.context
+      .filter((c, i) => {
+        if (c.key === '') return false
+        if (!/^\d+$/.test(c.key)) return true
+        const parent = (e.context[i - 1]?.type as { _tag?: string } | undefined)?._tag
+        return parent === 'ArrayType' || parent === 'ReadonlyArrayType' || parent === 'TupleType'
+      })
+      .map((c) => c.key)
     const path = [...root, ...keys]
     const id = path.join('.')
     const expected = e.context[e.context.length - 1]?.type.name ?? 'a valid value'
