@@ -10,6 +10,7 @@ import type { QuadratureRule } from '../dsl/quadratureRules.js'
 import type { Pipeline } from '../dsl/spec.js'
 import { inputXGradient } from './inputXGradient.js'
 import { integratedGradients } from './integratedGradients.js'
+import { layerActivation } from './layerActivation.js'
 import { layerGradientXActivation } from './layerGradientXActivation.js'
 import { layerIntegratedGradients } from './layerIntegratedGradients.js'
 import { saliency } from './saliency.js'
@@ -87,5 +88,13 @@ export const METHODS: Readonly<Record<string, MethodInfo>> = {
     stochastic: false,
     hasDelta: false,
     build: (o) => layerGradientXActivation(defined({ layer: str(o, 'layer') ?? '', multiplyByInputs: bool(o, 'multiplyByInputs') })),
+  },
+  layerActivation: {
+    captumName: 'LayerActivation',
+    family: 'layer',
+    claims: [],
+    stochastic: false,
+    hasDelta: false,
+    build: (o) => layerActivation({ layer: str(o, 'layer') ?? '' }),
   },
 }

@@ -10,7 +10,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts'
 import type { Model } from '../core/backend.js'
-import { decodeWith, PositiveInt, PositiveNumber } from '../core/codecs.js'
+import { decodeWith, Integer, PositiveInt, PositiveNumber } from '../core/codecs.js'
 import type { AttributionError } from '../core/errors.js'
 import { Target, type TargetFn } from '../core/target.js'
 import type { Progress } from '../dsl/flow.js'
@@ -41,7 +41,7 @@ export const CallOptionsCodec = t.partial({
   target: t.union([Target, t.Function]),
   internalBatchSize: PositiveInt,
   memoryBudgetBytes: PositiveNumber,
-  seed: t.Int,
+  seed: Integer,
 })
 
 const asList = <A>(x: A | readonly A[] | undefined, isOne: (u: unknown) => boolean): readonly A[] =>

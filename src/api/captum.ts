@@ -15,6 +15,7 @@ import { ClarusError } from '../core/errors.js'
 import type { HostTensor } from '../core/tensor.js'
 import { inputXGradient } from '../algorithms/inputXGradient.js'
 import { integratedGradients } from '../algorithms/integratedGradients.js'
+import { layerActivation } from '../algorithms/layerActivation.js'
 import { layerGradientXActivation } from '../algorithms/layerGradientXActivation.js'
 import { layerIntegratedGradients } from '../algorithms/layerIntegratedGradients.js'
 import { saliency } from '../algorithms/saliency.js'
@@ -129,5 +130,16 @@ export class LayerGradientXActivation<T> {
   async attribute(inputs: TensorLike<T> | readonly TensorLike<T>[], options: CallOptions<T> = {}): Promise<HostTensor> {
     const method = layerGradientXActivation({ layer: this.layer, ...(this.options.multiplyByInputs !== undefined ? { multiplyByInputs: this.options.multiplyByInputs } : {}) })
     return (await run(method, this.model, inputs, options)).attributions[0]!
+  }
+}
+
+/** Captum: `LayerActivation(forward_func, layer)`; `attribute(inputs, { additionalForwardArgs })`. */
+export class LayerActivation<T> {
+  constructor(
+    readonly model: Model<T>,
+    readonly layer: string,
+  ) {}
+  async attribute(inputs: TensorLike<T> | readonly TensorLike<T>[], options: Pick<CallOptions<T>, 'additionalForwardArgs' | 'signal'> = {}): Promise<HostTensor> {
+    return (await run(layerActivation({ layer: this.layer }), this.model, inputs, options)).attributions[0]!
   }
 }

@@ -35,12 +35,22 @@ export const HostTensorCodec = new t.Type<HostTensor, HostTensor, unknown>(
   t.identity,
 )
 
-export interface PositiveIntBrand {
-  readonly PositiveInt: unique symbol
-}
+/** An integer (plain `number` type, no brand, so hand-written specs type-check). */
+export const Integer = new t.Type<number, number, unknown>(
+  'Integer',
+  (u): u is number => typeof u === 'number' && Number.isInteger(u),
+  (u, c) => (typeof u === 'number' && Number.isInteger(u) ? t.success(u) : t.failure(u, c, `expected an integer, got ${JSON.stringify(u)}`)),
+  t.identity,
+)
+
 /** An integer ≥ 1. */
-export const PositiveInt = t.brand(t.Int, (n): n is t.Branded<t.Int, PositiveIntBrand> => n >= 1, 'PositiveInt')
-export type PositiveInt = t.TypeOf<typeof PositiveInt>
+export const PositiveInt = new t.Type<number, number, unknown>(
+  'PositiveInt',
+  (u): u is number => typeof u === 'number' && Number.isInteger(u) && u >= 1,
+  (u, c) => (typeof u === 'number' && Number.isInteger(u) && u >= 1 ? t.success(u) : t.failure(u, c, `expected an integer ≥ 1, got ${JSON.stringify(u)}`)),
+  t.identity,
+)
+export type PositiveInt = number
 
 /** A finite number > 0. */
 export const PositiveNumber = t.refinement(t.number, (n) => Number.isFinite(n) && n > 0, 'PositiveNumber')

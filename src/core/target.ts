@@ -15,7 +15,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
 import { err, type AttributionError } from './errors.js'
-import { HostTensorCodec } from './codecs.js'
+import { HostTensorCodec, Integer } from './codecs.js'
 import { sizeOf, type HostTensor } from './tensor.js'
 
 /** A data target (serialisable). See the module doc for the meaning of each form. */
@@ -29,10 +29,10 @@ export type Target =
 
 export const Target: t.Type<Target, unknown> = t.union([
   t.null,
-  t.Int,
-  t.readonlyArray(t.Int),
-  t.readonlyArray(t.readonlyArray(t.Int)),
-  t.readonly(t.type({ index: t.readonlyArray(t.Int) })),
+  Integer,
+  t.readonlyArray(Integer),
+  t.readonlyArray(t.readonlyArray(Integer)),
+  t.readonly(t.type({ index: t.readonlyArray(Integer) })),
   t.readonly(t.type({ mask: HostTensorCodec })),
 ]) as unknown as t.Type<Target, unknown>
 

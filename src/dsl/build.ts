@@ -36,4 +36,6 @@ export const stage = {
   completenessDelta: (): Of<'completenessDelta'> => ({ _tag: 'completenessDelta' }),
   /** Move to a layer's space: value a(x), baseline a(x′). */
   layerEndpoints: (p: LayerEndpointsParams): Of<'layerEndpoints'> => ({ _tag: 'layerEndpoints', ...p }),
+  /** The value of an internal tensor at the inputs. */
+  activation: (p: { readonly layer: string }): Of<'activation'> => ({ _tag: 'activation', ...p }),
 } as const

@@ -12,6 +12,7 @@ import * as t from 'io-ts'
 import { invalidSpec, type InvalidSpec } from '../core/errors.js'
 import { toInvalidSpec } from '../core/codecs.js'
 import type { AbsParams } from './stages/abs.js'
+import type { ActivationParams } from './stages/activation.js'
 import type { CompletenessDeltaParams } from './stages/completenessDelta.js'
 import type { GradParams } from './stages/grad.js'
 import type { InterpolateParams } from './stages/interpolate.js'
@@ -34,6 +35,7 @@ export type StageSpec =
   | Tagged<'abs', AbsParams>
   | Tagged<'completenessDelta', CompletenessDeltaParams>
   | Tagged<'layerEndpoints', LayerEndpointsParams>
+  | Tagged<'activation', ActivationParams>
 
 /** An attribution method as a value. */
 export interface Pipeline {

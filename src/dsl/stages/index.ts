@@ -7,6 +7,7 @@
  */
 import type { AnyStageDef } from '../stage.js'
 import { abs } from './abs.js'
+import { activation } from './activation.js'
 import { completenessDelta } from './completenessDelta.js'
 import { grad } from './grad.js'
 import { interpolate } from './interpolate.js'
@@ -24,4 +25,5 @@ export const ALL_STAGES: readonly AnyStageDef[] = [
   abs,
   completenessDelta,
   layerEndpoints,
+  activation,
 ]

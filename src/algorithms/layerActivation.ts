@@ -1,0 +1,15 @@
+/**
+ * Layer Activation: the value of an internal tensor for each example (no target, no gradient).
+ *
+ * Pipeline: `activation`.
+ *
+ * Captum: `LayerActivation(forward_func, layer).attribute(inputs, additional_forward_args)`.
+ *
+ * @category algorithms
+ * @since 0.1.0
+ */
+import { stage } from '../dsl/build.js'
+import { pipeline, type Pipeline } from '../dsl/spec.js'
+
+/** The LayerActivation pipeline for a layer tensor. */
+export const layerActivation = (o: { readonly layer: string }): Pipeline => pipeline('LayerActivation', stage.activation({ layer: o.layer }))

@@ -1,0 +1,39 @@
+/**
+ * `activation`: the value of an internal tensor (a layer) at the flow's inputs; one forward pass.
+ * The flow moves to that layer's space.
+ *
+ * @category stages
+ * @since 0.1.0
+ */
+import * as TE from 'fp-ts/lib/TaskEither.js'
+import { pipe } from 'fp-ts/lib/function.js'
+import * as t from 'io-ts'
+import { err, type AttributionError } from '../../core/errors.js'
+import type { Flow, RunContext } from '../flow.js'
+import { extraRows } from '../modelCall.js'
+import type { MapStageDef } from '../stage.js'
+
+export const ActivationParams = t.readonly(t.type({ layer: t.string }))
+export type ActivationParams = t.TypeOf<typeof ActivationParams>
+
+export const activation: MapStageDef<'activation', ActivationParams> = {
+  tag: 'activation',
+  kind: 'map',
+  modelCalls: 1,
+  params: ActivationParams,
+  summary: (p) => `layer ${JSON.stringify(p.layer)}`,
+  run: <T>(p: ActivationParams, flow: Flow<T>, ctx: RunContext<T>): TE.TaskEither<AttributionError, Flow<T>> => {
+    if (flow.space.kind !== 'input') return TE.left(err('BadPipeline', 'activation needs a flow of model inputs', ['stages']))
+    return pipe(
+      ctx.model.forward([...flow.value, ...extraRows(ctx, flow.rowExample)], { capture: [p.layer] }),
+      TE.chain((res) => {
+        ctx.track(res.output)
+        ctx.tick(flow.rowExample.length)
+        const a = res.captured[p.layer]
+        return a === undefined
+          ? TE.left(err('UnknownTensor', `the model did not return layer ${JSON.stringify(p.layer)}`, ['layer']))
+          : TE.right({ value: [ctx.track(a)], rowExample: flow.rowExample, space: { kind: 'layer' as const, name: p.layer } })
+      }),
+    )
+  },
+}
