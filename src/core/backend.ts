@@ -39,8 +39,12 @@ export type Selector<T> =
   | { readonly kind: 'linear'; readonly seed: (outputShape: readonly number[]) => Either<AttributionError, HostTensor> }
   | { readonly kind: 'fn'; readonly fn: (output: T) => T }
 
-/** Differentiate w.r.t. the model inputs (the attributed ones), or w.r.t. a named internal tensor. */
-export type Wrt = { readonly kind: 'inputs' } | { readonly kind: 'layer'; readonly name: string }
+/**
+ * Differentiate w.r.t. the first `count` model inputs (default: all; they must be float32), or
+ * w.r.t. a named internal tensor. Inputs after `count` (additional forward arguments) are held
+ * constant.
+ */
+export type Wrt = { readonly kind: 'inputs'; readonly count?: number } | { readonly kind: 'layer'; readonly name: string }
 
 export interface ForwardOptions<T> {
   /** Internal tensors (layers) to return next to the output. */

@@ -1,0 +1,153 @@
+/**
+ * `fromOnnx`: an ONNX model as a clarus {@link Model} over host tensors. Forward passes run in
+ * onnxruntime-node; gradients come from the backward graph clarus builds in standard ONNX ops and
+ * runs in the same session as the forward pass (see `gradients/builder.ts`). The output's seed is
+ * a graph input, so one cached session serves every target.
+ *
+ * @category backends
+ * @since 0.1.0
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import * as TE from 'fp-ts/lib/TaskEither.js'
+import { pipe } from 'fp-ts/lib/function.js'
+import type { Model, ModelSignature, Selector, TensorInfo, VjpResult } from '../../core/backend.js'
+import { err, type AttributionError } from '../../core/errors.js'
+import { sizeOf, type HostTensor } from '../../core/tensor.js'
+import { hostBackend } from '../host/hostBackend.js'
+import { createOnnxRuntime, type OnnxRuntime, type OnnxSessionOptions } from './session.js'
+
+export interface FromOnnxOptions {
+  /** Passed to `InferenceSession.create` (threads, graph optimisation, execution providers). */
+  readonly session?: OnnxSessionOptions
+  /** The output to explain (default: the graph's first output). */
+  readonly output?: string
+  /**
+   * Graph input names in the positional order clarus passes tensors: attributed inputs first, then
+   * additional forward arguments (default: the graph's input order).
+   */
+  readonly inputs?: readonly string[]
+  /** Working memory of one example row in a forward+backward pass, if you know it better than the estimate. */
+  readonly bytesPerRow?: number
+}
+
+const sumPerRow = (x: HostTensor): HostTensor => {
+  const rank = x.shape.length
+  return rank <= 1 ? x : hostBackend.sum(x, Array.from({ length: rank - 1 }, (_, i) => i + 1))
+}
+
+/** Loads an ONNX model from a file path or bytes. */
+export const fromOnnx = async (source: string | Uint8Array, options: FromOnnxOptions = {}): Promise<E.Either<AttributionError, Model<HostTensor>>> => {
+  const rt = await createOnnxRuntime(source, options.session ?? {})
+  if (E.isLeft(rt)) return rt
+  return modelOf(rt.right, options)
+}
+
+const modelOf = (rt: OnnxRuntime, options: FromOnnxOptions): E.Either<AttributionError, Model<HostTensor>> => {
+  const sig = rt.signature
+  const outputName = options.output ?? sig.outputs[0]?.name
+  const out = sig.outputs.find((o) => o.name === outputName)
+  if (out === undefined || outputName === undefined) {
+    return E.left(err('UnknownTensor', `output ${JSON.stringify(options.output)} is not an output of this model; outputs: ${sig.outputs.map((o) => o.name).join(', ')}`, ['output']))
+  }
+  const inputOrder = options.inputs ?? sig.inputs.map((i) => i.name)
+  const unknown = inputOrder.filter((n) => !sig.inputs.some((i) => i.name === n))
+  if (unknown.length > 0) {
+    return E.left(err('UnknownTensor', `not inputs of this model: ${unknown.join(', ')}; inputs: ${sig.inputs.map((i) => i.name).join(', ')}`, ['inputs']))
+  }
+  const info = (t: { name: string; dtype: TensorInfo['dtype'] | null; shape: readonly (number | string | null)[] | null }): TensorInfo => ({
+    name: t.name,
+    dtype: t.dtype ?? 'float32',
+    shape: t.shape ?? [],
+  })
+  const layers = rt.graph.nodes.flatMap((n) => n.outputs).filter((n) => n !== '')
+  const signature: ModelSignature = {
+    inputs: inputOrder.map((n) => info(sig.inputs.find((i) => i.name === n)!)),
+    outputs: [info(out)],
+    layers,
+  }
+
+  const feedsOf = (inputs: readonly HostTensor[]): E.Either<AttributionError, Record<string, HostTensor>> => {
+    if (inputs.length > inputOrder.length) {
+      return E.left(err('ShapeMismatch', `got ${inputs.length} input tensors but the model takes ${inputOrder.length} (${inputOrder.join(', ')})`, ['inputs']))
+    }
+    return E.right(Object.fromEntries(inputs.map((x, i) => [inputOrder[i]!, x])))
+  }
+
+  /** Output shape for these feeds: static from the signature when possible, otherwise by one forward pass. */
+  const outputShape = (feeds: Record<string, HostTensor>, rows: number, inject?: Readonly<Record<string, HostTensor>>): TE.TaskEither<AttributionError, readonly number[]> => {
+    const dims = out.shape
+    if (dims !== null && dims.length > 0 && dims.slice(1).every((d) => typeof d === 'number')) return TE.right([rows, ...(dims.slice(1) as number[])])
+    return pipe(
+      () => rt.forward(feeds, { outputs: [outputName], ...(inject ? { inject } : {}) }),
+      TE.chainEitherK((o) => {
+        const y = o[outputName]
+        return y === undefined ? E.left(err('UnknownTensor', `the model did not return ${outputName}`)) : E.right(y.shape)
+      }),
+    )
+  }
+
+  const vjp = (inputs: readonly HostTensor[], selector: Selector<HostTensor>, opts: Parameters<Model<HostTensor>['vjp']>[2]): TE.TaskEither<AttributionError, VjpResult<HostTensor>> => {
+    if (selector.kind === 'fn') {
+      return TE.left(err('Unsupported', 'function targets need a backend that differentiates JS functions (tfjs). On ONNX models give the target as data: an index, a per-example list, or { mask } for a weighted sum of outputs', ['target']))
+    }
+    const feeds = feedsOf(inputs)
+    if (E.isLeft(feeds)) return TE.left(feeds.left)
+    const rows = inputs[0]?.shape[0] ?? 0
+    const wrt = opts.wrt.kind === 'layer' ? [opts.wrt.name] : inputOrder.slice(0, opts.wrt.count ?? inputs.length)
+    return pipe(
+      outputShape(feeds.right, rows, opts.inject),
+      TE.chainEitherK((shape) => selector.seed(shape)),
+      TE.chain((seed) =>
+        pipe(
+          () => rt.vjp(feeds.right, {
+            seeds: { [outputName]: seed },
+            wrt,
+            ...(opts.inject ? { inject: opts.inject } : {}),
+            ...(opts.capture ? { capture: opts.capture } : {}),
+          }),
+          TE.chainEitherK((r) => {
+            const output = r.outputs[outputName]
+            if (output === undefined) return E.left(err('UnknownTensor', `the model did not return ${outputName}`))
+            const grads: HostTensor[] = []
+            for (const w of wrt) {
+              const g = r.grads[w]
+              if (g === undefined) return E.left(err('NotReachable', `no gradient was produced for ${w}`, ['wrt']))
+              grads.push(g)
+            }
+            const captured = Object.fromEntries((opts.capture ?? []).flatMap((c) => (r.outputs[c] ? [[c, r.outputs[c]!]] : [])))
+            const value = sumPerRow(hostBackend.mul(output, seed))
+            if (!Array.from(output.data as Float32Array).every(Number.isFinite)) {
+              return E.left(err('NonFinite', `the model output ${outputName} contains NaN or Infinity for these inputs`, ['output']))
+            }
+            return E.right({ output, value, grads, captured })
+          }),
+        ),
+      ),
+    )
+  }
+
+  const inputBytes = (inputs: readonly HostTensor[]): number =>
+    inputs.reduce((a, x) => a + (x.shape.length > 0 ? sizeOf(x.shape.slice(1)) : 1) * 4, 0)
+
+  return E.right({
+    backend: hostBackend,
+    signature,
+    // Activations of a CNN forward+backward are typically ~100× the input; a user who knows better sets bytesPerRow.
+    bytesPerRow: (inputs) => options.bytesPerRow ?? inputBytes(inputs) * 100,
+    forward: (inputs, opts = {}) => {
+      const feeds = feedsOf(inputs)
+      if (E.isLeft(feeds)) return TE.left(feeds.left)
+      return pipe(
+        () => rt.forward(feeds.right, { outputs: [outputName], ...(opts.capture ? { capture: opts.capture } : {}), ...(opts.inject ? { inject: opts.inject } : {}) }),
+        TE.chainEitherK((o) => {
+          const output = o[outputName]
+          if (output === undefined) return E.left(err('UnknownTensor', `the model did not return ${outputName}`))
+          const captured = Object.fromEntries((opts.capture ?? []).flatMap((c) => (o[c] ? [[c, o[c]!]] : [])))
+          return E.right({ output, captured })
+        }),
+      )
+    },
+    vjp,
+    dispose: () => rt.dispose(),
+  })
+}

@@ -1,0 +1,85 @@
+/**
+ * Maps a reference case (Captum's class name, constructor and `attribute` keyword arguments) to a
+ * clarus pipeline and call options. Cases whose algorithm this version does not ship, or whose
+ * arguments it does not understand, map to `unsupported` with the reason.
+ *
+ * @category conformance
+ * @since 0.1.0
+ */
+import { METHODS } from '../algorithms/registry.js'
+import { isHostTensor } from '../core/codecs.js'
+import type { Target } from '../core/target.js'
+import type { HostTensor } from '../core/tensor.js'
+import type { Pipeline } from '../dsl/spec.js'
+import type { ReferenceCase } from './load.js'
+
+/** Call options built from data only, so they suit a model on any backend. */
+export interface DataCallOptions {
+  readonly target: Target
+  readonly baselines?: number | HostTensor | readonly (number | HostTensor)[]
+  readonly internalBatchSize?: number
+}
+
+export type CaseCall =
+  | { readonly kind: 'call'; readonly pipeline: Pipeline; readonly options: DataCallOptions; readonly layer?: string }
+  | { readonly kind: 'unsupported'; readonly reason: string }
+
+const CAPTUM_TO_CLARUS: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(METHODS).map(([name, m]) => [m.captumName, name]),
+)
+
+/** Captum argument names this runner understands, per keyword. */
+const KNOWN_ARGS = new Set(['baselines', 'target', 'n_steps', 'method', 'internal_batch_size', 'return_convergence_delta', 'abs', 'additional_forward_args'])
+const KNOWN_CTOR = new Set(['multiply_by_inputs', 'layer'])
+
+const targetOf = (u: unknown): Target | string => {
+  if (u === null || u === undefined) return null
+  if (typeof u === 'number' && Number.isInteger(u)) return u
+  if (Array.isArray(u) && u.every((v) => typeof v === 'number')) return u as number[]
+  if (Array.isArray(u) && u.every((v) => Array.isArray(v) && v.every((w) => typeof w === 'number'))) return u as number[][]
+  return `target ${JSON.stringify(u)} is not understood`
+}
+
+const baselinesOf = (u: unknown): DataCallOptions['baselines'] | string => {
+  if (u === null || u === undefined) return undefined
+  if (typeof u === 'number') return u
+  if (isHostTensor(u)) return u
+  if (Array.isArray(u) && u.every((v) => typeof v === 'number' || isHostTensor(v))) return u as (number | HostTensor)[]
+  return 'baselines of this form are not understood'
+}
+
+/** The clarus call for a case, or why it is unsupported. */
+export const callForCase = (c: ReferenceCase): CaseCall => {
+  const name = CAPTUM_TO_CLARUS[c.algorithm]
+  if (name === undefined) return { kind: 'unsupported', reason: `${c.algorithm} is not implemented in this version` }
+  const method = METHODS[name]!
+  const unknownArg = Object.keys(c.args).find((k) => !KNOWN_ARGS.has(k))
+  if (unknownArg !== undefined) return { kind: 'unsupported', reason: `argument ${unknownArg} is not supported` }
+  const unknownCtor = Object.keys(c.constructorArgs).find((k) => !KNOWN_CTOR.has(k))
+  if (unknownCtor !== undefined) return { kind: 'unsupported', reason: `constructor argument ${unknownCtor} is not supported` }
+  const target = targetOf(c.args['target'])
+  if (typeof target === 'string') return { kind: 'unsupported', reason: target }
+  const baselines = baselinesOf(c.args['baselines'])
+  if (typeof baselines === 'string') return { kind: 'unsupported', reason: baselines }
+  const layer = c.layer?.attributed_tensor ?? (typeof c.constructorArgs['layer'] === 'string' ? (c.constructorArgs['layer'] as string) : undefined)
+  if (method.family !== 'primary' && layer === undefined) return { kind: 'unsupported', reason: 'layer case without a layer tensor' }
+  const pipeline = method.build({
+    ...(layer !== undefined ? { layer } : {}),
+    ...(typeof c.args['n_steps'] === 'number' ? { nSteps: c.args['n_steps'] } : {}),
+    ...(typeof c.args['method'] === 'string' ? { method: c.args['method'] } : {}),
+    ...(typeof c.args['abs'] === 'boolean' ? { abs: c.args['abs'] } : {}),
+    ...(typeof c.constructorArgs['multiply_by_inputs'] === 'boolean' ? { multiplyByInputs: c.constructorArgs['multiply_by_inputs'] } : {}),
+    returnConvergenceDelta: c.args['return_convergence_delta'] === true,
+  })
+  const ibs = c.args['internal_batch_size']
+  return {
+    kind: 'call',
+    pipeline,
+    ...(layer !== undefined ? { layer } : {}),
+    options: {
+      target,
+      ...(baselines !== undefined ? { baselines } : {}),
+      ...(typeof ibs === 'number' ? { internalBatchSize: ibs } : {}),
+    },
+  }
+}

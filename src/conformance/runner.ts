@@ -1,0 +1,127 @@
+/**
+ * The conformance runner: runs every case of a reference directory (the format of
+ * `shared/reference`: `index.json` plus case files) on one backend, compares with the stored
+ * expectation under each case's tolerance, and reports one line per case and a closing line
+ * `N passed, M failed, K unsupported`.
+ *
+ * A case is *unsupported* when this version does not ship its algorithm or arguments, or the
+ * backend cannot load its model (e.g. tfjs needs a weight JSON to rebuild the network).
+ *
+ * @category conformance
+ * @since 0.1.0
+ */
+import * as path from 'node:path'
+import * as E from 'fp-ts/lib/Either.js'
+import { attribute } from '../api/attribute.js'
+import type { Backend, Model } from '../core/backend.js'
+import type { AttributionError } from '../core/errors.js'
+import type { HostTensor } from '../core/tensor.js'
+import { compareTensors } from './compare.js'
+import { loadReferenceDir, type ReferenceCase, type ReferenceDir } from './load.js'
+import { callForCase } from './methods.js'
+
+/** How a backend loads a reference model (or says why it cannot). */
+export interface ConformanceTarget<T> {
+  readonly name: string
+  readonly backend: Backend<T>
+  readonly load: (ref: ReferenceDir, model: string) => Promise<E.Either<string, Model<T>>>
+}
+
+export type CaseStatus = 'pass' | 'fail' | 'unsupported'
+
+export interface CaseReport {
+  readonly id: string
+  readonly status: CaseStatus
+  readonly detail: string
+  readonly ms: number
+}
+
+export interface ConformanceReport {
+  readonly backend: string
+  readonly cases: readonly CaseReport[]
+  readonly passed: number
+  readonly failed: number
+  readonly unsupported: number
+}
+
+const fmt = (e: AttributionError): string => `${e._tag}: ${e.message}`
+
+const runCase = async <T>(target: ConformanceTarget<T>, model: Model<T>, c: ReferenceCase): Promise<Omit<CaseReport, 'ms'>> => {
+  const call = callForCase(c)
+  if (call.kind === 'unsupported') return { id: c.id, status: 'unsupported', detail: call.reason }
+  if (c.kind !== 'exact') return { id: c.id, status: 'unsupported', detail: `${c.kind} cases are not run yet` }
+  const r = await attribute(call.pipeline, model, c.inputs, call.options)()
+  if (E.isLeft(r)) {
+    const unsupported = r.left._tag === 'Unsupported' || r.left._tag === 'UnsupportedOps'
+    return { id: c.id, status: unsupported ? 'unsupported' : 'fail', detail: fmt(r.left) }
+  }
+  const expected = c.expected.attributions
+  const got: readonly HostTensor[] = r.right.attributions
+  if (got.length !== expected.length) return { id: c.id, status: 'fail', detail: `${got.length} attribution tensors, expected ${expected.length}` }
+  const parts: string[] = []
+  let ok = true
+  expected.forEach((e, i) => {
+    const cmp = compareTensors(got[i]!, e, c.tolerance)
+    ok &&= cmp.ok
+    parts.push(`attr${expected.length > 1 ? i : ''} max|Δ| ${cmp.maxAbsErr.toExponential(2)}${cmp.ok ? '' : ` (${cmp.message})`}`)
+  })
+  const d = c.expected.convergenceDelta
+  if (d !== undefined) {
+    if (r.right.delta === undefined) {
+      ok = false
+      parts.push('no delta returned')
+    } else {
+      const cmp = compareTensors(r.right.delta, d, c.deltaTolerance ?? c.tolerance)
+      ok &&= cmp.ok
+      parts.push(`delta max|Δ| ${cmp.maxAbsErr.toExponential(2)}${cmp.ok ? '' : ` (${cmp.message})`}`)
+    }
+  }
+  return { id: c.id, status: ok ? 'pass' : 'fail', detail: parts.join(', ') }
+}
+
+/** Runs every case of `dir` (optionally only ids matching `filter`) on `target`; `log` gets one line per case. */
+export const runConformance = async <T>(
+  dir: string,
+  target: ConformanceTarget<T>,
+  options: { readonly filter?: RegExp; readonly log?: (line: string) => void } = {},
+): Promise<E.Either<AttributionError, ConformanceReport>> => {
+  const ref = loadReferenceDir(dir)
+  if (E.isLeft(ref)) return ref
+  const models = new Map<string, E.Either<string, Model<T>>>()
+  const reports: CaseReport[] = []
+  const log = options.log ?? (() => undefined)
+  try {
+    for (const lazy of ref.right.cases) {
+      if (options.filter && !options.filter.test(lazy.entry.id)) continue
+      const t0 = performance.now()
+      let report: Omit<CaseReport, 'ms'>
+      const c = lazy.load()
+      if (E.isLeft(c)) report = { id: lazy.entry.id, status: 'fail', detail: `cannot read the case: ${c.left.message}` }
+      else {
+        const call = callForCase(c.right)
+        if (call.kind === 'unsupported') report = { id: c.right.id, status: 'unsupported', detail: call.reason }
+        else {
+          let m = models.get(c.right.model)
+          if (m === undefined) {
+            m = await target.load(ref.right, c.right.model)
+            models.set(c.right.model, m)
+          }
+          report = E.isLeft(m) ? { id: c.right.id, status: 'unsupported', detail: m.left } : await runCase(target, m.right, c.right)
+        }
+      }
+      const ms = performance.now() - t0
+      reports.push({ ...report, ms })
+      log(`${report.status.toUpperCase().padEnd(11)} ${report.id}  ${report.detail}  [${ms.toFixed(0)} ms]`)
+    }
+  } finally {
+    for (const m of models.values()) if (E.isRight(m)) await m.right.dispose()
+  }
+  const count = (s: CaseStatus): number => reports.filter((r) => r.status === s).length
+  return E.right({ backend: target.name, cases: reports, passed: count('pass'), failed: count('fail'), unsupported: count('unsupported') })
+}
+
+/** The model file of a reference model, resolved against the directory. */
+export const modelPath = (ref: ReferenceDir, model: string): string | undefined => {
+  const f = ref.index.models[model]?.onnx
+  return typeof f === 'string' ? path.resolve(ref.dir, f) : undefined
+}

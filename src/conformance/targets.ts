@@ -1,0 +1,43 @@
+/**
+ * The backends the conformance runner knows: `onnx` (onnxruntime-node, any ONNX file in the
+ * directory) and `tfjs` (the network rebuilt in TensorFlow.js from its weight JSON, on the
+ * registered tfjs backend).
+ *
+ * @category conformance
+ * @since 0.1.0
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import type * as tf from '@tensorflow/tfjs-core'
+import { fromOnnx } from '../backends/onnx/model.js'
+import { hostBackend } from '../backends/host/hostBackend.js'
+import { fromTfjs } from '../backends/tfjs/model.js'
+import { tfjsBackend } from '../backends/tfjs/tfjsBackend.js'
+import type { Model } from '../core/backend.js'
+import type { HostTensor } from '../core/tensor.js'
+import { loadModelWeights } from './load.js'
+import { modelPath, type ConformanceTarget } from './runner.js'
+import { buildTfjsReferenceModel } from './tfjsModels.js'
+
+export const onnxTarget: ConformanceTarget<HostTensor> = {
+  name: 'onnx',
+  backend: hostBackend,
+  load: async (ref, model) => {
+    const file = modelPath(ref, model)
+    if (file === undefined) return E.left(`model ${model} has no ONNX file in the index`)
+    const m = await fromOnnx(file)
+    return E.mapLeft((e: { message: string }) => `cannot load ${model}: ${e.message}`)(m)
+  },
+}
+
+export const tfjsTarget: ConformanceTarget<tf.Tensor> = {
+  name: 'tfjs',
+  backend: tfjsBackend,
+  load: async (ref, model) => {
+    const weights = loadModelWeights(ref, model)
+    if (E.isLeft(weights)) return E.left(`tfjs rebuilds networks from their weight JSON; ${model} has none`)
+    const built = buildTfjsReferenceModel(weights.right)
+    if (E.isLeft(built)) return E.left(`cannot rebuild ${model} in tfjs: ${built.left.message}`)
+    const m: Model<tf.Tensor> = fromTfjs(built.right.fn)
+    return E.right({ ...m, dispose: async () => { await m.dispose(); built.right.dispose() } })
+  },
+}
