@@ -1,0 +1,51 @@
+/**
+ * A self-contained HTML report: title, facts table, images (inline PNG) and token heat-maps.
+ * Every piece of user text is escaped (Captum's text view was not: captum#1226).
+ *
+ * @category viz
+ * @since 0.1.0
+ */
+import { colourOf, scaleFor, type ColourScale } from './heatmap.js'
+
+/** Escapes text for HTML element content and attribute values. */
+export const escapeHtml = (s: string): string =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
+
+export interface ReportSection {
+  readonly heading: string
+  readonly facts?: readonly (readonly [string, string])[]
+  readonly images?: readonly { readonly caption: string; readonly png: Uint8Array }[]
+  readonly tokens?: { readonly words: readonly string[]; readonly scores: readonly number[]; readonly scale?: ColourScale }
+  readonly pre?: string
+}
+
+const tokenHtml = (t: NonNullable<ReportSection['tokens']>): string => {
+  const scale = t.scale ?? scaleFor(t.scores, 'signed', 1)
+  return `<p class="tokens">${t.words
+    .map((w, i) => {
+      const [r, g, b] = colourOf(t.scores[i] ?? 0, scale)
+      return `<span title="${escapeHtml(String(t.scores[i]))}" style="background: rgb(${r},${g},${b})">${escapeHtml(w)}</span>`
+    })
+    .join(' ')}</p>`
+}
+
+/** The report as one HTML string (no external resources). */
+export const htmlReport = (title: string, sections: readonly ReportSection[]): string => `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
+<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}
+table{border-collapse:collapse}td{padding:.2rem .8rem;border-bottom:1px solid #ddd}
+figure{display:inline-block;margin:.5rem}img{image-rendering:pixelated}.tokens span{padding:.1rem .2rem;border-radius:.2rem}
+pre{background:#f6f6f6;padding:.8rem}</style></head><body>
+<h1>${escapeHtml(title)}</h1>
+${sections
+  .map(
+    (s) => `<section><h2>${escapeHtml(s.heading)}</h2>
+${s.facts ? `<table>${s.facts.map(([k, v]) => `<tr><td>${escapeHtml(k)}</td><td>${escapeHtml(v)}</td></tr>`).join('')}</table>` : ''}
+${(s.images ?? []).map((im) => `<figure><img alt="${escapeHtml(im.caption)}" src="data:image/png;base64,${Buffer.from(im.png).toString('base64')}"><figcaption>${escapeHtml(im.caption)}</figcaption></figure>`).join('')}
+${s.tokens ? tokenHtml(s.tokens) : ''}
+${s.pre !== undefined ? `<pre>${escapeHtml(s.pre)}</pre>` : ''}
+</section>`,
+  )
+  .join('\n')}
+</body></html>
+`
