@@ -1,0 +1,48 @@
+// ONNX backend benchmark on resnet18 (one 3×224×224 image), the model Captum's timings were taken on:
+// IntegratedGradients with 50 steps vs 50 forward+backward passes in the same session, and vs
+// Captum's CPU time recorded in ../shared/reference/captum-timings.json.
+import { readFileSync } from 'node:fs'
+import * as path from 'node:path'
+import { fromOnnx } from '../src/backends/onnx/index.js'
+import { attribute, float32, integratedGradients, saliency, seedOf } from '../src/index.js'
+import { row, time, unwrap } from './util.js'
+
+const ref = path.resolve('../shared/reference')
+const timings = JSON.parse(readFileSync(path.join(ref, 'captum-timings.json'), 'utf8')) as unknown
+/** Captum's recorded CPU median (first session) for a case label of captum-timings.json. */
+export const captum = (label: string): number | undefined => {
+  const v = (timings as { cpu?: { summary_median_s?: Record<string, unknown> } }).cpu?.summary_median_s?.[label]
+  return typeof v === 'number' ? v : undefined
+}
+
+export const benchOnnx = async (): Promise<string[]> => {
+  const model = unwrap(await fromOnnx(path.join(ref, 'models/resnet18.onnx'), { session: { intraOpNumThreads: 2 } }))
+  const data = new Float32Array(3 * 224 * 224)
+  for (let i = 0; i < data.length; i++) data[i] = ((i * 2654435761) % 1000) / 1000
+  const x = float32([1, 3, 224, 224], data)
+  const target = 3
+  const fb = await time(async () => unwrap(await model.vjp([x], { kind: 'linear', seed: (s) => seedOf(target, s, new Int32Array(s[0]!), 1, true) }, { wrt: { kind: 'inputs' } })()))
+  const fwd = await time(async () => unwrap(await model.forward([x])()))
+  const ig = await time(async () => unwrap(await attribute(integratedGradients({ nSteps: 50 }), model, x, { target })()), 3)
+  const ig10 = await time(async () => unwrap(await attribute(integratedGradients({ nSteps: 50 }), model, x, { target, internalBatchSize: 10 })()), 3)
+  const sal = await time(async () => unwrap(await attribute(saliency(), model, x, { target })()), 3)
+  await model.dispose()
+  const cIg = captum('IntegratedGradients n_steps=50, internal_batch_size=None')
+  const cIg10 = captum('IntegratedGradients n_steps=50, internal_batch_size=10')
+  const cSal = captum('Saliency')
+  return [
+    '### ONNX backend, resnet18, 1×3×224×224, 2 threads',
+    row(['measure', 'seconds', 'ratio']),
+    row(['---', '---', '---']),
+    row(['forward (batch 1)', fwd, '']),
+    row(['forward+backward to the input (batch 1)', fb, '']),
+    row(['IntegratedGradients, 50 steps, automatic chunks', ig, `${(ig / (50 * fb)).toFixed(3)}× 50 passes`]),
+    row(['IntegratedGradients, 50 steps, internalBatchSize 10', ig10, `${(ig10 / (50 * fb)).toFixed(3)}× 50 passes`]),
+    row(['Saliency', sal, `${(sal / fb).toFixed(3)}× 1 pass`]),
+    row(['Captum CPU IG 50 steps (recorded)', cIg ?? NaN, cIg ? `clarus is ${(cIg / ig).toFixed(2)}× faster` : '']),
+    row(['Captum CPU IG 50 steps, ibs 10 (recorded)', cIg10 ?? NaN, cIg10 ? `clarus is ${(cIg10 / ig10).toFixed(2)}× faster` : '']),
+    row(['Captum CPU Saliency (recorded)', cSal ?? NaN, cSal ? `clarus is ${(cSal / sal).toFixed(2)}× faster` : '']),
+  ]
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) console.log((await benchOnnx()).join('\n'))
