@@ -13,6 +13,7 @@
 import type { Backend, Model, Wrt } from '../core/backend.js'
 import type { Key } from '../core/random.js'
 import type { Target, TargetFn } from '../core/target.js'
+import type { HostTensor } from '../core/tensor.js'
 
 /** Where the flow's tensors live: the model inputs, or a named internal tensor (a layer). */
 export type Space = { readonly kind: 'input' } | { readonly kind: 'layer'; readonly name: string }
@@ -27,6 +28,20 @@ export interface Flow<T> {
   readonly anchor?: { readonly value: readonly T[]; readonly baseline?: readonly T[] }
   /** A completeness delta per row, once a delta stage ran. */
   readonly delta?: T
+  /** The model's output at the unperturbed inputs (perturbation methods; set by the `reference` stage). */
+  readonly reference?: Reference
+}
+
+/**
+ * F(x) as the perturbation methods see it: the raw output shape (for the batch-growth check) and
+ * the target-selected values (Captum's `initial_eval`, flattened: `nOut` values, `selShape` their shape).
+ */
+export interface Reference {
+  readonly outputShape: readonly number[]
+  /** True when the output does not have one row per example (a batch-scalar "aggregate" forward). */
+  readonly aggregate: boolean
+  readonly selected: Float32Array
+  readonly selShape: readonly number[]
 }
 
 /** Progress of a long run: model evaluations (rows) done out of the planned total. */
@@ -64,6 +79,10 @@ export interface RunContext<T> {
   readonly track: <U extends T>(t: U) => U
   /** Reports model rows evaluated (the interpreter turns it into progress events). */
   readonly tick: (rows: number) => void
+  /** Feature masks of perturbation methods, one integer tensor per input (absent: one feature per scalar). */
+  readonly featureMask?: readonly HostTensor[]
+  /** Captum's `perturbations_per_eval` when the caller set it: an upper bound on perturbations per model call. */
+  readonly perturbationsPerEval?: number
 }
 
 /** The gradient target of a stage, as the backend sees it. */

@@ -36,6 +36,10 @@ export interface RunRequest<T> {
   readonly chunk?: Partial<ChunkPolicy>
   readonly signal?: AbortSignal
   readonly onProgress?: (p: Progress) => void
+  /** Feature masks for perturbation methods (one integer tensor per input). */
+  readonly featureMask?: readonly HostTensor[]
+  /** Upper bound on perturbations per model call (Captum's `perturbations_per_eval`); default: as many as the memory budget allows. */
+  readonly perturbationsPerEval?: number
 }
 
 export interface AttributionMeta {
@@ -138,6 +142,8 @@ export const runPipeline = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>)
     key: keyOf(req.seed ?? 0),
     chunk,
     ...(req.signal ? { signal: req.signal } : {}),
+    ...(req.featureMask ? { featureMask: req.featureMask } : {}),
+    ...(req.perturbationsPerEval !== undefined ? { perturbationsPerEval: req.perturbationsPerEval } : {}),
     track: (t) => {
       scopes[scopes.length - 1]!.add(t)
       return t
@@ -207,9 +213,10 @@ export const runPipeline = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>)
         const dk = defOf(stages[k]!)
         if (dk.kind === 'expand') inner *= (dk as ExpandStageDef<string, unknown>).count(paramsOf(stages[k]!), flow, ctx)
       }
-      const perChunk = chunk.internalBatchSize !== undefined
+      const planned = chunk.internalBatchSize !== undefined
         ? Math.max(1, Math.floor(chunk.internalBatchSize / rowsIn))
         : Math.max(1, Math.floor(Math.min(chunk.maxRowsPerCall ?? Infinity, chunk.memoryBudgetBytes / bytesPerRow()) / (rowsIn * inner)))
+      const perChunk = exp.axis === 'perturbation' && req.perturbationsPerEval !== undefined ? Math.min(planned, req.perturbationsPerEval) : planned
       let acc: readonly T[] | undefined
       let innerSpace = flow.space
       let lastInfo = { start: 0, end: 0, count, rowsIn }
@@ -223,7 +230,11 @@ export const runPipeline = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>)
         if (E.isLeft(expanded)) return expanded
         const out = await exec(i + 1, j, expanded.right.flow)()
         if (E.isLeft(out)) return out
-        const info = { start, end, count, rowsIn, ...(expanded.right.weights ? { weights: expanded.right.weights } : {}) }
+        const info = {
+          start, end, count, rowsIn,
+          ...(expanded.right.weights ? { weights: expanded.right.weights } : {}),
+          ...(expanded.right.meta !== undefined ? { meta: expanded.right.meta } : {}),
+        }
         const folded = await guard(() => red.fold(stages[j] ? paramsOf(stages[j]!) : {}, acc, out.right, info, ctx))()
         scopes.pop()
         if (E.isLeft(folded)) {

@@ -9,7 +9,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
-import { invalidSpec, type InvalidSpec } from '../core/errors.js'
+import { ClarusError, invalidSpec, type InvalidSpec } from '../core/errors.js'
 import { toInvalidSpec } from '../core/codecs.js'
 import type { AbsParams } from './stages/abs.js'
 import type { ActivationParams } from './stages/activation.js'
@@ -109,11 +109,11 @@ export const decodePipeline = (u: unknown): E.Either<InvalidSpec, Pipeline> => {
   return issues.length > 0 ? E.left(invalidSpec(issues)) : E.right(decoded.right)
 }
 
-/** Builds a pipeline value (validated: throws a TypeError on a malformed composition, which is a programming error). */
+/** Builds a pipeline value, validated: a malformed composition or bad parameters throw a {@link ClarusError} carrying the InvalidSpec. */
 export const pipeline = (name: string, ...stages: readonly StageSpec[]): Pipeline => {
   const p: Pipeline = { _tag: 'Pipeline', name, stages }
   const r = decodePipeline(p)
-  if (E.isLeft(r)) throw new TypeError(r.left.message)
+  if (E.isLeft(r)) throw new ClarusError(r.left)
   return r.right
 }
 

@@ -42,6 +42,8 @@ export interface Expanded<T> {
   readonly flow: Flow<T>
   /** Per expansion index of the chunk (e.g. quadrature weights). */
   readonly weights?: Float64Array
+  /** Anything else the matching reducer needs about this chunk (e.g. the coalitions it evaluated); passed on as `ChunkInfo.meta`. */
+  readonly meta?: unknown
 }
 
 export interface ExpandStageDef<Tag extends string, P> extends StageBase<Tag, P> {
@@ -60,6 +62,8 @@ export interface ChunkInfo {
   /** Rows of the flow before expansion. */
   readonly rowsIn: number
   readonly weights?: Float64Array
+  /** The chunk's `Expanded.meta`. */
+  readonly meta?: unknown
 }
 
 export interface ReduceStageDef<Tag extends string, P> extends StageBase<Tag, P> {

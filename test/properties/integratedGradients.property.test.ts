@@ -6,7 +6,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { fromTfjs } from '../../src/backends/tfjs/index.js'
-import { attribute, float32, inputXGradient, integratedGradients, pipeline, saliency, stage, type AttributionResult, type Pipeline } from '../../src/index.js'
+import { attribute, type CallOptions, float32, keyOf, uniforms, inputXGradient, integratedGradients, pipeline, saliency, stage, type AttributionResult, type Pipeline } from '../../src/index.js'
 import { inputArb, mlpArb, mlpFn, type MlpSpec } from '../helpers/randomMlp.js'
 
 beforeAll(async () => {
@@ -15,7 +15,7 @@ beforeAll(async () => {
 
 const RUNS = { seed: 1123, numRuns: 25 }
 
-const run = async (m: Pipeline, f: (x: tf.Tensor) => tf.Tensor, x: number[], shape: [number, number], opts: Parameters<typeof attribute>[3] = {}): Promise<AttributionResult> => {
+const run = async (m: Pipeline, f: (x: tf.Tensor) => tf.Tensor, x: number[], shape: [number, number], opts: CallOptions<tf.Tensor> = {}): Promise<AttributionResult> => {
   const r = await attribute(m, fromTfjs(f), float32(shape, x), opts)()
   if (E.isLeft(r)) throw new Error(`${r.left._tag}: ${r.left.message}`)
   return r.right
@@ -44,11 +44,16 @@ describe('IntegratedGradients axioms on random MLPs (tfjs-cpu)', () => {
     )
   })
 
-  it('negative control: Input×Gradient (a local method) fails completeness on a tanh MLP', async () => {
+  it('negative control: Input×Gradient (a local method) fails completeness on tanh MLPs', async () => {
     const local = (): Pipeline => pipeline('InputXGradientWithDelta', stage.grad(), stage.multiplyByInputs(), stage.completenessDelta())
-    const failures = await fc.sample(mlpArb('tanh').chain((s) => fc.tuple(fc.constant(s), inputArb(s.nIn), inputArb(s.nIn))), { seed: 5, numRuns: 10 })
-      .reduce(async (acc, [s, x]) => (await acc) + (await completenessHolds(() => local(), s, x, new Array(2 * s.nIn).fill(0)) ? 0 : 1), Promise.resolve(0))
-    expect(failures).toBeGreaterThan(5)
+    // Non-degenerate random nets (fast-check's small-value bias would hand us zero weights here).
+    const u = (seed: number, n: number): number[] => Array.from(uniforms(keyOf(seed), n), (v) => 3 * v - 1.5)
+    let failures = 0
+    for (let i = 0; i < 10; i++) {
+      const s: MlpSpec = { nIn: 3, nHidden: 4, nOut: 1, w1: u(10 * i, 12), b1: u(10 * i + 1, 4), w2: u(10 * i + 2, 4), b2: u(10 * i + 3, 1), activation: 'tanh' }
+      if (!(await completenessHolds(() => local(), s, u(10 * i + 4, 6).map((v) => 2 * v), new Array(6).fill(0)))) failures++
+    }
+    expect(failures).toBeGreaterThan(7)
   })
 
   it('sensitivity/dummy: a feature the model ignores gets exactly 0; a used feature does not', async () => {
@@ -59,8 +64,8 @@ describe('IntegratedGradients axioms on random MLPs (tfjs-cpu)', () => {
         const dummy = { ...s, w1 }
         for (const m of [integratedGradients({ nSteps: 16 }), saliency(), inputXGradient()]) {
           const a = arr(await run(m, mlpFn(dummy), x, [2, s.nIn], { target: 0 }))
-          expect(a[j]).toBe(0)
-          expect(a[s.nIn + j]).toBe(0)
+          expect(Math.abs(a[j]!)).toBe(0)
+          expect(Math.abs(a[s.nIn + j]!)).toBe(0)
         }
       }),
       RUNS,

@@ -58,6 +58,9 @@ export const grad: MapStageDef<'grad', GradParams> = {
         Object.values(res.captured).forEach((c) => ctx.track(c))
         ctx.tick(rows.length)
         if (layer === undefined) {
+          if (res.grads.length < nAttributed) {
+            throw err('DTypeMismatch', `the backend returned gradients for ${res.grads.length} of ${nAttributed} attributed inputs: every attributed input must be float32`, ['inputs'])
+          }
           return { ...flow, value: res.grads.slice(0, nAttributed), anchor: { value: flow.value, ...(flow.baseline ? { baseline: flow.baseline } : {}) } }
         }
         const activation = injecting ? flow.value[0]! : res.captured[layer]

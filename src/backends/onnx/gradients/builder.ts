@@ -1,0 +1,162 @@
+/**
+ * buildBackward: appends to a forward ONNX graph the standard-op nodes that compute
+ * d(Σ_seeds ⟨seed, cotangent⟩)/d(wrt), in the manner of ORT's GradientGraphBuilder: a reverse
+ * topological walk over the nodes on a wrt→seed path, one rule per op type, fan-out contributions
+ * summed, non-differentiable edges cut. The forward outputs are kept; one graph input per seed carries
+ * its cotangent and one graph output per wrt tensor holds its gradient.
+ *
+ * @internal
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import { err, type AttributionError } from '../../../core/errors.js'
+import { opsetOf, type Graph, type Node, type ValueInfo } from '../graph/ir.js'
+import { tensorNames } from '../graph/edit.js'
+import { inferTypes, producers } from '../graph/shapeInference.js'
+import { GradBuildError, makeGradContext, type GradEnv } from './context.js'
+import { checkCoverage, gradPath, isFloatTensor } from './coverage.js'
+import { isDiffInput, type GradRule } from './rule.js'
+import { ALL_GRAD_RULES, lookupRule, makeGradRegistry } from './rules/index.js'
+
+export interface BackwardRequest {
+  /** Tensors whose cotangent the caller supplies (graph outputs or intermediate tensors). */
+  readonly seeds: readonly string[]
+  /** Tensors to differentiate with respect to (graph inputs or intermediate tensors). */
+  readonly wrt: readonly string[]
+}
+
+export interface BackwardGraph {
+  /** The forward graph with the backward nodes appended (forward outputs kept). */
+  readonly graph: Graph
+  /** Seed tensor → name of the new graph input carrying its cotangent (same shape and dtype). */
+  readonly seedInputs: Readonly<Record<string, string>>
+  /** wrt tensor → name of the new graph output holding its gradient. */
+  readonly gradOutputs: Readonly<Record<string, string>>
+}
+
+/** Op types whose semantics change between opsets 13 and 16, which block an opset bump. */
+const BUMP_BLOCKERS: ReadonlySet<string> = new Set(['RoiAlign'])
+
+const PREFIX = 'clarus_grad/'
+
+export const buildBackward = (graph: Graph, req: BackwardRequest, rules: readonly GradRule[] = ALL_GRAD_RULES): E.Either<AttributionError, BackwardGraph> => {
+  const regE = makeGradRegistry(rules)
+  if (E.isLeft(regE)) return regE
+  const reg = regE.right
+  const known = tensorNames(graph)
+  const unknownWrt = req.wrt.filter((w) => !known.has(w))
+  const unknownSeeds = req.seeds.filter((s) => !known.has(s))
+  if (unknownWrt.length + unknownSeeds.length > 0) {
+    const all = [...unknownWrt, ...unknownSeeds]
+    return E.left(err('UnknownTensor', `no tensor named ${all.map((n) => `'${n}'`).join(', ')} in the graph; name a graph input, output or node output of the ONNX file`, [unknownWrt.length > 0 ? 'wrt' : 'seeds', ...all]))
+  }
+  const types = inferTypes(graph)
+  const intWrt = [...req.wrt, ...req.seeds].filter((w) => !isFloatTensor(types, w))
+  if (intWrt.length > 0) {
+    return E.left(err('DTypeMismatch', `cannot differentiate integer/bool tensor(s) ${intWrt.map((n) => `'${n}'`).join(', ')}; differentiate w.r.t. a float tensor computed from them (e.g. the embedding output)`, ['wrt', ...intWrt]))
+  }
+  const path = gradPath(graph, types, reg, req.seeds, req.wrt)
+  const cov = checkCoverage(graph, path, reg)
+  if (E.isLeft(cov)) return cov
+  const unreachable = req.wrt.filter((w) => !path.active.has(w))
+  if (unreachable.length > 0) {
+    return E.left(err('NotReachable', `no differentiable path from ${unreachable.map((n) => `'${n}'`).join(', ')} to the seeded tensor(s) ${req.seeds.map((s) => `'${s}'`).join(', ')}; pick a tensor the output depends on through float ops`, ['wrt', ...unreachable]))
+  }
+
+  const opset = opsetOf(graph, '')
+  const env: GradEnv = { graph, types, producers: producers(graph), opset, requiredOpset: 0 }
+  const contributions = new Map<string, string[]>()
+  const contribute = (t: string, g: string): void => {
+    const l = contributions.get(t)
+    if (l === undefined) contributions.set(t, [g])
+    else l.push(g)
+  }
+  const backward: Node[] = []
+  const accumulated = new Map<string, string | undefined>()
+  const accumulate = (t: string): string | undefined => {
+    if (accumulated.has(t)) return accumulated.get(t)
+    const l = contributions.get(t)
+    let out: string | undefined
+    if (l === undefined || l.length === 0) out = undefined
+    else if (l.length === 1) out = l[0]
+    else {
+      out = `${PREFIX}acc/${t}`
+      backward.push({ name: `${PREFIX}acc_node/${t}`, opType: 'Sum', domain: '', inputs: [...l], outputs: [out], attributes: [] })
+    }
+    accumulated.set(t, out)
+    return out
+  }
+
+  const seedInputs: Record<string, string> = {}
+  const newInputs: ValueInfo[] = []
+  for (const s of [...new Set(req.seeds)]) {
+    const name = `${PREFIX}seed/${s}`
+    seedInputs[s] = name
+    newInputs.push({ name, elemType: types.get(s)?.elemType ?? null, shape: types.get(s)?.shape ?? null })
+    contribute(s, name)
+  }
+
+  const forward = [...graph.nodes]
+  const failures: string[] = []
+  for (let k = path.nodes.length - 1; k >= 0; k--) {
+    const ni = path.nodes[k] as number
+    const n = graph.nodes[ni] as Node
+    const rule = lookupRule(reg, n.domain, n.opType) as GradRule
+    const grads = n.outputs.map((o) => (path.active.has(o) ? accumulate(o) : undefined))
+    if (grads.every((x) => x === undefined)) continue
+    const required = n.inputs.map((x, i) => path.active.has(x) && isDiffInput(rule, i) && isFloatTensor(types, x))
+    const { ctx, result } = makeGradContext(env, n, ni, grads, required)
+    try {
+      const res = rule.build(ctx)
+      const r = result()
+      forward[ni] = r.forward
+      backward.push(...r.nodes)
+      required.forEach((need, i) => {
+        if (!need) return
+        const gi = res[i]
+        if (gi === undefined) failures.push(`${n.opType} node '${n.name}': no gradient for input ${i} ('${n.inputs[i] ?? ''}')`)
+        else contribute(n.inputs[i] as string, gi)
+      })
+    } catch (e) {
+      if (e instanceof GradBuildError) failures.push(e.message)
+      else throw e
+    }
+  }
+  if (failures.length > 0) {
+    return E.left(err('Unsupported', `cannot build the backward graph: ${failures.join('; ')}`, ['graph', 'nodes']))
+  }
+
+  const gradOutputs: Record<string, string> = {}
+  const newOutputs: ValueInfo[] = []
+  for (const w of [...new Set(req.wrt)]) {
+    const g = accumulate(w)
+    if (g === undefined) return E.left(err('NotReachable', `no gradient reaches '${w}'`, ['wrt', w]))
+    const name = `${PREFIX}d/${w}`
+    backward.push({ name: `${PREFIX}out_node/${w}`, opType: 'Identity', domain: '', inputs: [g], outputs: [name], attributes: [] })
+    gradOutputs[w] = name
+    newOutputs.push({ name, elemType: types.get(w)?.elemType ?? null, shape: types.get(w)?.shape ?? null })
+  }
+
+  let opsetImports = graph.opsetImports
+  let irVersion = graph.irVersion
+  if (env.requiredOpset > opset) {
+    const blockers = graph.nodes.filter((n) => n.domain === '' && BUMP_BLOCKERS.has(n.opType))
+    if (opset < 13 || blockers.length > 0) {
+      return E.left(err('Unsupported', `the backward graph needs opset ${env.requiredOpset} (overlapping MaxPool windows need ScatterElements with reduction='add'), and this opset-${opset} model cannot be upgraded safely; re-export it with opset >= ${env.requiredOpset}`, ['graph', 'opset']))
+    }
+    opsetImports = graph.opsetImports.map((o) => (o.domain === '' ? { ...o, version: env.requiredOpset } : o))
+    irVersion = Math.max(irVersion, 8)
+  }
+
+  return E.right({
+    graph: {
+      ...graph,
+      nodes: [...forward, ...backward],
+      inputs: [...graph.inputs, ...newInputs],
+      outputs: [...graph.outputs, ...newOutputs],
+      opsetImports,
+      irVersion,
+    },
+    seedInputs,
+    gradOutputs,
+  })
+}

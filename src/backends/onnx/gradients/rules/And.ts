@@ -1,0 +1,4 @@
+import { noGradient } from '../rule.js'
+
+/** And: boolean, no gradient path. */
+export const And = noGradient('And')

@@ -1,0 +1,4 @@
+import { noGradient } from '../rule.js'
+
+/** ArgMin: integer indices, no gradient path. */
+export const ArgMin = noGradient('ArgMin')

@@ -1,0 +1,13 @@
+import type { GradRule } from '../rule.js'
+
+/** Exp: dx = dy·y. */
+export const Exp: GradRule = {
+  opType: 'Exp',
+  domain: '',
+  opsets: [6, 13],
+  build: (g) => {
+    const x = g.input(0)
+    const dy = g.gradOfOutput(0)
+    return { 0: g.node('Mul', [dy, g.output(0)]) }
+  },
+}

@@ -1,0 +1,84 @@
+import * as E from 'fp-ts/lib/Either.js'
+import { describe, expect, it } from 'vitest'
+import { buildBackward } from '../../src/backends/onnx/gradients/builder.js'
+import { noGradient } from '../../src/backends/onnx/gradients/rule.js'
+import { ALL_GRAD_RULES, makeGradRegistry } from '../../src/backends/onnx/gradients/rules/index.js'
+import { Relu } from '../../src/backends/onnx/gradients/rules/Relu.js'
+import { ElemType, type Graph } from '../../src/backends/onnx/graph/ir.js'
+import { GRAD_RULE_CASES } from './gradRuleCases.js'
+import { caseGraph } from './ruleCheck.js'
+
+const nonStandard = (g: Graph): string[] => g.nodes.filter((n) => n.domain !== '' && n.domain !== 'ai.onnx').map((n) => `${n.domain}.${n.opType}`)
+
+describe('gradient rule coverage', () => {
+  it('every rule in ALL_GRAD_RULES has a GRAD_RULE_CASES row, and every row names a rule', () => {
+    const rows = new Set(GRAD_RULE_CASES.map((r) => r.op))
+    const rules = new Set(ALL_GRAD_RULES.map((r) => r.opType))
+    expect([...rules].filter((r) => !rows.has(r))).toEqual([])
+    expect([...rows].filter((r) => !rules.has(r))).toEqual([])
+  })
+
+  it('every rule emits standard-domain ops only', () => {
+    const offenders: string[] = []
+    for (const row of GRAD_RULE_CASES) {
+      const { graph, floats, seeds } = caseGraph(row, 2)
+      const bw = buildBackward(graph, { seeds, wrt: floats.map((f) => f.name) })
+      expect(E.isRight(bw), `${row.op}: ${E.isLeft(bw) ? bw.left.message : ''}`).toBe(true)
+      if (E.isRight(bw)) offenders.push(...nonStandard(bw.right.graph).map((o) => `${row.op}: ${o}`))
+    }
+    expect(offenders).toEqual([])
+    // the scan itself can fail
+    const { graph } = caseGraph(GRAD_RULE_CASES[0]!, 1)
+    const tampered = { ...graph, nodes: [...graph.nodes, { name: 'g', opType: 'ReluGrad', domain: 'com.microsoft', inputs: [], outputs: ['z'], attributes: [] }] }
+    expect(nonStandard(tampered)).toEqual(['com.microsoft.ReluGrad'])
+  })
+
+  it('a rule that returns no gradient for a required input is an error, not a silent zero', () => {
+    const row = GRAD_RULE_CASES.find((r) => r.op === 'Sigmoid')!
+    const bad = ALL_GRAD_RULES.map((r) => (r.opType === 'Sigmoid' ? { ...r, build: () => ({}) } : r))
+    const { graph, floats, seeds } = caseGraph(row, 1)
+    expect(E.isLeft(buildBackward(graph, { seeds, wrt: floats.map((f) => f.name) }, bad))).toBe(true)
+  })
+
+  it('duplicate registration is an error naming the op', () => {
+    const r = makeGradRegistry([...ALL_GRAD_RULES, Relu])
+    expect(E.isLeft(r)).toBe(true)
+    if (E.isLeft(r)) {
+      expect(r.left._tag).toBe('InvalidSpec')
+      expect(r.left.message).toContain('Relu')
+    }
+    expect(E.isRight(makeGradRegistry(ALL_GRAD_RULES))).toBe(true)
+    expect(E.isLeft(makeGradRegistry([noGradient('Foo', 'my.domain'), noGradient('Foo', 'my.domain')]))).toBe(true)
+  })
+
+  it('lists every unsupported node at once (Resize and a custom-domain op)', () => {
+    const f = (name: string) => ({ name, elemType: ElemType.FLOAT, shape: [1, 1, 2, 2] })
+    const graph: Graph = {
+      name: 'g',
+      nodes: [
+        { name: 'r1', opType: 'Resize', domain: '', inputs: ['x', '', 'scales'], outputs: ['a'], attributes: [] },
+        { name: 'c1', opType: 'MyOp', domain: 'com.example', inputs: ['a'], outputs: ['b'], attributes: [] },
+        { name: 'relu', opType: 'Relu', domain: '', inputs: ['b'], outputs: ['c'], attributes: [] },
+        { name: 'c2', opType: 'MyOp', domain: 'com.example', inputs: ['c'], outputs: ['y'], attributes: [] },
+      ],
+      inputs: [f('x')],
+      outputs: [f('y')],
+      initializers: new Map([['scales', { name: 'scales', dims: [4], dataType: ElemType.FLOAT, floatData: [1, 1, 2, 2] }]]),
+      valueInfo: [],
+      opsetImports: [{ domain: '', version: 17 }, { domain: 'com.example', version: 1 }],
+      irVersion: 8,
+      modelExtras: {},
+    }
+    const r = buildBackward(graph, { seeds: ['y'], wrt: ['x'] })
+    expect(E.isLeft(r)).toBe(true)
+    if (E.isLeft(r) && r.left._tag === 'UnsupportedOps') {
+      expect(r.left.nodes.map((n) => `${n.domain}:${n.opType}:${n.name}:${n.opset}`)).toEqual([
+        ':Resize:r1:17',
+        'com.example:MyOp:c1:1',
+        'com.example:MyOp:c2:1',
+      ])
+    } else {
+      expect.fail(`expected UnsupportedOps, got ${E.isLeft(r) ? r.left._tag : 'Right'}`)
+    }
+  })
+})
