@@ -13,6 +13,9 @@ import ort from 'onnxruntime-node'
 import { backendFailure, err, type AttributionError } from '../../core/errors.js'
 import type { HostTensor } from '../../core/tensor.js'
 import { buildBackward } from './gradients/builder.js'
+import type { GradRule } from './gradients/rule.js'
+import { ruleKey } from './gradients/rule.js'
+import { ALL_GRAD_RULES } from './gradients/rules/index.js'
 import { cutAt, prune, setOutputs } from './graph/edit.js'
 import { fromProto, toProto, type Graph } from './graph/ir.js'
 import { decodeModel, encodeModel } from './graph/proto.js'
@@ -24,6 +27,11 @@ export interface OnnxSessionOptions {
   readonly intraOpNumThreads?: number
   readonly interOpNumThreads?: number
   readonly graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all'
+  /**
+   * Gradient rules for op types clarus does not cover (or replacements: a rule here takes the
+   * place of the built-in one for its op type). Each must emit standard ONNX ops only.
+   */
+  readonly extraGradRules?: readonly GradRule[]
 }
 
 export interface ForwardOptions {
@@ -135,6 +143,9 @@ export const createOnnxRuntime = async (model: Uint8Array | string, options: Onn
   const graph = graphE.right
   const signature = signatureOf(graph)
   const so = sessionOptions(options)
+  const extra = options.extraGradRules ?? []
+  const overridden = new Set(extra.map((r) => ruleKey(r.domain, r.opType)))
+  const rules = [...ALL_GRAD_RULES.filter((r) => !overridden.has(ruleKey(r.domain, r.opType))), ...extra]
   const cache = new Map<string, Promise<E.Either<AttributionError, Entry>>>()
 
   const open = (key: string, make: () => E.Either<AttributionError, Omit<Entry, 'session'>>): Promise<E.Either<AttributionError, Entry>> => {
@@ -200,7 +211,7 @@ export const createOnnxRuntime = async (model: Uint8Array | string, options: Onn
     const entry = await open(key, () => {
       const cut = cutAt(graph, injected)
       if (E.isLeft(cut)) return cut
-      const bw = buildBackward(cut.right, { seeds: seedNames, wrt })
+      const bw = buildBackward(cut.right, { seeds: seedNames, wrt }, rules)
       if (E.isLeft(bw)) return bw
       const forwardOuts = graph.outputs.map((o) => o.name).filter((n) => !injected.includes(n))
       const g = setOutputs(bw.right.graph, [...forwardOuts, ...capture, ...Object.values(bw.right.gradOutputs)])
