@@ -1,9 +1,11 @@
+import { fileURLToPath } from 'node:url'
 /** Helpers for the ONNX unit tests: reference models and Captum fixtures from ../shared/reference. */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { float32, type HostTensor } from '../../../../src/core/tensor.js'
 
-export const REF = '/work/shared/reference'
+/** The reference fixtures: `shared/` sits beside the repository (as on CI). */
+export const REF = fileURLToPath(new URL('../../../../../shared/reference', import.meta.url))
 export const modelPath = (m: string): string => join(REF, 'models', `${m}.onnx`)
 
 interface JsonTensor {
