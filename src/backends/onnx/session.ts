@@ -17,9 +17,10 @@ import type { GradRule } from './gradients/rule.js'
 import { ruleKey } from './gradients/rule.js'
 import { ALL_GRAD_RULES } from './gradients/rules/index.js'
 import { cutAt, prune, setOutputs } from './graph/edit.js'
-import { fromProto, toProto, type Graph } from './graph/ir.js'
+import { fromProto, opsetOf, toProto, type Graph } from './graph/ir.js'
 import { decodeModel, encodeModel } from './graph/proto.js'
 import { dtypeOfElem, signatureOf, type ModelSignature } from './graph/signature.js'
+import { upgradeOpset } from './graph/upgradeOpset.js'
 
 export interface OnnxSessionOptions {
   /** Passed through to `InferenceSession.create` (e.g. `['cpu']`, `['cuda']`). */
@@ -147,6 +148,9 @@ export const createOnnxRuntime = async (model: Uint8Array | string, options: Onn
   const overridden = new Set(extra.map((r) => ruleKey(r.domain, r.opType)))
   const rules = [...ALL_GRAD_RULES.filter((r) => !overridden.has(ruleKey(r.domain, r.opType))), ...extra]
   const cache = new Map<string, Promise<E.Either<AttributionError, Entry>>>()
+  // Backward graphs need opset >= 13 forms; older models are upgraded once (forward sessions keep the original).
+  let gradGraph: E.Either<AttributionError, Graph> | undefined
+  const gradBase = (): E.Either<AttributionError, Graph> => (gradGraph ??= opsetOf(graph) < 13 ? upgradeOpset(graph, 13) : E.right(graph))
 
   const open = (key: string, make: () => E.Either<AttributionError, Omit<Entry, 'session'>>): Promise<E.Either<AttributionError, Entry>> => {
     const hit = cache.get(key)
@@ -209,7 +213,9 @@ export const createOnnxRuntime = async (model: Uint8Array | string, options: Onn
     const wrt = [...new Set(opts.wrt)]
     const key = JSON.stringify({ k: 'vjp', seedNames, injected, capture, wrt })
     const entry = await open(key, () => {
-      const cut = cutAt(graph, injected)
+      const base = gradBase()
+      if (E.isLeft(base)) return base
+      const cut = cutAt(base.right, injected)
       if (E.isLeft(cut)) return cut
       const bw = buildBackward(cut.right, { seeds: seedNames, wrt }, rules)
       if (E.isLeft(bw)) return bw

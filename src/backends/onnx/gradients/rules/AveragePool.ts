@@ -1,5 +1,5 @@
 import { attr, ElemType } from '../../graph/ir.js'
-import { windowGeometry } from '../convGeometry.js'
+import { cropToInput, windowGeometry } from '../convGeometry.js'
 import type { GradRule } from '../rule.js'
 
 /**
@@ -30,15 +30,14 @@ export const AveragePool: GradRule = {
       wv = 1
     }
     const w = g.constant(new Array<number>(c * k).fill(wv), x, [c, 1, ...kernel])
-    return {
-      0: g.node('ConvTranspose', [dy, w], [
-        attr.int('group', c),
-        attr.ints('kernel_shape', kernel),
-        attr.ints('strides', geo.strides),
-        attr.ints('dilations', geo.dilations),
-        attr.ints('pads', geo.pads),
-        attr.ints('output_padding', geo.outputPadding),
-      ]),
-    }
+    const dx = g.node('ConvTranspose', [dy, w], [
+      attr.int('group', c),
+      attr.ints('kernel_shape', kernel),
+      attr.ints('strides', geo.strides),
+      attr.ints('dilations', geo.dilations),
+      attr.ints('pads', geo.pads),
+      attr.ints('output_padding', geo.outputPadding),
+    ])
+    return { 0: geo.crop ? cropToInput(g, dx, x) : dx }
   },
 }

@@ -1,5 +1,5 @@
 import { attr } from '../../graph/ir.js'
-import { windowGeometry } from '../convGeometry.js'
+import { cropToInput, windowGeometry } from '../convGeometry.js'
 import type { GradRule } from '../rule.js'
 
 /**
@@ -50,7 +50,7 @@ export const Conv: GradRule = {
         if (g.isGradRequired(2) && g.inputCount > 2) out[2] = g.reduceSum(dy, [0, ...kernel.map((_, i) => i + 2)], false)
         return out
       }
-      out[0] = g.node('ConvTranspose', [dy, w], [
+      const dx = g.node('ConvTranspose', [dy, w], [
         attr.int('group', g.attrInt('group', 1)),
         attr.ints('kernel_shape', kernel),
         attr.ints('strides', geo.strides),
@@ -58,6 +58,7 @@ export const Conv: GradRule = {
         attr.ints('pads', geo.pads),
         attr.ints('output_padding', geo.outputPadding),
       ])
+      out[0] = geo.crop ? cropToInput(g, dx, x) : dx
     }
     if (g.isGradRequired(2) && g.inputCount > 2) {
       out[2] = g.reduceSum(dy, [0, ...kernel.map((_, i) => i + 2)], false)

@@ -1,5 +1,5 @@
 import { attr } from '../../graph/ir.js'
-import { windowGeometry } from '../convGeometry.js'
+import { windowsOverlap } from '../convGeometry.js'
 import type { GradRule } from '../rule.js'
 
 /**
@@ -17,13 +17,13 @@ export const MaxPool: GradRule = {
     if (g.attrInt('storage_order', 0) !== 0) g.fail('MaxPool with storage_order=1 is not supported')
     if (g.opset < 11) g.fail('MaxPool gradients need opset >= 11 (ScatterElements)')
     const kernel = g.attrInts('kernel_shape') ?? g.fail('kernel_shape missing')
-    const geo = windowGeometry(g, x, kernel)
+    const overlapping = windowsOverlap(g, kernel)
     const indices = g.output(1)
     const flat = g.node('Reshape', [g.zerosLike(x), g.int64([-1])])
     const upd = g.node('Reshape', [g.gradOfOutput(0), g.int64([-1])])
     const ind = g.node('Reshape', [indices, g.int64([-1])])
-    if (geo.overlapping) g.requireOpset(16)
-    const attrs = geo.overlapping ? [attr.int('axis', 0), attr.string('reduction', 'add')] : [attr.int('axis', 0)]
+    if (overlapping) g.requireOpset(16)
+    const attrs = overlapping ? [attr.int('axis', 0), attr.string('reduction', 'add')] : [attr.int('axis', 0)]
     const scattered = g.node('ScatterElements', [flat, ind, upd], attrs)
     return { 0: g.node('Reshape', [scattered, g.node('Shape', [x])]) }
   },
