@@ -14,6 +14,13 @@ import { layerActivation } from './layerActivation.js'
 import { layerGradientXActivation } from './layerGradientXActivation.js'
 import { layerIntegratedGradients } from './layerIntegratedGradients.js'
 import { saliency } from './saliency.js'
+import { featureAblation } from './featureAblation.js'
+import { featurePermutation } from './featurePermutation.js'
+import { occlusion } from './occlusion.js'
+import { shapleyValues } from './shapleyValues.js'
+import { shapleyValueSampling } from './shapleyValueSampling.js'
+import { lime } from './lime.js'
+import { kernelShap } from './kernelShap.js'
 
 /** Axioms a method can claim (Sundararajan et al. 2017; Lundberg & Lee 2017). */
 export type Axiom = 'completeness' | 'sensitivity' | 'implementationInvariance' | 'linearity' | 'symmetry' | 'dummy'
@@ -96,5 +103,70 @@ export const METHODS: Readonly<Record<string, MethodInfo>> = {
     stochastic: false,
     hasDelta: false,
     build: (o) => layerActivation({ layer: str(o, 'layer') ?? '' }),
+  },
+  featureAblation: {
+    captumName: 'FeatureAblation',
+    family: 'primary',
+    claims: ['dummy'],
+    stochastic: false,
+    hasDelta: false,
+    build: () => featureAblation(),
+  },
+  featurePermutation: {
+    captumName: 'FeaturePermutation',
+    family: 'primary',
+    claims: ['dummy'],
+    stochastic: true,
+    hasDelta: false,
+    build: () => featurePermutation(),
+  },
+  occlusion: {
+    captumName: 'Occlusion',
+    family: 'primary',
+    claims: [],
+    stochastic: false,
+    hasDelta: false,
+    build: (o) =>
+      occlusion({
+        slidingWindowShapes: (o['slidingWindowShapes'] as readonly number[] | readonly (readonly number[])[] | undefined) ?? [],
+        ...(o['strides'] !== undefined ? { strides: o['strides'] as number | readonly number[] } : {}),
+      }),
+  },
+  shapleyValues: {
+    captumName: 'ShapleyValues',
+    family: 'primary',
+    claims: ['completeness', 'symmetry', 'dummy', 'linearity'],
+    stochastic: false,
+    hasDelta: false,
+    build: () => shapleyValues(),
+  },
+  shapleyValueSampling: {
+    captumName: 'ShapleyValueSampling',
+    family: 'primary',
+    claims: ['completeness', 'dummy'],
+    stochastic: true,
+    hasDelta: false,
+    build: (o) => shapleyValueSampling(defined({ nSamples: num(o, 'nSamples') })),
+  },
+  lime: {
+    captumName: 'Lime',
+    family: 'primary',
+    claims: [],
+    stochastic: true,
+    hasDelta: false,
+    build: (o) =>
+      lime(defined({
+        nSamples: num(o, 'nSamples'),
+        sampler: str(o, 'sampler') as 'bernoulli' | 'enumerate' | 'kernelShap' | undefined,
+        returnInputShape: bool(o, 'returnInputShape'),
+      })),
+  },
+  kernelShap: {
+    captumName: 'KernelShap',
+    family: 'primary',
+    claims: [],
+    stochastic: true,
+    hasDelta: false,
+    build: (o) => kernelShap(defined({ nSamples: num(o, 'nSamples'), returnInputShape: bool(o, 'returnInputShape'), exact: bool(o, 'exact') })),
   },
 }

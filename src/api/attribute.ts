@@ -11,7 +11,9 @@ import * as TE from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts'
 import type { Model } from '../core/backend.js'
 import { decodeWith, Integer, PositiveInt, PositiveNumber } from '../core/codecs.js'
-import type { AttributionError } from '../core/errors.js'
+import { err, type AttributionError } from '../core/errors.js'
+import { isHostTensor } from '../core/codecs.js'
+import type { HostTensor } from '../core/tensor.js'
 import { Target, type TargetFn } from '../core/target.js'
 import type { Progress } from '../dsl/flow.js'
 import { runPipeline, type AttributionResult } from '../dsl/run.js'
@@ -34,6 +36,18 @@ export interface CallOptions<T> {
   readonly seed?: number
   readonly signal?: AbortSignal
   readonly onProgress?: (p: Progress) => void
+  /**
+   * Perturbation methods: integer feature ids, one tensor per input, broadcastable to it (shared
+   * `(1, …)`, per-example `(N, …)`, or fewer dims); equal ids are perturbed together, across inputs
+   * too. Default: every scalar is its own feature.
+   */
+  readonly featureMask?: TensorLike<T> | readonly TensorLike<T>[]
+  /**
+   * Perturbation methods: at most this many perturbed copies of the batch per model call.
+   * Captum: `perturbations_per_eval` (default 1 there); here the default packs as many copies as
+   * the memory budget allows. Results do not depend on it.
+   */
+  readonly perturbationsPerEval?: number
 }
 
 /** io-ts codec for the scalar call options (tensors and functions are checked when used). */
@@ -42,6 +56,7 @@ export const CallOptionsCodec = t.partial({
   internalBatchSize: PositiveInt,
   memoryBudgetBytes: PositiveNumber,
   seed: Integer,
+  perturbationsPerEval: PositiveInt,
 })
 
 const asList = <A>(x: A | readonly A[] | undefined, isOne: (u: unknown) => boolean): readonly A[] =>
@@ -65,11 +80,16 @@ export const attribute = <T>(
       if (E.isLeft(xs)) return xs
       const extras = prepareInputs(backend, owned, asList(options.additionalForwardArgs, isOne), 'additionalForwardArgs')
       if (E.isLeft(extras)) return extras
-      const usesBaselines = method.stages.some((s) => s._tag === 'interpolate' || s._tag === 'completenessDelta' || s._tag === 'layerEndpoints')
+      const usesBaselines = method.stages.some((s) => s._tag === 'interpolate' || s._tag === 'completenessDelta' || s._tag === 'layerEndpoints' || s._tag === 'perturb')
       const bs = usesBaselines && xs.right.length > 0 && xs.right.every((x) => backend.shapeOf(x).length > 0)
         ? prepareBaselines(backend, owned, xs.right, options.baselines)
         : E.right(undefined)
       if (E.isLeft(bs)) return bs
+      const masks: HostTensor[] = []
+      for (const m of asList(options.featureMask, isOne)) {
+        if (!isOne(m)) return E.left(err('ShapeMismatch', 'featureMask entries must be tensors (one integer tensor per input)', ['featureMask']))
+        masks.push(isHostTensor(m) ? m : await backend.toHost(m as T))
+      }
       return await runPipeline(method, model, {
         inputs: xs.right,
         ...(bs.right ? { baselines: bs.right } : {}),
@@ -82,6 +102,8 @@ export const attribute = <T>(
         },
         ...(options.signal ? { signal: options.signal } : {}),
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+        ...(options.featureMask !== undefined ? { featureMask: masks } : {}),
+        ...(options.perturbationsPerEval !== undefined ? { perturbationsPerEval: options.perturbationsPerEval } : {}),
       })()
     } finally {
       for (const t of owned.list) backend.dispose(t)

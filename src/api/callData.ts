@@ -19,6 +19,10 @@ export type TensorLike<T> = T | HostTensor
 /** One baseline per input: a number (every element), or a tensor shaped like the input, like one example, or with a batch of 1. */
 export type Baseline<T> = number | TensorLike<T>
 
+/** NumPy broadcasting of shape `from` to exactly `to`. */
+const broadcastable = (from: readonly number[], to: readonly number[]): boolean =>
+  from.length <= to.length && from.every((d, k) => d === 1 || d === to[to.length - from.length + k])
+
 /** Tensors created for one call, disposed when it ends. */
 export interface Owned<T> {
   readonly list: T[]
@@ -102,6 +106,11 @@ export const prepareBaselines = <T>(
     }
     const oneExample = bs.length === shape.length - 1 && bs.every((d, k) => d === shape[k + 1])
     const batchOne = bs.length === shape.length && bs[0] === 1 && bs.every((d, k) => k === 0 || d === shape[k])
+    if (!oneExample && !batchOne && broadcastable(bs, shape)) {
+      // Any shape that broadcasts to the input (Captum's perturbation methods accept it, §3.4).
+      out.push(keep(backend.add(keep(backend.fill(shape, 0, backend.dtypeOf(x))), t)))
+      continue
+    }
     if (!oneExample && !batchOne) {
       return E.left(err('BadBaseline',
         `baseline ${i} has shape [${bs.join(', ')}]; it must match its input [${shape.join(', ')}], have a batch dimension of 1 ([1, ${shape.slice(1).join(', ')}]), or be shaped like one example ([${shape.slice(1).join(', ')}])`,

@@ -18,10 +18,25 @@ export interface DataCallOptions {
   readonly target: Target
   readonly baselines?: number | HostTensor | readonly (number | HostTensor)[]
   readonly internalBatchSize?: number
+  readonly featureMask?: HostTensor | readonly HostTensor[]
+  readonly perturbationsPerEval?: number
+  readonly seed?: number
 }
 
+/** Which tolerance of the case a run is held to: the exact one, or `sampling_tolerance` (a sampled run of a 'limit' case). */
+export type ToleranceKind = 'case' | 'sampling'
+
 export type CaseCall =
-  | { readonly kind: 'call'; readonly pipeline: Pipeline; readonly options: DataCallOptions; readonly layer?: string }
+  | {
+      readonly kind: 'call'
+      readonly pipeline: Pipeline
+      readonly options: DataCallOptions
+      readonly layer?: string
+      /** Tolerance for `pipeline` (default: the case's). */
+      readonly tolerance?: ToleranceKind
+      /** A second run of a 'limit' case: the sampled method with the case's settings, held to `sampling_tolerance`. */
+      readonly sampled?: Pipeline
+    }
   | { readonly kind: 'unsupported'; readonly reason: string }
 
 const CAPTUM_TO_CLARUS: Readonly<Record<string, string>> = Object.fromEntries(
@@ -29,7 +44,10 @@ const CAPTUM_TO_CLARUS: Readonly<Record<string, string>> = Object.fromEntries(
 )
 
 /** Captum argument names this runner understands, per keyword. */
-const KNOWN_ARGS = new Set(['baselines', 'target', 'n_steps', 'method', 'internal_batch_size', 'return_convergence_delta', 'abs', 'additional_forward_args'])
+const KNOWN_ARGS = new Set([
+  'baselines', 'target', 'n_steps', 'method', 'internal_batch_size', 'return_convergence_delta', 'abs', 'additional_forward_args',
+  'feature_mask', 'perturbations_per_eval', 'sliding_window_shapes', 'strides', 'n_samples',
+])
 const KNOWN_CTOR = new Set(['multiply_by_inputs', 'layer'])
 
 const targetOf = (u: unknown): Target | string => {
@@ -63,23 +81,45 @@ export const callForCase = (c: ReferenceCase): CaseCall => {
   if (typeof baselines === 'string') return { kind: 'unsupported', reason: baselines }
   const layer = c.layer?.attributed_tensor ?? (typeof c.constructorArgs['layer'] === 'string' ? (c.constructorArgs['layer'] as string) : undefined)
   if (method.family !== 'primary' && layer === undefined) return { kind: 'unsupported', reason: 'layer case without a layer tensor' }
-  const pipeline = method.build({
+  const mask = c.args['feature_mask']
+  const featureMask = mask === null || mask === undefined ? undefined : isHostTensor(mask) ? mask : Array.isArray(mask) && mask.every(isHostTensor) ? (mask as HostTensor[]) : null
+  if (featureMask === null) return { kind: 'unsupported', reason: 'feature_mask of this form is not understood' }
+  const ppe = c.args['perturbations_per_eval']
+  const nSamples = typeof c.args['n_samples'] === 'number' ? c.args['n_samples'] : undefined
+  const windows = c.args['sliding_window_shapes']
+  const strides = c.args['strides']
+  const build = (extra: Readonly<Record<string, unknown>>): Pipeline => method.build({
     ...(layer !== undefined ? { layer } : {}),
     ...(typeof c.args['n_steps'] === 'number' ? { nSteps: c.args['n_steps'] } : {}),
     ...(typeof c.args['method'] === 'string' ? { method: c.args['method'] } : {}),
     ...(typeof c.args['abs'] === 'boolean' ? { abs: c.args['abs'] } : {}),
     ...(typeof c.constructorArgs['multiply_by_inputs'] === 'boolean' ? { multiplyByInputs: c.constructorArgs['multiply_by_inputs'] } : {}),
     returnConvergenceDelta: c.args['return_convergence_delta'] === true,
+    ...(windows !== undefined ? { slidingWindowShapes: typeof windows === 'number' ? [windows] : windows } : {}),
+    ...(strides !== undefined && strides !== null ? { strides } : {}),
+    ...(nSamples !== undefined ? { nSamples } : {}),
+    ...extra,
   })
+  // 'limit' cases: the exact limit where clarus can compute it (Lime: every coalition once, as the
+  // case's enumerating perturb_func; KernelShap: all coalitions with Shapley-kernel weights), and
+  // the sampled method with the case's settings, held to sampling_tolerance.
+  const limit = c.kind === 'limit'
+  const exactLimit = limit && c.algorithm === 'Lime' ? build({ sampler: 'enumerate' }) : limit && c.algorithm === 'KernelShap' ? build({ exact: true }) : undefined
+  const pipeline = exactLimit ?? build({})
   const ibs = c.args['internal_batch_size']
   return {
     kind: 'call',
     pipeline,
     ...(layer !== undefined ? { layer } : {}),
+    ...(limit && exactLimit === undefined ? { tolerance: 'sampling' as const } : {}),
+    ...(limit && exactLimit !== undefined && c.algorithm !== 'Lime' ? { sampled: build({}) } : {}),
     options: {
       target,
       ...(baselines !== undefined ? { baselines } : {}),
       ...(typeof ibs === 'number' ? { internalBatchSize: ibs } : {}),
+      ...(featureMask !== undefined ? { featureMask } : {}),
+      ...(typeof ppe === 'number' ? { perturbationsPerEval: ppe } : {}),
+      ...(limit ? { seed: 0 } : {}),
     },
   }
 }

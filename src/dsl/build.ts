@@ -15,6 +15,8 @@ import type { GradParams } from './stages/grad.js'
 import type { LayerEndpointsParams } from './stages/layerEndpoints.js'
 import type { PathSchedule } from './stages/interpolate.js'
 import type { QuadratureRule } from './quadratureRules.js'
+import type { PerturbParams } from './stages/perturb.js'
+import type { LinearFitParams } from './stages/linearFit.js'
 
 type Of<Tag extends StageSpec['_tag']> = Extract<StageSpec, { _tag: Tag }>
 
@@ -38,4 +40,16 @@ export const stage = {
   layerEndpoints: (p: LayerEndpointsParams): Of<'layerEndpoints'> => ({ _tag: 'layerEndpoints', ...p }),
   /** The value of an internal tensor at the inputs. */
   activation: (p: { readonly layer: string }): Of<'activation'> => ({ _tag: 'activation', ...p }),
+  /** F(x) at the unperturbed inputs, kept in the flow for the perturbation reducers. */
+  reference: (): Of<'reference'> => ({ _tag: 'reference' }),
+  /** Perturbed copies x ⊙ (1 − A_k) + r ⊙ A_k on a new `perturbation` axis, one per design item. */
+  perturb: (p: PerturbParams): Of<'perturb'> => ({ _tag: 'perturb', ...p }),
+  /** F at every perturbed copy (target-selected, not summed). */
+  forward: (): Of<'forward'> => ({ _tag: 'forward' }),
+  /** F(x) − F(x̃) onto the removed elements (averaged over copies with `average`). */
+  diff: (p: { readonly average: boolean }): Of<'diff'> => ({ _tag: 'diff', ...p }),
+  /** Σ_S c_S v(S): Shapley combinations of coalition values. */
+  marginals: (p: { readonly design: PerturbParams['design'] }): Of<'marginals'> => ({ _tag: 'marginals', ...p }),
+  /** Weighted linear surrogate fitted to (z, F(x̃), w). */
+  linearFit: (p: LinearFitParams): Of<'linearFit'> => ({ _tag: 'linearFit', ...p }),
 } as const

@@ -20,6 +20,12 @@ import type { LayerEndpointsParams } from './stages/layerEndpoints.js'
 import type { MultiplyByInputsParams } from './stages/multiplyByInputs.js'
 import type { QuadratureParams } from './stages/quadrature.js'
 import type { ScaleByDeltaParams } from './stages/scaleByDelta.js'
+import type { ReferenceParams } from './stages/reference.js'
+import type { PerturbParams } from './stages/perturb.js'
+import type { ForwardParams } from './stages/forward.js'
+import type { DiffParams } from './stages/diff.js'
+import type { MarginalsParams } from './stages/marginals.js'
+import type { LinearFitParams } from './stages/linearFit.js'
 import { ALL_STAGES } from './stages/index.js'
 import type { AnyStageDef } from './stage.js'
 
@@ -36,6 +42,12 @@ export type StageSpec =
   | Tagged<'completenessDelta', CompletenessDeltaParams>
   | Tagged<'layerEndpoints', LayerEndpointsParams>
   | Tagged<'activation', ActivationParams>
+  | Tagged<'reference', ReferenceParams>
+  | Tagged<'perturb', PerturbParams>
+  | Tagged<'forward', ForwardParams>
+  | Tagged<'diff', DiffParams>
+  | Tagged<'marginals', MarginalsParams>
+  | Tagged<'linearFit', LinearFitParams>
 
 /** An attribution method as a value. */
 export interface Pipeline {

@@ -139,14 +139,15 @@ export const evaluatePerturbed = <T>(
     }
     return E.right(all)
   }
-  if (K === 1 || ref.aggregate) return perCopy()
+  const refuse = (raw: string): E.Either<AttributionError, never> =>
+    E.left(err('ShapeMismatch',
+      `with perturbationsPerEval > 1 the forward's output must grow with the batch: for ${N} example(s) it returned shape [${ref.outputShape.join(', ')}], ` +
+      `for ${R} rows ${raw}. Set perturbationsPerEval: 1 (or leave it unset) for a forward that aggregates the batch`, ['perturbationsPerEval']))
+  const explicit = (ctx.perturbationsPerEval ?? 0) > 1
+  if (K === 1) return perCopy()
+  if (ref.aggregate) return explicit ? refuse('an output that does not have one row per example') : perCopy()
   const packed = await one(inputs, rowExample)
   if (E.isLeft(packed)) return packed
   if (packed.right.values.length === K * nOut) return E.right(packed.right.values)
-  if ((ctx.perturbationsPerEval ?? 0) > 1) {
-    return E.left(err('ShapeMismatch',
-      `with perturbationsPerEval > 1 the forward's output must grow with the batch: for ${N} example(s) it returned shape [${ref.outputShape.join(', ')}], ` +
-      `for ${R} rows shape [${packed.right.raw.join(', ')}]. Set perturbationsPerEval: 1 (or leave it unset) for a forward that aggregates the batch`, ['perturbationsPerEval']))
-  }
-  return perCopy()
+  return explicit ? refuse(`shape [${packed.right.raw.join(', ')}]`) : perCopy()
 }

@@ -15,6 +15,12 @@ import { layerEndpoints } from './layerEndpoints.js'
 import { multiplyByInputs } from './multiplyByInputs.js'
 import { quadratureStage } from './quadrature.js'
 import { scaleByDelta } from './scaleByDelta.js'
+import { reference } from './reference.js'
+import { perturb } from './perturb.js'
+import { forward } from './forward.js'
+import { diff } from './diff.js'
+import { marginals } from './marginals.js'
+import { linearFit } from './linearFit.js'
 
 export const ALL_STAGES: readonly AnyStageDef[] = [
   interpolate,
@@ -26,4 +32,10 @@ export const ALL_STAGES: readonly AnyStageDef[] = [
   completenessDelta,
   layerEndpoints,
   activation,
+  reference,
+  perturb,
+  forward,
+  diff,
+  marginals,
+  linearFit,
 ]

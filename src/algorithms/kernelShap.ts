@@ -1,0 +1,38 @@
+/**
+ * Kernel SHAP (Lundberg & Lee 2017, arXiv:1705.07874): LIME with the Shapley kernel, whose
+ * weighted least-squares solution is the Shapley values of v(S) = F(x on S, x′ elsewhere). The
+ * coalition sizes are drawn with P(s) ∝ (M − 1)/(s(M − s)) so every sampled coalition has weight 1;
+ * the full and empty coalitions come first with weight 10⁶ (Captum's stand-in for ∞).
+ *
+ * Pipeline: `reference ∘ perturb(kernelShap coalitions) ∘ forward ∘ linearFit(linearRegression)`.
+ *
+ * Captum: `KernelShap(forward_func).attribute(inputs, baselines, target, additional_forward_args,
+ * feature_mask, n_samples=25, perturbations_per_eval=1, return_input_shape=True)`. `exact: true`
+ * (not in Captum) enumerates all 2^M coalitions with the Shapley kernel weights instead of
+ * sampling, which gives the exact Shapley values (up to the 10⁶ end-point weights).
+ *
+ * @category algorithms
+ * @since 0.1.0
+ */
+import * as t from 'io-ts'
+import { PositiveInt } from '../core/codecs.js'
+import { stage } from '../dsl/build.js'
+import { pipeline, type Pipeline } from '../dsl/spec.js'
+
+export const KernelShapOptions = t.readonly(t.partial({ nSamples: PositiveInt, returnInputShape: t.boolean, exact: t.boolean }))
+export type KernelShapOptions = t.TypeOf<typeof KernelShapOptions>
+
+/** The KernelShap pipeline (`nSamples` default 25, as in Captum). */
+export const kernelShap = (o: KernelShapOptions = {}): Pipeline =>
+  pipeline(
+    'KernelShap',
+    stage.reference(),
+    stage.perturb({
+      features: { _tag: 'masks' },
+      design: o.exact
+        ? { _tag: 'coalitions', sampler: 'enumerate', nSamples: 2 ** 20, similarity: { _tag: 'shapleyKernel' } }
+        : { _tag: 'coalitions', sampler: 'kernelShap', nSamples: o.nSamples ?? 25, similarity: { _tag: 'kernelShap' } },
+    }),
+    stage.forward(),
+    stage.linearFit({ model: { _tag: 'linearRegression' }, returnInputShape: o.returnInputShape ?? true }),
+  )

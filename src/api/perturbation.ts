@@ -1,0 +1,138 @@
+/**
+ * Captum-style classes for the perturbation methods: `new FeatureAblation(model).attribute(inputs,
+ * { target, featureMask, … })`. Like `captum.ts`, a logic-free facade: each class builds its
+ * pipeline from the options and runs it through {@link attribute}. They work on any model, a plain
+ * JavaScript function included (`fromFunction`), because they need only forward passes.
+ *
+ * @category api
+ * @since 0.1.0
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import * as t from 'io-ts'
+import { featureAblation } from '../algorithms/featureAblation.js'
+import { featurePermutation } from '../algorithms/featurePermutation.js'
+import { kernelShap, KernelShapOptions } from '../algorithms/kernelShap.js'
+import { lime, LimeOptions } from '../algorithms/lime.js'
+import { occlusion, OcclusionOptions } from '../algorithms/occlusion.js'
+import { shapleyValueSampling, ShapleyValueSamplingOptions } from '../algorithms/shapleyValueSampling.js'
+import { shapleyValues } from '../algorithms/shapleyValues.js'
+import type { Model } from '../core/backend.js'
+import { decodeWith } from '../core/codecs.js'
+import { ClarusError } from '../core/errors.js'
+import type { InterpretableModel } from '../dsl/perturbation/linearModels.js'
+import type { Sampler, Similarity } from '../dsl/perturbation/designs.js'
+import type { Pipeline } from '../dsl/spec.js'
+import { attribute, type CallOptions } from './attribute.js'
+import type { TensorLike } from './callData.js'
+import type { Mirrored } from './captum.js'
+
+type Inputs<T> = TensorLike<T> | readonly TensorLike<T>[]
+
+const run = async <T, I extends Inputs<T>>(method: Pipeline, model: Model<T>, inputs: I, options: CallOptions<T>): Promise<Mirrored<I>> => {
+  const r = await attribute(method, model, inputs, options)()
+  if (E.isLeft(r)) throw new ClarusError(r.left)
+  return (Array.isArray(inputs) ? [...r.right.attributions] : r.right.attributions[0]) as Mirrored<I>
+}
+
+const checked = <A>(codec: t.Decoder<unknown, A>, u: unknown): A => {
+  const r = decodeWith(codec, u)
+  if (E.isLeft(r)) throw new ClarusError(r.left)
+  return r.right
+}
+
+/** Captum: `FeatureAblation(forward_func)`; see {@link featureAblation}. */
+export class FeatureAblation<T> {
+  constructor(readonly model: Model<T>) {}
+  attribute<I extends Inputs<T>>(inputs: I, options: CallOptions<T> = {}): Promise<Mirrored<I>> {
+    return run(featureAblation(), this.model, inputs, options)
+  }
+}
+
+/** Captum: `FeaturePermutation(forward_func)`; see {@link featurePermutation}. `baselines` are ignored. */
+export class FeaturePermutation<T> {
+  constructor(readonly model: Model<T>) {}
+  attribute<I extends Inputs<T>>(inputs: I, options: Omit<CallOptions<T>, 'baselines'> = {}): Promise<Mirrored<I>> {
+    return run(featurePermutation(), this.model, inputs, options)
+  }
+}
+
+/** Options of Occlusion.attribute. */
+export interface OcclusionCallOptions<T> extends Omit<CallOptions<T>, 'featureMask'> {
+  readonly slidingWindowShapes: readonly number[] | readonly (readonly number[])[]
+  readonly strides?: number | readonly number[] | readonly (number | readonly number[])[]
+}
+
+/** Captum: `Occlusion(forward_func)`; see {@link occlusion}. */
+export class Occlusion<T> {
+  constructor(readonly model: Model<T>) {}
+  attribute<I extends Inputs<T>>(inputs: I, options: OcclusionCallOptions<T>): Promise<Mirrored<I>> {
+    const o = checked(OcclusionOptions, options)
+    return run(occlusion(o), this.model, inputs, options)
+  }
+}
+
+/** Captum: `ShapleyValues(forward_func)`; see {@link shapleyValues}. */
+export class ShapleyValues<T> {
+  constructor(readonly model: Model<T>) {}
+  attribute<I extends Inputs<T>>(inputs: I, options: CallOptions<T> = {}): Promise<Mirrored<I>> {
+    return run(shapleyValues(), this.model, inputs, options)
+  }
+}
+
+/** Options of ShapleyValueSampling.attribute. */
+export interface ShapleyValueSamplingCallOptions<T> extends CallOptions<T> {
+  readonly nSamples?: number
+}
+
+/** Captum: `ShapleyValueSampling(forward_func)`; see {@link shapleyValueSampling}. */
+export class ShapleyValueSampling<T> {
+  constructor(readonly model: Model<T>) {}
+  attribute<I extends Inputs<T>>(inputs: I, options: ShapleyValueSamplingCallOptions<T> = {}): Promise<Mirrored<I>> {
+    const o = checked(ShapleyValueSamplingOptions, options)
+    return run(shapleyValueSampling(o), this.model, inputs, options)
+  }
+}
+
+/** Options of Lime.attribute and KernelShap.attribute. */
+export interface SurrogateCallOptions<T> extends CallOptions<T> {
+  readonly nSamples?: number
+  /** true (default): coefficients spread over each group's elements; false: the `(nOut, M)` coefficient matrix (one tensor). */
+  readonly returnInputShape?: boolean
+}
+
+/** LimeBase's plug-in points, as data (see {@link lime}). */
+export interface LimeConfig {
+  readonly interpretableModel?: InterpretableModel
+  readonly similarity?: Similarity
+  readonly sampler?: Sampler
+}
+
+/** Captum: `Lime(forward_func, interpretable_model, similarity_func, perturb_func)`; see {@link lime}. */
+export class Lime<T> {
+  constructor(
+    readonly model: Model<T>,
+    readonly config: LimeConfig = {},
+  ) {}
+  attribute<I extends Inputs<T>>(inputs: I, options: SurrogateCallOptions<T> = {}): Promise<Mirrored<I>> {
+    const o = checked(LimeOptions, { ...this.config, ...pick(options, ['nSamples', 'returnInputShape']) })
+    return run(lime(o), this.model, inputs, options)
+  }
+}
+
+/** Options of KernelShap.attribute. */
+export interface KernelShapCallOptions<T> extends SurrogateCallOptions<T> {
+  /** Enumerate all 2^M coalitions with Shapley-kernel weights: the exact Shapley values (not in Captum). */
+  readonly exact?: boolean
+}
+
+/** Captum: `KernelShap(forward_func)`; see {@link kernelShap}. */
+export class KernelShap<T> {
+  constructor(readonly model: Model<T>) {}
+  attribute<I extends Inputs<T>>(inputs: I, options: KernelShapCallOptions<T> = {}): Promise<Mirrored<I>> {
+    const o = checked(KernelShapOptions, pick(options, ['nSamples', 'returnInputShape', 'exact']))
+    return run(kernelShap(o), this.model, inputs, options)
+  }
+}
+
+const pick = (o: object, keys: readonly string[]): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(o).filter(([k, v]) => keys.includes(k) && v !== undefined))

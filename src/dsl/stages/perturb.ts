@@ -1,0 +1,152 @@
+/**
+ * `perturb`: perturbed copies of the batch on a new `perturbation` axis, one per item of a design
+ * (an ablated feature group, an occluding window, a coalition): x̃ = x ⊙ (1 − A) + r ⊙ A, where A
+ * marks the elements of the removed features and r is the baseline (or, for FeaturePermutation,
+ * the batch with its rows permuted). Rows are step-major (row = k·N + i), as in Captum's
+ * `perturbations_per_eval` batches. The chunk's items travel to the reducer as `meta`.
+ *
+ * Needs the `reference` stage before it (F(x), for the output-shape rules and Lime's weights).
+ *
+ * @category stages
+ * @since 0.1.0
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import * as TE from 'fp-ts/lib/TaskEither.js'
+import * as t from 'io-ts'
+import { err, type AttributionError } from '../../core/errors.js'
+import type { DType, HostTensor } from '../../core/tensor.js'
+import type { Flow, Reference, RunContext } from '../flow.js'
+import { Design, itemCount, itemsOf, MAX_EXACT_FEATURES, similarityOf, type Item } from '../perturbation/designs.js'
+import { absentElements, elementsOf, FeatureSpec, layoutOf, maskRows, type Layout } from '../perturbation/layout.js'
+import type { ExpandStageDef, Expanded } from '../stage.js'
+
+export const PerturbParams = t.readonly(t.type({ features: FeatureSpec, design: Design }))
+export type PerturbParams = t.TypeOf<typeof PerturbParams>
+
+/** What the reducer learns about a chunk. */
+export interface PerturbMeta {
+  readonly layout: Layout
+  readonly reference: Reference
+  readonly items: readonly Item[]
+  /** Per item, per input: the removed elements (mask rows × elements). */
+  readonly absent: readonly (readonly Uint8Array[])[]
+  /** Per item: the similarity weight per example (one value in aggregate mode); Lime and KernelShap only. */
+  readonly weights?: readonly Float64Array[]
+}
+
+const layoutFor = <T>(p: PerturbParams, ctx: RunContext<T>): E.Either<AttributionError, Layout> =>
+  layoutOf(p.features, ctx.inputs.map((x) => ctx.backend.shapeOf(x)), ctx.featureMask)
+
+const typed = (dtype: DType, n: number): HostTensor['data'] =>
+  dtype === 'float32' ? new Float32Array(n) : dtype === 'int64' ? new BigInt64Array(n) : new Int32Array(n)
+
+const setOne = (data: HostTensor['data'], i: number): void => {
+  if (data instanceof BigInt64Array) data[i] = 1n
+  else data[i] = 1
+}
+
+/** Per weight row (example, or the whole batch), per feature: Σx², Σx·x′, Σx′². */
+const featureSums = async <T>(ctx: RunContext<T>, flow: Flow<T>, layout: Layout, rowsOut: number) => {
+  const M = layout.nFeatures
+  const stats = Array.from({ length: rowsOut }, () => ({ xx: new Float64Array(M), xb: new Float64Array(M), bb: new Float64Array(M) }))
+  if (layout.kind !== 'groups') return stats
+  for (let j = 0; j < flow.value.length; j++) {
+    const x = await ctx.backend.toHost(flow.value[j]!)
+    const b = await ctx.backend.toHost(flow.baseline![j]!)
+    const g = layout.tensors[j]!
+    for (let i = 0; i < ctx.nExamples; i++) {
+      const st = stats[rowsOut === 1 ? 0 : i]!
+      for (let e = 0; e < g.size; e++) {
+        const f = g.feature[(g.rows === 1 ? 0 : i) * g.size + e]!
+        const xv = Number(x.data[i * g.size + e])
+        const bv = Number(b.data[i * g.size + e])
+        st.xx[f]! += xv * xv
+        st.xb[f]! += xv * bv
+        st.bb[f]! += bv * bv
+      }
+    }
+  }
+  return stats
+}
+
+export const perturb: ExpandStageDef<'perturb', PerturbParams> = {
+  tag: 'perturb',
+  kind: 'expand',
+  axis: 'perturbation',
+  params: PerturbParams,
+  summary: (p) => `${p.design._tag}${p.design._tag === 'ablation' ? ` → ${p.design.replaceWith}` : ''} over ${p.features._tag}`,
+  count: (p, _flow, ctx) => {
+    const layout = layoutFor(p, ctx)
+    return E.isLeft(layout) ? 1 : Math.max(1, itemCount(p.design, layout.right.nFeatures))
+  },
+  expand: <T>(p: PerturbParams, flow: Flow<T>, ctx: RunContext<T>, start: number, end: number): TE.TaskEither<AttributionError, Expanded<T>> => async () => {
+    const layout = layoutFor(p, ctx)
+    if (E.isLeft(layout)) return layout
+    const L = layout.right
+    const M = L.nFeatures
+    if (M === 0) return E.left(err('EmptyInput', 'the inputs have no elements to perturb', ['inputs']))
+    const exactKernel = p.design._tag === 'coalitions' && p.design.similarity._tag === 'shapleyKernel' && p.design.sampler === 'enumerate'
+    if ((p.design._tag === 'shapleyExact' || exactKernel) && M > MAX_EXACT_FEATURES) {
+      return E.left(err('Unsupported', `exact Shapley values enumerate 2^M coalitions and this call has M = ${M} features (at most ${MAX_EXACT_FEATURES}): ` +
+        'group features with a featureMask, or use ShapleyValueSampling or KernelShap', ['featureMask']))
+    }
+    const ref = flow.reference
+    if (ref === undefined) return E.left(err('BadPipeline', 'perturb needs the reference output F(x): put the reference stage before it', ['stages']))
+    const N = ctx.nExamples
+    if (ref.aggregate) {
+      const j = ctx.inputs.findIndex((_, k) => maskRows(L, k) > 1)
+      if (j >= 0) {
+        return E.left(err('ShapeMismatch', `featureMask[${j}] has one row per example, but the forward returns one output for the whole batch (shape [${ref.outputShape.join(', ')}]); use a mask with first dimension 1`, ['featureMask', String(j)]))
+      }
+    }
+    const replaceWithPerm = p.design._tag === 'ablation' && p.design.replaceWith === 'permutation'
+    if (!replaceWithPerm && flow.baseline === undefined) return E.left(err('BadBaseline', 'perturb needs baselines', ['baselines']))
+    const items = itemsOf(p.design, M, ctx.key, flow.value.length, N, start, end)
+    const absent = items.map((it) => flow.value.map((_, j) => absentElements(L, j, it.present)))
+    const K = items.length
+    const b = ctx.backend
+    const R = flow.rowExample.length
+    const rowExample = new Int32Array(K * R)
+    for (let k = 0; k < K; k++) rowExample.set(flow.rowExample, k * R)
+    const value = flow.value.map((x, j) => {
+      const dtype = b.dtypeOf(x)
+      const work: DType = dtype === 'bool' ? 'int32' : dtype
+      const D = elementsOf(L, j)
+      const rows = maskRows(L, j)
+      const inner = b.shapeOf(x).slice(1)
+      const A = typed(work, K * R * D)
+      const keep = typed(work, K * R * D)
+      for (let k = 0; k < K; k++) {
+        const a = absent[k]![j]!
+        for (let r = 0; r < R; r++) {
+          const src = (rows === 1 ? 0 : flow.rowExample[r]!) * D
+          const dst = (k * R + r) * D
+          for (let e = 0; e < D; e++) setOne(a[src + e] ? A : keep, dst + e)
+        }
+      }
+      const shape = [K * R, ...inner]
+      const mA = ctx.track(b.fromHost({ dtype: work, shape, data: A } as HostTensor))
+      const mKeep = ctx.track(b.fromHost({ dtype: work, shape, data: keep } as HostTensor))
+      const asWork = (u: T): T => (dtype === 'bool' ? ctx.track(b.cast(u, 'int32')) : u)
+      const X = asWork(ctx.track(b.gatherRows(x, rowExample)))
+      let repl: T
+      if (replaceWithPerm) {
+        const idx = new Int32Array(K * R)
+        for (let k = 0; k < K; k++) for (let r = 0; r < R; r++) idx[k * R + r] = items[k]!.perms![j]![flow.rowExample[r]!]!
+        repl = asWork(ctx.track(b.gatherRows(x, idx)))
+      } else repl = asWork(ctx.track(b.gatherRows(flow.baseline![j]!, rowExample)))
+      const out = ctx.track(b.add(ctx.track(b.mul(X, mKeep)), ctx.track(b.mul(repl, mA))))
+      return b.dtypeOf(out) === dtype ? out : ctx.track(b.cast(out, dtype))
+    })
+    let weights: Float64Array[] | undefined
+    if (p.design._tag === 'coalitions') {
+      const sim = p.design.similarity
+      const rowsOut = ref.aggregate ? 1 : N
+      const stats = sim._tag === 'expKernel' ? await featureSums(ctx, flow, L, rowsOut) : []
+      weights = items.map((it) => Float64Array.from({ length: rowsOut }, (_, i) =>
+        similarityOf(sim, it.present, stats[i]?.xx ?? new Float64Array(M), stats[i]?.xb ?? new Float64Array(M), stats[i]?.bb ?? new Float64Array(M))))
+    }
+    const meta: PerturbMeta = { layout: L, reference: ref, items, absent, ...(weights ? { weights } : {}) }
+    return E.right({ flow: { value, rowExample, space: flow.space, reference: ref }, meta })
+  },
+}

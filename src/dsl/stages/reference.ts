@@ -1,0 +1,30 @@
+/**
+ * `reference`: evaluates the model once at the unperturbed inputs and records F(x) in the flow
+ * (its raw shape and the target-selected values, captum-semantics.md §3.10). The flow's tensors are
+ * unchanged, so a `perturb` expansion can follow; its reducer reads F(x) from the flow.
+ *
+ * @category stages
+ * @since 0.1.0
+ */
+import * as TE from 'fp-ts/lib/TaskEither.js'
+import { pipe } from 'fp-ts/lib/function.js'
+import * as t from 'io-ts'
+import { err, type AttributionError } from '../../core/errors.js'
+import type { Flow, RunContext } from '../flow.js'
+import { evaluateReference } from '../perturbation/outputs.js'
+import type { MapStageDef } from '../stage.js'
+
+export const ReferenceParams = t.readonly(t.type({}))
+export type ReferenceParams = t.TypeOf<typeof ReferenceParams>
+
+export const reference: MapStageDef<'reference', ReferenceParams> = {
+  tag: 'reference',
+  kind: 'map',
+  modelCalls: 1,
+  params: ReferenceParams,
+  summary: () => 'F(x)',
+  run: <T>(_p: ReferenceParams, flow: Flow<T>, ctx: RunContext<T>): TE.TaskEither<AttributionError, Flow<T>> =>
+    flow.space.kind !== 'input'
+      ? TE.left(err('BadPipeline', 'reference evaluates the model at its inputs: put it before any layer stage', ['stages']))
+      : pipe(evaluateReference(ctx, flow.value, flow.rowExample), TE.map((reference) => ({ ...flow, reference }))),
+}
