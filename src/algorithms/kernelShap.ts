@@ -11,6 +11,13 @@
  * (not in Captum) enumerates all 2^M coalitions with the Shapley kernel weights instead of
  * sampling, which gives the exact Shapley values (up to the 10⁶ end-point weights).
  *
+ * Baselines, two semantics side by side (captum#1789):
+ * - default (Captum): one baseline per example; a coalition's value is F(x on S, x′ elsewhere).
+ * - `baselineDistribution: true` (SHAP's KernelExplainer): the baselines are B reference rows
+ *   (a background sample, shape [B, …one example]); a coalition's value is the mean over the rows,
+ *   v(S) = (1/B) Σ_b F(x on S, x′_b elsewhere), so the attributions explain F(x) − E_b F(x′_b).
+ *   Each coalition costs B model rows; the rows are packed into calls under the memory budget.
+ *
  * @category algorithms
  * @since 0.1.0
  */
@@ -19,7 +26,7 @@ import { PositiveInt } from '../core/codecs.js'
 import { stage } from '../dsl/build.js'
 import { pipeline, type Pipeline } from '../dsl/spec.js'
 
-export const KernelShapOptions = t.readonly(t.partial({ nSamples: PositiveInt, returnInputShape: t.boolean, exact: t.boolean }))
+export const KernelShapOptions = t.readonly(t.partial({ nSamples: PositiveInt, returnInputShape: t.boolean, exact: t.boolean, baselineDistribution: t.boolean }))
 export type KernelShapOptions = t.TypeOf<typeof KernelShapOptions>
 
 /** The KernelShap pipeline (`nSamples` default 25, as in Captum). */
@@ -30,8 +37,8 @@ export const kernelShap = (o: KernelShapOptions = {}): Pipeline =>
     stage.perturb({
       features: { _tag: 'masks' },
       design: o.exact
-        ? { _tag: 'coalitions', sampler: 'enumerate', nSamples: 2 ** 20, similarity: { _tag: 'shapleyKernel' } }
-        : { _tag: 'coalitions', sampler: 'kernelShap', nSamples: o.nSamples ?? 25, similarity: { _tag: 'kernelShap' } },
+        ? { _tag: 'coalitions', sampler: 'enumerate', nSamples: 2 ** 20, similarity: { _tag: 'shapleyKernel' }, ...(o.baselineDistribution ? { background: true } : {}) }
+        : { _tag: 'coalitions', sampler: 'kernelShap', nSamples: o.nSamples ?? 25, similarity: { _tag: 'kernelShap' }, ...(o.baselineDistribution ? { background: true } : {}) },
     }),
     stage.forward(),
     stage.linearFit({ model: { _tag: 'linearRegression' }, returnInputShape: o.returnInputShape ?? true }),

@@ -18,7 +18,7 @@ import { Target, type TargetFn } from '../core/target.js'
 import type { Progress } from '../dsl/flow.js'
 import { runPipeline, type AttributionResult } from '../dsl/run.js'
 import type { Pipeline } from '../dsl/spec.js'
-import { prepareBaselines, prepareInputs, type Baseline, type Owned, type TensorLike } from './callData.js'
+import { prepareBaselines, prepareDistribution, prepareInputs, type Baseline, type Owned, type TensorLike } from './callData.js'
 
 /** Options every method call accepts (validated with {@link CallOptionsCodec}). */
 export interface CallOptions<T> {
@@ -81,9 +81,11 @@ export const attribute = <T>(
       const extras = prepareInputs(backend, owned, asList(options.additionalForwardArgs, isOne), 'additionalForwardArgs')
       if (E.isLeft(extras)) return extras
       const usesBaselines = method.stages.some((s) => s._tag === 'interpolate' || s._tag === 'completenessDelta' || s._tag === 'layerEndpoints' || s._tag === 'perturb')
-      const bs = usesBaselines && xs.right.length > 0 && xs.right.every((x) => backend.shapeOf(x).length > 0)
-        ? prepareBaselines(backend, owned, xs.right, options.baselines)
-        : E.right(undefined)
+      const usesDistribution = method.stages.some((s) => s._tag === 'perturb' && s.design._tag === 'coalitions' && s.design.background === true)
+      const shaped = xs.right.length > 0 && xs.right.every((x) => backend.shapeOf(x).length > 0)
+      const dist = usesDistribution && shaped ? prepareDistribution(backend, owned, xs.right, options.baselines) : E.right(undefined)
+      if (E.isLeft(dist)) return dist
+      const bs = usesBaselines && !usesDistribution && shaped ? prepareBaselines(backend, owned, xs.right, options.baselines) : E.right(undefined)
       if (E.isLeft(bs)) return bs
       const masks: HostTensor[] = []
       for (const m of asList(options.featureMask, isOne)) {
@@ -93,6 +95,7 @@ export const attribute = <T>(
       return await runPipeline(method, model, {
         inputs: xs.right,
         ...(bs.right ? { baselines: bs.right } : {}),
+        ...(dist.right ? { baselineDistribution: dist.right } : {}),
         extraArgs: extras.right,
         ...(options.target !== undefined ? { target: options.target } : {}),
         ...(options.seed !== undefined ? { seed: options.seed } : {}),

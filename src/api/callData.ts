@@ -121,3 +121,54 @@ export const prepareBaselines = <T>(
   }
   return E.right(out)
 }
+
+/**
+ * Baselines as a distribution: per input, B reference rows shaped like one example each
+ * ([B, …input.shape[1:]]; a tensor shaped like one example counts as B = 1). Every input needs
+ * the same B. Used by methods that average over references (KernelShap with a background).
+ */
+export const prepareDistribution = <T>(
+  backend: Backend<T>,
+  owned: Owned<T>,
+  inputs: readonly T[],
+  baselines: Baseline<T> | readonly Baseline<T>[] | undefined,
+): E.Either<AttributionError, T[]> => {
+  if (baselines === undefined) {
+    return E.left(err('BadBaseline', 'a baseline distribution is required: pass baselines with B reference rows per input, shape [B, …one example]', ['baselines']))
+  }
+  const list: readonly Baseline<T>[] =
+    Array.isArray(baselines) && !isHostTensor(baselines) && !backend.isTensor(baselines) ? (baselines as readonly Baseline<T>[]) : inputs.map(() => baselines as Baseline<T>)
+  if (list.length !== inputs.length) {
+    return E.left(err('BadBaseline', `got ${list.length} baseline distributions for ${inputs.length} inputs: give one per input`, ['baselines']))
+  }
+  const out: T[] = []
+  let rows: number | undefined
+  for (let i = 0; i < inputs.length; i++) {
+    const shape = backend.shapeOf(inputs[i]!)
+    const b = list[i]!
+    if (typeof b === 'number') {
+      out.push(owned.list[owned.list.push(backend.fill([1, ...shape.slice(1)], b, backend.dtypeOf(inputs[i]!))) - 1]!)
+    } else {
+      if (!backend.isTensor(b) && !isHostTensor(b)) return E.left(err('BadBaseline', `baseline ${i} is neither a number nor a tensor`, ['baselines', String(i)]))
+      let t = toBackend(backend, owned, b)
+      const bs = backend.shapeOf(t)
+      const inner = shape.slice(1)
+      const oneExample = bs.length === inner.length && bs.every((d, k) => d === inner[k])
+      const many = bs.length === shape.length && bs.slice(1).every((d, k) => d === inner[k])
+      if (!oneExample && !many) {
+        return E.left(err('BadBaseline', `baseline distribution ${i} has shape [${bs.join(', ')}]; it must be [B, ${inner.join(', ')}] (B reference rows) or one example [${inner.join(', ')}]`, ['baselines', String(i)]))
+      }
+      if (oneExample) t = owned.list[owned.list.push(backend.reshape(t, [1, ...bs])) - 1]!
+      if (backend.dtypeOf(t) !== backend.dtypeOf(inputs[i]!)) t = owned.list[owned.list.push(backend.cast(t, backend.dtypeOf(inputs[i]!))) - 1]!
+      out.push(t)
+    }
+    const B = backend.shapeOf(out[i]!)[0]!
+    if (B === 0) return E.left(err('BadBaseline', `baseline distribution ${i} has no rows`, ['baselines', String(i)]))
+    if (rows !== undefined && B !== rows && B !== 1) {
+      return E.left(err('BadBaseline', `baseline distributions disagree on the number of reference rows: ${rows} and ${B}`, ['baselines', String(i)]))
+    }
+    rows = Math.max(rows ?? 1, B)
+  }
+  // Broadcast single-row distributions of some inputs to the common B.
+  return E.right(out.map((t) => (backend.shapeOf(t)[0] === rows ? t : owned.list[owned.list.push(backend.gatherRows(t, new Int32Array(rows!))) - 1]!)))
+}

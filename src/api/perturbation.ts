@@ -121,6 +121,12 @@ export class Lime<T> {
 
 /** Options of KernelShap.attribute. */
 export interface KernelShapCallOptions<T> extends SurrogateCallOptions<T> {
+  /**
+   * true: `baselines` are a background distribution (B rows, shape [B, …one example]) and each
+   * coalition's value is the mean of F over them — SHAP's KernelExplainer semantics, which Captum
+   * lacks (captum#1789). false (default): Captum's one baseline per example.
+   */
+  readonly baselineDistribution?: boolean
   /** Enumerate all 2^M coalitions with Shapley-kernel weights: the exact Shapley values (not in Captum). */
   readonly exact?: boolean
 }
@@ -129,7 +135,7 @@ export interface KernelShapCallOptions<T> extends SurrogateCallOptions<T> {
 export class KernelShap<T> {
   constructor(readonly model: Model<T>) {}
   attribute<I extends Inputs<T>>(inputs: I, options: KernelShapCallOptions<T> = {}): Promise<Mirrored<I>> {
-    const o = checked(KernelShapOptions, pick(options, ['nSamples', 'returnInputShape', 'exact']))
+    const o = checked(KernelShapOptions, pick(options, ['nSamples', 'returnInputShape', 'exact', 'baselineDistribution']))
     return run(kernelShap(o), this.model, inputs, options)
   }
 }

@@ -70,6 +70,8 @@ export interface RunContext<T> {
   readonly nExamples: number
   readonly inputs: readonly T[]
   readonly baselines?: readonly T[]
+  /** Baselines as a distribution: B reference rows per input (methods that average over references). */
+  readonly baselineDistribution?: readonly T[]
   readonly extraArgs: readonly ExtraArg<T>[]
   readonly target: Target | TargetFn<T>
   readonly key: Key

@@ -28,6 +28,8 @@ export interface RunRequest<T> {
   readonly inputs: readonly T[]
   /** One baseline per input, already laid out with one row per example (see `prepareBaselines`). */
   readonly baselines?: readonly T[]
+  /** Baselines as a distribution: B reference rows per input, shape [B, …input.shape[1:]]. */
+  readonly baselineDistribution?: readonly T[]
   /** Extra model inputs after the attributed ones (never attributed). */
   readonly extraArgs?: readonly T[]
   readonly target?: Target | TargetFn<T>
@@ -137,6 +139,7 @@ export const runPipeline = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>)
     nExamples: n,
     inputs: req.inputs,
     ...(req.baselines ? { baselines: req.baselines } : {}),
+    ...(req.baselineDistribution ? { baselineDistribution: req.baselineDistribution } : {}),
     extraArgs: req.extraArgs ?? [],
     target: req.target ?? null,
     key: keyOf(req.seed ?? 0),

@@ -27,7 +27,14 @@ export const Design = t.union([
   t.readonly(t.type({ _tag: t.literal('ablation'), replaceWith: t.union([t.literal('baseline'), t.literal('permutation')]) })),
   t.readonly(t.type({ _tag: t.literal('shapleyExact') })),
   t.readonly(t.type({ _tag: t.literal('shapleySampling'), nSamples: PositiveInt })),
-  t.readonly(t.type({ _tag: t.literal('coalitions'), sampler: Sampler, nSamples: PositiveInt, similarity: Similarity })),
+  t.readonly(
+    t.intersection([
+      t.type({ _tag: t.literal('coalitions'), sampler: Sampler, nSamples: PositiveInt, similarity: Similarity }),
+      // true: the baselines are a distribution of B reference rows and a coalition's value is the
+      // mean of F over them (SHAP's KernelExplainer semantics); each coalition becomes B copies.
+      t.partial({ background: t.boolean }),
+    ]),
+  ),
 ])
 export type Design = t.TypeOf<typeof Design>
 

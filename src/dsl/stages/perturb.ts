@@ -69,6 +69,13 @@ const featureSums = async <T>(ctx: RunContext<T>, flow: Flow<T>, layout: Layout,
   return stats
 }
 
+/** Reference rows per coalition: B for a background design (baselines as a distribution), else 1. */
+const backgroundRows = <T>(p: PerturbParams, ctx: RunContext<T>): number => {
+  if (p.design._tag !== 'coalitions' || p.design.background !== true) return 1
+  const d = ctx.baselineDistribution?.[0]
+  return d === undefined ? 1 : Math.max(1, ctx.backend.shapeOf(d)[0] ?? 1)
+}
+
 export const perturb: ExpandStageDef<'perturb', PerturbParams> = {
   tag: 'perturb',
   kind: 'expand',
@@ -77,7 +84,7 @@ export const perturb: ExpandStageDef<'perturb', PerturbParams> = {
   summary: (p) => `${p.design._tag}${p.design._tag === 'ablation' ? ` → ${p.design.replaceWith}` : ''} over ${p.features._tag}`,
   count: (p, _flow, ctx) => {
     const layout = layoutFor(p, ctx)
-    return E.isLeft(layout) ? 1 : Math.max(1, itemCount(p.design, layout.right.nFeatures))
+    return E.isLeft(layout) ? 1 : Math.max(1, itemCount(p.design, layout.right.nFeatures)) * backgroundRows(p, ctx)
   },
   expand: <T>(p: PerturbParams, flow: Flow<T>, ctx: RunContext<T>, start: number, end: number): TE.TaskEither<AttributionError, Expanded<T>> => async () => {
     const layout = layoutFor(p, ctx)
@@ -100,8 +107,20 @@ export const perturb: ExpandStageDef<'perturb', PerturbParams> = {
       }
     }
     const replaceWithPerm = p.design._tag === 'ablation' && p.design.replaceWith === 'permutation'
-    if (!replaceWithPerm && flow.baseline === undefined) return E.left(err('BadBaseline', 'perturb needs baselines', ['baselines']))
-    const items = itemsOf(p.design, M, ctx.key, flow.value.length, N, start, end)
+    const background = p.design._tag === 'coalitions' && p.design.background === true
+    if (background && ctx.baselineDistribution === undefined) {
+      return E.left(err('BadBaseline', 'this method averages over a baseline distribution: pass baselines with B reference rows, shape [B, …one example]', ['baselines']))
+    }
+    if (background && p.design._tag === 'coalitions' && p.design.similarity._tag === 'expKernel') {
+      return E.left(err('Unsupported', 'a baseline distribution works with the KernelShap and Shapley kernels, not with an exponential-kernel similarity (it depends on one baseline per example)', ['design']))
+    }
+    if (!replaceWithPerm && !background && flow.baseline === undefined) return E.left(err('BadBaseline', 'perturb needs baselines', ['baselines']))
+    // With a background, expansion index i is coalition ⌊i/B⌋ evaluated against reference row i mod B.
+    const B = backgroundRows(p, ctx)
+    const first = Math.floor(start / B)
+    const coalitions = itemsOf(p.design, M, ctx.key, flow.value.length, N, first, Math.floor((end - 1) / B) + 1)
+    const items = Array.from({ length: end - start }, (_, i) => coalitions[Math.floor((start + i) / B) - first]!)
+    const referenceRow = Int32Array.from({ length: end - start }, (_, i) => (start + i) % B)
     const absent = items.map((it) => flow.value.map((_, j) => absentElements(L, j, it.present)))
     const K = items.length
     const b = ctx.backend
@@ -134,6 +153,10 @@ export const perturb: ExpandStageDef<'perturb', PerturbParams> = {
         const idx = new Int32Array(K * R)
         for (let k = 0; k < K; k++) for (let r = 0; r < R; r++) idx[k * R + r] = items[k]!.perms![j]![flow.rowExample[r]!]!
         repl = asWork(ctx.track(b.gatherRows(x, idx)))
+      } else if (background) {
+        const idx = new Int32Array(K * R)
+        for (let k = 0; k < K; k++) idx.fill(referenceRow[k]!, k * R, (k + 1) * R)
+        repl = asWork(ctx.track(b.gatherRows(ctx.baselineDistribution![j]!, idx)))
       } else repl = asWork(ctx.track(b.gatherRows(flow.baseline![j]!, rowExample)))
       const out = ctx.track(b.add(ctx.track(b.mul(X, mKeep)), ctx.track(b.mul(repl, mA))))
       return b.dtypeOf(out) === dtype ? out : ctx.track(b.cast(out, dtype))
@@ -143,8 +166,10 @@ export const perturb: ExpandStageDef<'perturb', PerturbParams> = {
       const sim = p.design.similarity
       const rowsOut = ref.aggregate ? 1 : N
       const stats = sim._tag === 'expKernel' ? await featureSums(ctx, flow, L, rowsOut) : []
+      // B copies of a coalition with weight w/B fit exactly like one copy of weight w whose value is
+      // the mean over the references (the weighted least-squares objectives differ by a constant).
       weights = items.map((it) => Float64Array.from({ length: rowsOut }, (_, i) =>
-        similarityOf(sim, it.present, stats[i]?.xx ?? new Float64Array(M), stats[i]?.xb ?? new Float64Array(M), stats[i]?.bb ?? new Float64Array(M))))
+        similarityOf(sim, it.present, stats[i]?.xx ?? new Float64Array(M), stats[i]?.xb ?? new Float64Array(M), stats[i]?.bb ?? new Float64Array(M)) / B))
     }
     const meta: PerturbMeta = { layout: L, reference: ref, items, absent, ...(weights ? { weights } : {}) }
     return E.right({ flow: { value, rowExample, space: flow.space, reference: ref }, meta })
