@@ -65,7 +65,7 @@ describe('KernelShap with a baseline distribution', () => {
     const b = [0.1, 0.2, -0.3, 0.4]
     const a = await new KernelShap(model).attribute(float32([1, 4], x), { baselines: float32([1, 4], b), baselineDistribution: true, nSamples: 64, seed: 1, target: 0 })
     const c = await new KernelShap(model).attribute(float32([1, 4], x), { baselines: float32([1, 4], b), nSamples: 64, seed: 1, target: 0 })
-    expect(Array.from(a.data)).toEqual(Array.from(c.data))
+    expect(Array.from(a.data as Float32Array)).toEqual(Array.from(c.data as Float32Array))
   })
 
   it('needs a distribution shaped like the examples', async () => {
