@@ -1,14 +1,16 @@
-// npm run bench [-- tfjs|onnx|ig2990|all]: runs the benchmarks and writes bench/RESULTS.md.
+// npm run bench [-- tfjs|onnx|perturbation|ig2990|all]: runs the benchmarks and writes bench/RESULTS.md.
 import { execFileSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import * as os from 'node:os'
 import { benchOnnx } from './onnx.js'
+import { benchPerturbation } from './perturbation.js'
 import { benchTfjs } from './tfjs.js'
 
 const what = process.argv[2] ?? 'all'
 const out: string[] = [`# clarus benchmarks`, '', `${new Date().toISOString()} · Node ${process.version} · ${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}`, '']
 if (what === 'tfjs' || what === 'all') out.push(...(await benchTfjs()), '')
 if (what === 'onnx' || what === 'all') out.push(...(await benchOnnx()), '')
+if (what === 'perturbation' || what === 'all') out.push(...(await benchPerturbation()), '')
 if (what === 'ig2990' || what === 'all') {
   // its own process, so the peak RSS belongs to this run alone
   const r = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', 'bench/igLarge.ts'], { encoding: 'utf8' }).trim().split('\n').pop()!) as { seconds: number; peakRssMiB: number; chunks: number; delta: number }

@@ -191,13 +191,34 @@ export const absentElements = (layout: Layout, j: number, present: Uint8Array): 
   if (layout.kind === 'groups') {
     const g = layout.tensors[j]!
     const out = new Uint8Array(g.rows * g.size)
-    for (let e = 0; e < out.length; e++) out[e] = present[g.feature[e]!] === 1 ? 0 : 1
+    // Visit only the elements of absent features (ablation removes one feature of many).
+    const { offsets, elements } = membersOf(g, present.length)
+    for (let f = 0; f < present.length; f++) {
+      if (present[f] === 1) continue
+      for (let q = offsets[f]!; q < offsets[f + 1]!; q++) out[elements[q]!] = 1
+    }
     return out
   }
   const w = layout.tensors[j]!
   const out = new Uint8Array(sizeOf(w.dims))
   for (let f = w.first; f < w.first + w.n; f++) if (present[f] === 0) paintWindow(w, f - w.first, out)
   return out
+}
+
+/** Per feature, the positions (in `rows × size`) that carry it, as offsets into one index array; cached per tensor. */
+const members = new WeakMap<GroupTensor, { readonly offsets: Int32Array; readonly elements: Int32Array }>()
+const membersOf = (g: GroupTensor, nFeatures: number): { readonly offsets: Int32Array; readonly elements: Int32Array } => {
+  const hit = members.get(g)
+  if (hit !== undefined && hit.offsets.length === nFeatures + 1) return hit
+  const offsets = new Int32Array(nFeatures + 1)
+  for (let e = 0; e < g.feature.length; e++) offsets[g.feature[e]! + 1]!++
+  for (let f = 0; f < nFeatures; f++) offsets[f + 1]! += offsets[f]!
+  const fill = offsets.slice(0, nFeatures)
+  const elements = new Int32Array(g.feature.length)
+  for (let e = 0; e < g.feature.length; e++) elements[fill[g.feature[e]!]!++] = e
+  const made = { offsets, elements }
+  members.set(g, made)
+  return made
 }
 
 const paintWindow = (w: WindowTensor, local: number, out: Uint8Array): void => {

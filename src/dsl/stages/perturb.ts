@@ -34,8 +34,18 @@ export interface PerturbMeta {
   readonly weights?: readonly Float64Array[]
 }
 
-const layoutFor = <T>(p: PerturbParams, ctx: RunContext<T>): E.Either<AttributionError, Layout> =>
-  layoutOf(p.features, ctx.inputs.map((x) => ctx.backend.shapeOf(x)), ctx.featureMask)
+// One layout per run and feature spec: it is asked for by count and by every chunk.
+const layouts = new WeakMap<object, Map<string, E.Either<AttributionError, Layout>>>()
+const layoutFor = <T>(p: PerturbParams, ctx: RunContext<T>): E.Either<AttributionError, Layout> => {
+  const perRun = layouts.get(ctx) ?? new Map<string, E.Either<AttributionError, Layout>>()
+  layouts.set(ctx, perRun)
+  const key = JSON.stringify(p.features)
+  const hit = perRun.get(key)
+  if (hit !== undefined) return hit
+  const made = layoutOf(p.features, ctx.inputs.map((x) => ctx.backend.shapeOf(x)), ctx.featureMask)
+  perRun.set(key, made)
+  return made
+}
 
 const typed = (dtype: DType, n: number): HostTensor['data'] =>
   dtype === 'float32' ? new Float32Array(n) : dtype === 'int64' ? new BigInt64Array(n) : new Int32Array(n)
@@ -133,14 +143,25 @@ export const perturb: ExpandStageDef<'perturb', PerturbParams> = {
       const D = elementsOf(L, j)
       const rows = maskRows(L, j)
       const inner = b.shapeOf(x).slice(1)
+      // keep = 1 − A; only the removed elements are visited (few of many for ablation and windows).
       const A = typed(work, K * R * D)
       const keep = typed(work, K * R * D)
+      if (keep instanceof BigInt64Array) keep.fill(1n)
+      else keep.fill(1)
       for (let k = 0; k < K; k++) {
         const a = absent[k]![j]!
-        for (let r = 0; r < R; r++) {
-          const src = (rows === 1 ? 0 : flow.rowExample[r]!) * D
-          const dst = (k * R + r) * D
-          for (let e = 0; e < D; e++) setOne(a[src + e] ? A : keep, dst + e)
+        for (let mr = 0; mr < rows; mr++) {
+          const removed: number[] = []
+          for (let e = 0; e < D; e++) if (a[mr * D + e]) removed.push(e)
+          for (let r = 0; r < R; r++) {
+            if (rows !== 1 && flow.rowExample[r] !== mr) continue
+            const dst = (k * R + r) * D
+            for (const e of removed) {
+              setOne(A, dst + e)
+              if (keep instanceof BigInt64Array) keep[dst + e] = 0n
+              else keep[dst + e] = 0
+            }
+          }
         }
       }
       const shape = [K * R, ...inner]
