@@ -9,7 +9,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import type { Selector } from '../core/backend.js'
-import type { AttributionError } from '../core/errors.js'
+import { err, type AttributionError } from '../core/errors.js'
 import { seedOf } from '../core/target.js'
 import type { RunContext } from './flow.js'
 
@@ -55,5 +55,19 @@ export const selectedOutput = <T>(ctx: RunContext<T>, modelInputs: readonly T[],
         seedOf(target, ctx.backend.shapeOf(out), rowExample, ctx.nExamples, false),
         E.map((seed) => sumPerRow(ctx, ctx.track(ctx.backend.mul(out, ctx.track(ctx.backend.fromHost(seed)))))),
       )
+    }),
+  )
+
+/** The value of internal tensor `layer` when the model runs on `inputs` (one forward pass). */
+export const layerValue = <T>(ctx: RunContext<T>, inputs: readonly T[], rowExample: Int32Array, layer: string): TE.TaskEither<AttributionError, T> =>
+  pipe(
+    ctx.model.forward([...inputs, ...extraRows(ctx, rowExample)], { capture: [layer] }),
+    TE.chain((res) => {
+      ctx.track(res.output)
+      ctx.tick(rowExample.length)
+      const a = res.captured[layer]
+      return a === undefined
+        ? TE.left(err('UnknownTensor', `the model did not return layer ${JSON.stringify(layer)}`, ['layer']))
+        : TE.right(ctx.track(a))
     }),
   )

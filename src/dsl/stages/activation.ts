@@ -10,7 +10,7 @@ import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
 import { err, type AttributionError } from '../../core/errors.js'
 import type { Flow, RunContext } from '../flow.js'
-import { extraRows } from '../modelCall.js'
+import { layerValue } from '../modelCall.js'
 import type { MapStageDef } from '../stage.js'
 
 export const ActivationParams = t.readonly(t.type({ layer: t.string }))
@@ -25,15 +25,8 @@ export const activation: MapStageDef<'activation', ActivationParams> = {
   run: <T>(p: ActivationParams, flow: Flow<T>, ctx: RunContext<T>): TE.TaskEither<AttributionError, Flow<T>> => {
     if (flow.space.kind !== 'input') return TE.left(err('BadPipeline', 'activation needs a flow of model inputs', ['stages']))
     return pipe(
-      ctx.model.forward([...flow.value, ...extraRows(ctx, flow.rowExample)], { capture: [p.layer] }),
-      TE.chain((res) => {
-        ctx.track(res.output)
-        ctx.tick(flow.rowExample.length)
-        const a = res.captured[p.layer]
-        return a === undefined
-          ? TE.left(err('UnknownTensor', `the model did not return layer ${JSON.stringify(p.layer)}`, ['layer']))
-          : TE.right({ value: [ctx.track(a)], rowExample: flow.rowExample, space: { kind: 'layer' as const, name: p.layer } })
-      }),
+      layerValue(ctx, flow.value, flow.rowExample, p.layer),
+      TE.map((a) => ({ value: [a], rowExample: flow.rowExample, space: { kind: 'layer' as const, name: p.layer } })),
     )
   },
 }

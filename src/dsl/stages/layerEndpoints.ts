@@ -13,7 +13,7 @@ import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
 import { err, type AttributionError } from '../../core/errors.js'
 import type { Flow, RunContext } from '../flow.js'
-import { extraRows } from '../modelCall.js'
+import { layerValue } from '../modelCall.js'
 import type { MapStageDef } from '../stage.js'
 
 export const LayerEndpointsParams = t.readonly(t.type({ layer: t.string }))
@@ -30,19 +30,7 @@ export const layerEndpoints: MapStageDef<'layerEndpoints', LayerEndpointsParams>
       return TE.left(err('BadPipeline', 'layerEndpoints needs a flow of inputs with baselines', ['stages']))
     }
     const rows = flow.rowExample
-    const extras = extraRows(ctx, rows)
-    const capture = (xs: readonly T[]): TE.TaskEither<AttributionError, T> =>
-      pipe(
-        ctx.model.forward([...xs, ...extras], { capture: [p.layer] }),
-        TE.chain((res) => {
-          ctx.track(res.output)
-          ctx.tick(rows.length)
-          const a = res.captured[p.layer]
-          return a === undefined
-            ? TE.left(err('UnknownTensor', `the model did not return layer ${JSON.stringify(p.layer)}`, ['layer']))
-            : TE.right(ctx.track(a))
-        }),
-      )
+    const capture = (xs: readonly T[]): TE.TaskEither<AttributionError, T> => layerValue(ctx, xs, rows, p.layer)
     return pipe(
       TE.Do,
       TE.bind('ax', () => capture(flow.value)),
