@@ -120,6 +120,11 @@ export interface Backend<T> {
   reshape(a: T, shape: readonly number[]): T
   /** Rows of `a` (axis 0) picked by `rows`, in that order; repeats allowed. */
   gatherRows(a: T, rows: Int32Array): T
+  /**
+   * Runs `f` (user code such as a target function) and disposes every tensor it created except
+   * its result. Backends without tensor lifetimes may leave it out.
+   */
+  readonly tidy?: <A extends T>(f: () => A) => A
 }
 
 /** Disposes every tensor in a list or record (null-safe). */

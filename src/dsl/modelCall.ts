@@ -50,7 +50,10 @@ export const selectedOutput = <T>(ctx: RunContext<T>, modelInputs: readonly T[],
       const out = ctx.track(res.output)
       ctx.tick(rowExample.length)
       const target = ctx.target
-      if (typeof target === 'function') return E.right(sumPerRow(ctx, ctx.track(target(out))))
+      if (typeof target === 'function') {
+        const tidy = ctx.backend.tidy
+        return E.right(sumPerRow(ctx, ctx.track(tidy ? tidy(() => target(out)) : target(out))))
+      }
       return pipe(
         seedOf(target, ctx.backend.shapeOf(out), rowExample, ctx.nExamples, false),
         E.map((seed) => sumPerRow(ctx, ctx.track(ctx.backend.mul(out, ctx.track(ctx.backend.fromHost(seed)))))),

@@ -114,6 +114,7 @@ const toIntDtype = (a: tf.Tensor, f: (x: tf.Tensor) => tf.Tensor): tf.Tensor =>
 export const tfjsBackend: Backend<tf.Tensor> = {
   name: 'tfjs',
   isTensor: (u): u is tf.Tensor => u instanceof tf.Tensor,
+  tidy: (f) => tf.tidy(f),
   fromHost,
   toHost,
   shapeOf: (t) => t.shape,

@@ -49,7 +49,7 @@ export const selectValues = <T>(ctx: RunContext<T>, out: T, rowExample: Int32Arr
   const b = ctx.backend
   const target = ctx.target
   if (typeof target === 'function') {
-    const v = ctx.track(target(out))
+    const v = ctx.track(ctx.backend.tidy ? ctx.backend.tidy(() => target(out)) : target(out))
     const h = await b.toHost(v)
     return E.right({ values: asFloat(h), shape: h.shape.length === 0 ? [1] : h.shape })
   }
