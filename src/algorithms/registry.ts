@@ -167,6 +167,6 @@ export const METHODS: Readonly<Record<string, MethodInfo>> = {
     claims: [],
     stochastic: true,
     hasDelta: false,
-    build: (o) => kernelShap(defined({ nSamples: num(o, 'nSamples'), returnInputShape: bool(o, 'returnInputShape'), exact: bool(o, 'exact') })),
+    build: (o) => kernelShap(defined({ nSamples: num(o, 'nSamples'), returnInputShape: bool(o, 'returnInputShape'), exact: bool(o, 'exact'), baselineDistribution: bool(o, 'baselineDistribution') })),
   },
 }
