@@ -1,5 +1,5 @@
 /**
- * `npm run conformance -- <dir> [--backend tfjs|onnx] [--filter REGEX]`
+ * `npm run conformance -- <dir> [--backend tfjs|onnx] [--tfjs-backend cpu|wasm|…] [--filter REGEX]`
  *
  * Runs every case of a Captum reference directory on a backend and closes with
  * `N passed, M failed, K unsupported`. Exits non-zero when a case fails.
@@ -22,7 +22,12 @@ if (dir === undefined || (backendName !== 'onnx' && backendName !== 'tfjs')) {
 if (backendName === 'tfjs') {
   const tf = await import('@tensorflow/tfjs-core')
   await import('@tensorflow/tfjs-backend-cpu')
-  await tf.setBackend(flag('--tfjs-backend') ?? 'cpu')
+  const which = flag('--tfjs-backend') ?? 'cpu'
+  if (which === 'wasm') await import('@tensorflow/tfjs-backend-wasm')
+  if (!(await tf.setBackend(which))) {
+    console.error(`tfjs backend ${which} is not available here (registered: ${Object.keys(tf.engine().registryFactory).join(', ')})`)
+    process.exit(2)
+  }
 }
 const filter = flag('--filter')
 const options = { ...(filter ? { filter: new RegExp(filter) } : {}), log: (l: string) => console.log(l) }
