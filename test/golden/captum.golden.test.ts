@@ -23,6 +23,7 @@ const REF = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..
 const KNOWN_GAPS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   onnx: { 'resnet18.saliency.abs_true.t3': 'MaxPool near-tie (gap 6e-8) flips the argmax between ORT and torch' },
   tfjs: {},
+  'tfjs-wasm': { 'cnn.ig.left16.t1': "riemann_left evaluates the all-zero baseline, where every MaxPool window ties; wasm's MaxPool gradient breaks ties unlike torch" },
 }
 
 const check = (r: ConformanceReport, minPassed: number): void => {
@@ -49,6 +50,19 @@ describe('Captum reference fixtures', () => {
     const r = await runConformance(REF, tfjsTarget)
     expect(E.isRight(r)).toBe(true)
     if (E.isRight(r)) check(r.right, 30)
+  })
+
+  it('tfjs-wasm: the same cases, with wasm kernels', async () => {
+    await import('@tensorflow/tfjs-backend-wasm')
+    const previous = tf.getBackend()
+    await tf.setBackend('wasm')
+    try {
+      const r = await runConformance(REF, { ...tfjsTarget, name: 'tfjs-wasm' })
+      expect(E.isRight(r)).toBe(true)
+      if (E.isRight(r)) check(r.right, 29)
+    } finally {
+      await tf.setBackend(previous)
+    }
   })
 
   it('the runner works on any directory in the fixture format, and reports unsupported cases', async () => {
