@@ -8,10 +8,11 @@
  * Captum: `Lime(forward_func, interpretable_model=SkLearnLasso(alpha=0.01),
  * similarity_func=get_exp_kernel_similarity_function('cosine', 1.0), perturb_func=Bernoulli(0.5))`;
  * `attribute(inputs, baselines, target, additional_forward_args, feature_mask, n_samples=25,
- * perturbations_per_eval=1, return_input_shape=True)`. LimeBase's plug-in points are data here, a
- * closed set selectable by name so the method stays JSON: `interpretableModel` (lasso | ridge |
- * linearRegression), `similarity` (exp kernel on cosine or Euclidean distance | KernelShap's),
- * `sampler` (bernoulli | enumerate: every coalition once, in binary counting order | kernelShap);
+ * perturbations_per_eval=1, return_input_shape=True)`. LimeBase's plug-in points are data here,
+ * so the method stays JSON: `interpretableModel` (lasso | ridge | linearRegression), `similarity`
+ * (exp kernel on cosine or Euclidean distance | KernelShap's | Shapley kernel), `sampler`
+ * (bernoulli | enumerate: every coalition once, in binary counting order | kernelShap), or for any
+ * of them `{ _tag: 'custom', name }`: a function the call supplies in `plugins` (see `LimeBase`);
  * the transform is Captum's default (present features from x, absent from x′). One model per
  * example, fitted to the same coalitions (Captum loops over examples with fresh draws).
  *

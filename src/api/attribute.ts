@@ -16,6 +16,7 @@ import { isHostTensor } from '../core/codecs.js'
 import type { HostTensor } from '../core/tensor.js'
 import { Target, type TargetFn } from '../core/target.js'
 import type { Progress } from '../dsl/flow.js'
+import type { Plugins } from '../dsl/perturbation/plugins.js'
 import { runPipeline, type AttributionResult } from '../dsl/run.js'
 import type { Pipeline } from '../dsl/spec.js'
 import { prepareBaselines, prepareDistribution, prepareInputs, type Baseline, type Owned, type TensorLike } from './callData.js'
@@ -48,6 +49,8 @@ export interface CallOptions<T> {
    * the memory budget allows. Results do not depend on it.
    */
   readonly perturbationsPerEval?: number
+  /** Functions a pipeline names as `{ _tag: 'custom', name }` (LimeBase's sampler, similarity, interpretable model). */
+  readonly plugins?: Plugins
 }
 
 /** io-ts codec for the scalar call options (tensors and functions are checked when used). */
@@ -107,6 +110,7 @@ export const attribute = <T>(
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
         ...(options.featureMask !== undefined ? { featureMask: masks } : {}),
         ...(options.perturbationsPerEval !== undefined ? { perturbationsPerEval: options.perturbationsPerEval } : {}),
+        ...(options.plugins ? { plugins: options.plugins } : {}),
       })()
     } finally {
       for (const t of owned.list) backend.dispose(t)

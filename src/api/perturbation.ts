@@ -21,6 +21,7 @@ import { decodeWith } from '../core/codecs.js'
 import { ClarusError } from '../core/errors.js'
 import type { InterpretableModel } from '../dsl/perturbation/linearModels.js'
 import type { Sampler, Similarity } from '../dsl/perturbation/designs.js'
+import type { InterpretableModelFn, Plugins, SamplerFn, SimilarityFn } from '../dsl/perturbation/plugins.js'
 import type { Pipeline } from '../dsl/spec.js'
 import { attribute, type CallOptions } from './attribute.js'
 import type { TensorLike } from './callData.js'
@@ -116,6 +117,48 @@ export class Lime<T> {
   attribute<I extends Inputs<T>>(inputs: I, options: SurrogateCallOptions<T> = {}): Promise<Mirrored<I>> {
     const o = checked(LimeOptions, { ...this.config, ...pick(options, ['nSamples', 'returnInputShape']) })
     return run(lime(o), this.model, inputs, options)
+  }
+}
+
+/** LimeBase's plug-in points: a named choice (as data) or your own function. */
+export interface LimeBaseConfig {
+  /** Default `{ _tag: 'lasso', alpha: 0.01 }`; a function fits (z, y, w) and returns the coefficients. */
+  readonly interpretableModel?: InterpretableModel | InterpretableModelFn
+  /** Default the cosine exp kernel of width 1; a function weighs one sample of one example. */
+  readonly similarity?: Similarity | SimilarityFn
+  /** Default `'bernoulli'`; a function draws one 0/1 vector over the features from seeded uniforms. */
+  readonly sampler?: Sampler | SamplerFn
+}
+
+/**
+ * Captum: `LimeBase(forward_func, interpretable_model, similarity_func, perturb_func, …)` with
+ * your own functions. The pipeline stays JSON — it names each function
+ * (`{ _tag: 'custom', name: 'limeBase.similarity' }`) — and the call supplies them, like a target
+ * function. The transform from interpretable samples to inputs is the feature-mask one (present
+ * features from x, absent ones from the baselines), as in Captum's Lime.
+ */
+export class LimeBase<T> {
+  private readonly spec: LimeConfig
+  private readonly plugins: Plugins
+  constructor(
+    readonly model: Model<T>,
+    config: LimeBaseConfig = {},
+  ) {
+    const ref = (name: string) => ({ _tag: 'custom' as const, name: `limeBase.${name}` })
+    this.spec = {
+      ...(config.interpretableModel !== undefined ? { interpretableModel: typeof config.interpretableModel === 'function' ? ref('interpretableModel') : config.interpretableModel } : {}),
+      ...(config.similarity !== undefined ? { similarity: typeof config.similarity === 'function' ? ref('similarity') : config.similarity } : {}),
+      ...(config.sampler !== undefined ? { sampler: typeof config.sampler === 'function' ? ref('sampler') : config.sampler } : {}),
+    }
+    this.plugins = {
+      ...(typeof config.interpretableModel === 'function' ? { interpretableModels: { 'limeBase.interpretableModel': config.interpretableModel } } : {}),
+      ...(typeof config.similarity === 'function' ? { similarities: { 'limeBase.similarity': config.similarity } } : {}),
+      ...(typeof config.sampler === 'function' ? { samplers: { 'limeBase.sampler': config.sampler } } : {}),
+    }
+  }
+  attribute<I extends Inputs<T>>(inputs: I, options: SurrogateCallOptions<T> = {}): Promise<Mirrored<I>> {
+    const o = checked(LimeOptions, { ...this.spec, ...pick(options, ['nSamples', 'returnInputShape']) })
+    return run(lime(o), this.model, inputs, { ...options, plugins: { ...options.plugins, ...this.plugins } })
   }
 }
 

@@ -13,6 +13,7 @@
 import type { Backend, Model, Wrt } from '../core/backend.js'
 import type { Key } from '../core/random.js'
 import type { Target, TargetFn } from '../core/target.js'
+import type { Plugins } from './perturbation/plugins.js'
 import type { HostTensor } from '../core/tensor.js'
 
 /** Where the flow's tensors live: the model inputs, or a named internal tensor (a layer). */
@@ -77,6 +78,8 @@ export interface RunContext<T> {
   readonly key: Key
   readonly chunk: ChunkPolicy
   readonly signal?: AbortSignal
+  /** Call-time plug-ins (LimeBase's sampler, similarity, interpretable model) named by the spec. */
+  readonly plugins?: Plugins
   /** Registers a tensor to be disposed when the current chunk (or the run) ends. */
   readonly track: <U extends T>(t: U) => U
   /** Reports model rows evaluated (the interpreter turns it into progress events). */

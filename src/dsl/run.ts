@@ -17,6 +17,7 @@ import { keyOf } from '../core/random.js'
 import type { Target, TargetFn } from '../core/target.js'
 import type { HostTensor } from '../core/tensor.js'
 import type { ChunkPolicy, Flow, Progress, RunContext } from './flow.js'
+import type { Plugins } from './perturbation/plugins.js'
 import { compositionOf, decodePipeline, stageDef, type Pipeline, type StageSpec } from './spec.js'
 import type { AnyStageDef, ExpandStageDef, ReduceStageDef } from './stage.js'
 
@@ -28,6 +29,8 @@ export interface RunRequest<T> {
   readonly inputs: readonly T[]
   /** One baseline per input, already laid out with one row per example (see `prepareBaselines`). */
   readonly baselines?: readonly T[]
+  /** Call-time plug-ins named by the pipeline (LimeBase). */
+  readonly plugins?: Plugins
   /** Baselines as a distribution: B reference rows per input, shape [B, …input.shape[1:]]. */
   readonly baselineDistribution?: readonly T[]
   /** Extra model inputs after the attributed ones (never attributed). */
@@ -140,6 +143,7 @@ export const runPipeline = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>)
     inputs: req.inputs,
     ...(req.baselines ? { baselines: req.baselines } : {}),
     ...(req.baselineDistribution ? { baselineDistribution: req.baselineDistribution } : {}),
+    ...(req.plugins ? { plugins: req.plugins } : {}),
     extraArgs: req.extraArgs ?? [],
     target: req.target ?? null,
     key: keyOf(req.seed ?? 0),

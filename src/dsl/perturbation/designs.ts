@@ -12,14 +12,16 @@
 import * as t from 'io-ts'
 import { PositiveInt, PositiveNumber } from '../../core/codecs.js'
 import { foldIn, permutation, uniforms, type Key } from '../../core/random.js'
+import { checkedVector, CustomRef, pluginOf, type Plugins } from './plugins.js'
 
-export const Sampler = t.union([t.literal('bernoulli'), t.literal('enumerate'), t.literal('kernelShap')])
+export const Sampler = t.union([t.literal('bernoulli'), t.literal('enumerate'), t.literal('kernelShap'), CustomRef])
 export type Sampler = t.TypeOf<typeof Sampler>
 
 export const Similarity = t.union([
   t.readonly(t.type({ _tag: t.literal('expKernel'), distance: t.union([t.literal('cosine'), t.literal('euclidean')]), kernelWidth: PositiveNumber })),
   t.readonly(t.type({ _tag: t.literal('kernelShap') })),
   t.readonly(t.type({ _tag: t.literal('shapleyKernel') })),
+  CustomRef,
 ])
 export type Similarity = t.TypeOf<typeof Similarity>
 
@@ -98,9 +100,13 @@ const kernelShapSize = (u: number, M: number): number => {
   return M - 1
 }
 
-const coalition = (d: Extract<Design, { _tag: 'coalitions' }>, key: Key, k: number, M: number): Uint8Array => {
+const coalition = (d: Extract<Design, { _tag: 'coalitions' }>, key: Key, k: number, M: number, plugins?: Plugins): Uint8Array => {
   if (d.sampler === 'enumerate') return bitsOf(k, M)
   const kk = foldIn(key, k)
+  if (typeof d.sampler === 'object') {
+    const fn = pluginOf(plugins, 'samplers', d.sampler.name)
+    return Uint8Array.from(checkedVector(fn(k, M, (n) => uniforms(kk, n)), M, `sampler ${JSON.stringify(d.sampler.name)}`, true))
+  }
   if (d.sampler === 'bernoulli') return Uint8Array.from(uniforms(kk, M), (u) => (u < 0.5 ? 1 : 0))
   if (k === 0) return new Uint8Array(M).fill(1)
   if (k === 1) return new Uint8Array(M)
@@ -120,7 +126,7 @@ const derangedOrder = (key: Key, n: number): Int32Array => {
 }
 
 /** The items `start..end−1` of a design over `M` features and `nInputs` inputs of `nExamples` examples. */
-export const itemsOf = (d: Design, M: number, key: Key, nInputs: number, nExamples: number, start: number, end: number): Item[] => {
+export const itemsOf = (d: Design, M: number, key: Key, nInputs: number, nExamples: number, start: number, end: number, plugins?: Plugins): Item[] => {
   const items: Item[] = []
   for (let k = start; k < end; k++) {
     switch (d._tag) {
@@ -159,7 +165,7 @@ export const itemsOf = (d: Design, M: number, key: Key, nInputs: number, nExampl
         break
       }
       case 'coalitions':
-        items.push({ present: coalition(d, key, k, M) })
+        items.push({ present: coalition(d, key, k, M, plugins) })
         break
     }
   }
@@ -181,7 +187,7 @@ export const referenceCoef = (d: Design, M: number, key: Key): Float64Array | un
  * Similarity weight of a coalition (Lime's kernel on the model inputs, from per-feature sums).
  * `xx`, `xb`, `bb`: Σ x², Σ x·x′, Σ x′² over each feature's elements.
  */
-export const similarityOf = (sim: Similarity, present: Uint8Array, xx: Float64Array, xb: Float64Array, bb: Float64Array): number => {
+export const similarityOf = (sim: Exclude<Similarity, CustomRef>, present: Uint8Array, xx: Float64Array, xb: Float64Array, bb: Float64Array): number => {
   const M = present.length
   const size = present.reduce((a, v) => a + v, 0)
   if (sim._tag === 'kernelShap') return size === 0 || size === M ? 1e6 : 1

@@ -17,11 +17,13 @@
 import { Matrix, SingularValueDecomposition, solve } from 'ml-matrix'
 import * as t from 'io-ts'
 import { PositiveNumber } from '../../core/codecs.js'
+import { checkedVector, CustomRef, pluginOf, type Plugins } from './plugins.js'
 
 export const InterpretableModel = t.union([
   t.readonly(t.type({ _tag: t.literal('lasso'), alpha: PositiveNumber })),
   t.readonly(t.type({ _tag: t.literal('linearRegression') })),
   t.readonly(t.type({ _tag: t.literal('ridge'), alpha: PositiveNumber })),
+  CustomRef,
 ])
 export type InterpretableModel = t.TypeOf<typeof InterpretableModel>
 
@@ -73,9 +75,14 @@ const lasso = (Xc: Float64Array, yc: Float64Array, w: Float64Array, S: number, n
  * Coefficients β (M per target column) of `model` fitted to `Y` (n × m targets sharing the weights
  * `w`) from the design `Z` (n × M). Returns m·M values, target-major.
  */
-export const fitLinear = (model: InterpretableModel, Z: Float64Array, n: number, M: number, Y: readonly Float64Array[], w: Float64Array): Float64Array => {
-  const { Xc, S } = centre(Z, n, M, w)
+export const fitLinear = (model: InterpretableModel, Z: Float64Array, n: number, M: number, Y: readonly Float64Array[], w: Float64Array, plugins?: Plugins): Float64Array => {
   const out = new Float64Array(Y.length * M)
+  if (model._tag === 'custom') {
+    const fit = pluginOf(plugins, 'interpretableModels', model.name)
+    Y.forEach((y, c) => out.set(checkedVector(fit(Z, y, w, n, M), M, `interpretable model ${JSON.stringify(model.name)}`), c * M))
+    return out
+  }
+  const { Xc, S } = centre(Z, n, M, w)
   if (model._tag === 'lasso') {
     Y.forEach((y, c) => out.set(lasso(Xc, centredY(y, w, S), w, S, n, M, model.alpha), c * M))
     return out

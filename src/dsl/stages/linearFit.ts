@@ -62,7 +62,7 @@ export const linearFit: ReduceStageDef<'linearFit', LinearFitParams> = {
       if (rows.length === 0) continue
       const w = Float64Array.from({ length: n }, (_, k) => W[k * rowsW + r]!)
       const ys = rows.map((o) => Float64Array.from({ length: n }, (_, k) => Y[k * nOut + o]!))
-      const beta = fitLinear(p.model, Z, n, M, ys, w)
+      const beta = fitLinear(p.model, Z, n, M, ys, w, ctx.plugins)
       rows.forEach((o, c) => phi.set(beta.subarray(c * M, (c + 1) * M), o * M))
     }
     if (!p.returnInputShape) return E.right([ctx.track(b.fromHost(f32([nOut, M], Float32Array.from(phi))))])

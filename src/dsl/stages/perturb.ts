@@ -17,6 +17,7 @@ import { err, type AttributionError } from '../../core/errors.js'
 import type { DType, HostTensor } from '../../core/tensor.js'
 import type { Flow, Reference, RunContext } from '../flow.js'
 import { Design, itemCount, itemsOf, MAX_EXACT_FEATURES, similarityOf, type Item } from '../perturbation/designs.js'
+import { pluginOf } from '../perturbation/plugins.js'
 import { absentElements, elementsOf, FeatureSpec, layoutOf, maskRows, type Layout } from '../perturbation/layout.js'
 import type { ExpandStageDef, Expanded } from '../stage.js'
 
@@ -128,7 +129,7 @@ export const perturb: ExpandStageDef<'perturb', PerturbParams> = {
     // With a background, expansion index i is coalition ⌊i/B⌋ evaluated against reference row i mod B.
     const B = backgroundRows(p, ctx)
     const first = Math.floor(start / B)
-    const coalitions = itemsOf(p.design, M, ctx.key, flow.value.length, N, first, Math.floor((end - 1) / B) + 1)
+    const coalitions = itemsOf(p.design, M, ctx.key, flow.value.length, N, first, Math.floor((end - 1) / B) + 1, ctx.plugins)
     const items = Array.from({ length: end - start }, (_, i) => coalitions[Math.floor((start + i) / B) - first]!)
     const referenceRow = Int32Array.from({ length: end - start }, (_, i) => (start + i) % B)
     const absent = items.map((it) => flow.value.map((_, j) => absentElements(L, j, it.present)))
@@ -189,8 +190,24 @@ export const perturb: ExpandStageDef<'perturb', PerturbParams> = {
       const stats = sim._tag === 'expKernel' ? await featureSums(ctx, flow, L, rowsOut) : []
       // B copies of a coalition with weight w/B fit exactly like one copy of weight w whose value is
       // the mean over the references (the weighted least-squares objectives differ by a constant).
-      weights = items.map((it) => Float64Array.from({ length: rowsOut }, (_, i) =>
-        similarityOf(sim, it.present, stats[i]?.xx ?? new Float64Array(M), stats[i]?.xb ?? new Float64Array(M), stats[i]?.bb ?? new Float64Array(M)) / B))
+      if (sim._tag === 'custom') {
+        const fn = pluginOf(ctx.plugins, 'similarities', sim.name)
+        const rowOf = async (t: T, i: number): Promise<HostTensor> => {
+          const h = await b.toHost(t)
+          const D = h.shape.slice(1).reduce((u, v) => u * v, 1)
+          return { dtype: h.dtype, shape: [1, ...h.shape.slice(1)], data: h.data.slice(i * D, (i + 1) * D) } as HostTensor
+        }
+        const original = await Promise.all(Array.from({ length: rowsOut }, (_, i) => Promise.all(flow.value.map((x) => rowOf(x, i)))))
+        const base = await Promise.all(Array.from({ length: rowsOut }, (_, i) => Promise.all((flow.baseline ?? flow.value).map((x) => rowOf(x, i)))))
+        weights = items.map((it) => Float64Array.from({ length: rowsOut }, (_, i) => {
+          const w = fn({ original: original[i]!, baseline: base[i]!, interpretable: it.present, example: i })
+          if (!Number.isFinite(w) || w < 0) throw err('BadPipeline', `similarity ${JSON.stringify(sim.name)} returned ${w}; weights must be finite and ≥ 0`, ['plugins'])
+          return w / B
+        }))
+      } else {
+        weights = items.map((it) => Float64Array.from({ length: rowsOut }, (_, i) =>
+          similarityOf(sim, it.present, stats[i]?.xx ?? new Float64Array(M), stats[i]?.xb ?? new Float64Array(M), stats[i]?.bb ?? new Float64Array(M)) / B))
+      }
     }
     const meta: PerturbMeta = { layout: L, reference: ref, items, absent, ...(weights ? { weights } : {}) }
     return E.right({ flow: { value, rowExample, space: flow.space, reference: ref }, meta })
