@@ -1,7 +1,7 @@
 /**
  * The backends the conformance runner knows: `onnx` (onnxruntime-node, any ONNX file in the
  * directory) and `tfjs` (the network rebuilt in TensorFlow.js from its weight JSON, on the
- * registered tfjs backend).
+ * registered tfjs backend, with each torch module's output tapped under its ONNX tensor name).
  *
  * @category conformance
  * @since 0.1.0
@@ -37,7 +37,10 @@ export const tfjsTarget: ConformanceTarget<tf.Tensor> = {
     if (E.isLeft(weights)) return E.left(`tfjs rebuilds networks from their weight JSON; ${model} has none`)
     const built = buildTfjsReferenceModel(weights.right)
     if (E.isLeft(built)) return E.left(`cannot rebuild ${model} in tfjs: ${built.left.message}`)
-    const m: Model<tf.Tensor> = fromTfjs(built.right.fn)
+    // Layers are named by the ONNX tensors the fixtures use (torch module → tensor, from the index).
+    const layers = ref.index.models[model]?.layers ?? {}
+    const names = Object.fromEntries(Object.entries(layers).map(([module, l]) => [module, l.onnx_output]))
+    const m: Model<tf.Tensor> = fromTfjs(built.right.tapped(names))
     return E.right({ ...m, dispose: async () => { await m.dispose(); built.right.dispose() } })
   },
 }

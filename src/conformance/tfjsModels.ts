@@ -18,6 +18,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
 import * as tf from '@tensorflow/tfjs-core'
+import type { Tap, TappedFunction } from '../backends/tfjs/model.js'
 import { decodeWith } from '../core/codecs.js'
 import { err, type AttributionError } from '../core/errors.js'
 import { sizeOf } from '../core/tensor.js'
@@ -29,6 +30,12 @@ export interface TfjsReferenceModel {
   readonly name: string
   /** Forward pass in the ONNX layout (one input; token ids as int32, other dtypes are cast). */
   readonly fn: (...inputs: tf.Tensor[]) => tf.Tensor
+  /**
+   * The same network exposing each named torch module's output as a layer (`fc1`, `conv2`,
+   * `embedding`, `transformer.layers.0`, …), renamed through `layerNames` when given (e.g. to the
+   * ONNX tensor names of the fixtures), in torch's layout.
+   */
+  readonly tapped: (layerNames?: Readonly<Record<string, string>>) => TappedFunction
   /** Releases the weight tensors; `fn` must not be called afterwards. */
   dispose(): void
 }
@@ -79,6 +86,16 @@ const TransformerEncoderSpec = t.type({ name: t.string, num_layers: t.Int, layer
 interface Act {
   readonly x: tf.Tensor
   readonly nhwc: boolean
+  /** Exposes an internal tensor (in torch's NCHW layout) under a torch module name. */
+  readonly tap?: Tap
+}
+
+/** `tap(name, x)` on the activation in torch's layout, keeping the step's own layout. */
+const tapAct = (a: Act, name: string): Act => {
+  if (a.tap === undefined) return a
+  if (!a.nhwc) return { ...a, x: a.tap(name, a.x) }
+  const nchw = a.tap(name, tf.transpose(a.x as tf.Tensor4D, [0, 3, 1, 2]))
+  return { ...a, x: tf.transpose(nchw as tf.Tensor4D, [0, 2, 3, 1]) }
 }
 type Step = (a: Act) => Act
 
@@ -252,7 +269,7 @@ const transformerStep = (P: Params, s: t.TypeOf<typeof TransformerEncoderSpec>, 
   return pipe(
     layers,
     E.sequenceArray,
-    E.map((steps) => (a: Act) => steps.reduce((acc, f) => f(acc), a)),
+    E.map((steps) => (a: Act) => steps.reduce((acc, f, l) => tapAct({ ...f(acc), ...(acc.tap ? { tap: acc.tap } : {}) }, `${s.name}.layers.${l}`), a)),
   )
 }
 
@@ -328,20 +345,34 @@ export const buildTfjsReferenceModel = (weightsJson: unknown): E.Either<Attribut
         steps.push(r.right)
       }
       let disposed = false
+      const names = json.architecture.map((e) => (typeof e['name'] === 'string' ? (e['name'] as string) : undefined))
+      const run = (input: tf.Tensor | undefined, count: number, tap?: Tap): tf.Tensor => {
+        if (disposed) throw new Error(`reference model ${json.model} was disposed`)
+        if (input === undefined || count !== 1) throw new Error(`reference model ${json.model} takes one input, got ${count}`)
+        // With a tap, the caller (fromTfjs) owns the scope: tapped tensors must outlive this call.
+        const scope = (f: () => tf.Tensor): tf.Tensor => (tap ? f() : tf.tidy(f))
+        return scope(() => {
+          const out = steps.reduce((a, f, i) => {
+            const next: Act = { ...f(a), ...(tap ? { tap } : {}) }
+            return names[i] === undefined ? next : tapAct(next, names[i]!)
+          }, { x: input, nhwc: false, ...(tap ? { tap } : {}) } as Act)
+          // A network ending in a conv stage still answers in NCHW.
+          return out.nhwc && out.x.rank === 4 ? tf.transpose(out.x, [0, 3, 1, 2]) : out.x
+        })
+      }
+      const moduleNames = [
+        ...names.filter((n): n is string => n !== undefined),
+        ...json.architecture.flatMap((e) => (e.type === 'TransformerEncoder' && typeof e['name'] === 'string' && typeof e['num_layers'] === 'number'
+          ? Array.from({ length: e['num_layers'] as number }, (_, l) => `${e['name'] as string}.layers.${l}`)
+          : [])),
+      ]
       return E.right({
         name: json.model,
-        fn: (...inputs: tf.Tensor[]): tf.Tensor => {
-          if (disposed) throw new Error(`reference model ${json.model} was disposed`)
-          const [input] = inputs
-          if (input === undefined || inputs.length !== 1) {
-            throw new Error(`reference model ${json.model} takes one input, got ${inputs.length}`)
-          }
-          return tf.tidy(() => {
-            const out = steps.reduce((a, f) => f(a), { x: input, nhwc: false } as Act)
-            // A network ending in a conv stage still answers in NCHW.
-            return out.nhwc && out.x.rank === 4 ? tf.transpose(out.x, [0, 3, 1, 2]) : out.x
-          })
-        },
+        fn: (...inputs: tf.Tensor[]): tf.Tensor => run(inputs[0], inputs.length),
+        tapped: (layerNames = {}) => ({
+          layers: moduleNames.map((n) => layerNames[n] ?? n),
+          fn: (tap: Tap, ...inputs: tf.Tensor[]) => run(inputs[0], inputs.length, (name, t) => tap(layerNames[name] ?? name, t)),
+        }),
         dispose: () => {
           disposed = true
           P.dispose()

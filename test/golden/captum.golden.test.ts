@@ -46,10 +46,10 @@ describe('Captum reference fixtures', () => {
     if (E.isRight(r)) check(r.right, 43)
   })
 
-  it('tfjs-cpu: every supported case matches Captum (networks rebuilt from their weights)', async () => {
+  it('tfjs-cpu: every supported case matches Captum (networks rebuilt from their weights, layers tapped)', async () => {
     const r = await runConformance(REF, tfjsTarget)
     expect(E.isRight(r)).toBe(true)
-    if (E.isRight(r)) check(r.right, 30)
+    if (E.isRight(r)) check(r.right, 42)
   })
 
   it('tfjs-wasm: the same cases, with wasm kernels', async () => {
@@ -59,7 +59,7 @@ describe('Captum reference fixtures', () => {
     try {
       const r = await runConformance(REF, { ...tfjsTarget, name: 'tfjs-wasm' })
       expect(E.isRight(r)).toBe(true)
-      if (E.isRight(r)) check(r.right, 29)
+      if (E.isRight(r)) check(r.right, 41)
     } finally {
       await tf.setBackend(previous)
     }

@@ -1,5 +1,5 @@
 /**
- * `clarus/tfjs`: explain TensorFlow.js models. {@link fromTfjs} wraps a function, a tfjs-layers
+ * `clarus/tfjs`: explain TensorFlow.js models. {@link fromTfjs} wraps a function (optionally tapping named layers), a tfjs-layers
  * `LayersModel` or a tfjs-converter `GraphModel`; {@link tfjsBackend} is the tensor-op backend.
  *
  * @category backends
@@ -9,5 +9,5 @@
 import '@tensorflow/tfjs'
 
 export { fromTfjs } from './model.js'
-export type { FromTfjsOptions, GraphModelLike, TfjsFunction, TfjsModel } from './model.js'
+export type { FromTfjsOptions, GraphModelLike, Tap, TappedFunction, TfjsFunction, TfjsModel } from './model.js'
 export { tfjsBackend } from './tfjsBackend.js'

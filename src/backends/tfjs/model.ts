@@ -36,8 +36,26 @@ export interface GraphModelLike {
   execute(inputs: tf.NamedTensorMap, outputs?: string | string[]): tf.Tensor | tf.Tensor[]
 }
 
+/**
+ * Passes an internal tensor through: the function calls `tap(name, t)` on each tensor it wants to
+ * expose as a layer and continues with what `tap` returns (clarus may record it, or replace it).
+ */
+export type Tap = (name: string, t: tf.Tensor) => tf.Tensor
+
+/**
+ * A model written as a function that names its internal tensors: layer methods (capture, inject,
+ * gradients w.r.t. a layer) then work on it as on a GraphModel.
+ *
+ * @example
+ * const model = fromTfjs({ layers: ['hidden'], fn: (tap, x) => tf.matMul(tap('hidden', tf.relu(tf.matMul(x, w1))), w2) })
+ */
+export interface TappedFunction {
+  readonly layers: readonly string[]
+  readonly fn: (tap: Tap, ...inputs: tf.Tensor[]) => tf.Tensor
+}
+
 /** Any model {@link fromTfjs} accepts. */
-export type TfjsModel = TfjsFunction | LayersModel | GraphModelLike
+export type TfjsModel = TfjsFunction | TappedFunction | LayersModel | GraphModelLike
 
 export interface FromTfjsOptions {
   /** GraphModel: the input node names in positional order (default: `model.inputNodes`). */
@@ -58,7 +76,7 @@ interface Runner {
   dispose(): void
 }
 
-const LAYER_KINDS = 'GraphModel (any node) and tf.Sequential LayersModel (any layer)'
+const LAYER_KINDS = 'GraphModel (any node), tf.Sequential LayersModel (any layer) and tapped functions ({ layers, fn: (tap, ...inputs) => … })'
 
 const tfDType = (d: string): DType => (d === 'int32' ? 'int32' : d === 'bool' ? 'bool' : 'float32')
 const infoOf = (name: string, dtype: string, shape: readonly (number | null)[] | undefined): TensorInfo => ({
@@ -88,6 +106,32 @@ const functionRunner = (fn: TfjsFunction, options: FromTfjsOptions): Runner => (
   run: (inputs) => ({ output: fn(...inputs), captured: {} }),
   dispose: () => undefined,
 })
+
+const tappedRunner = (m: TappedFunction, options: FromTfjsOptions): Runner => ({
+  kind: 'tapped function',
+  signature: options.signature ?? { inputs: [], outputs: [], layers: [...m.layers] },
+  check: (capture, inject) => unknownNames([...capture, ...inject], m.layers, 'layer(s)'),
+  run: (inputs, capture, inject) => {
+    const captured: Record<string, tf.Tensor> = {}
+    const seen = new Set<string>()
+    const tap: Tap = (name, t) => {
+      seen.add(name)
+      const v = inject[name] ?? t
+      if (capture.includes(name)) captured[name] = v
+      return v
+    }
+    const output = m.fn(tap, ...inputs)
+    const missing = [...capture, ...Object.keys(inject)].filter((n) => !seen.has(n))
+    if (missing.length > 0) {
+      throw new ClarusError(err('UnknownTensor', `the model function never tapped ${missing.map((n) => JSON.stringify(n)).join(', ')}`, ['layers', missing[0]!]))
+    }
+    return { output, captured }
+  },
+  dispose: () => undefined,
+})
+
+const isTapped = (m: object): m is TappedFunction =>
+  typeof (m as { fn?: unknown }).fn === 'function' && Array.isArray((m as { layers?: unknown }).layers)
 
 const isSequential = (m: LayersModel): boolean => typeof (m as { add?: unknown }).add === 'function' && typeof (m as { pop?: unknown }).pop === 'function'
 
@@ -408,7 +452,8 @@ const makeModel = (runner: Runner): Model<tf.Tensor> => {
  */
 export const fromTfjs = (model: TfjsModel, options: FromTfjsOptions = {}): Model<tf.Tensor> => {
   if (typeof model === 'function') return makeModel(functionRunner(model, options))
+  if (isTapped(model)) return makeModel(tappedRunner(model, options))
   if (isGraphModel(model)) return makeModel(graphRunner(model, options))
   if (isLayersModel(model)) return makeModel(layersRunner(model, options))
-  throw new TypeError('fromTfjs: expected a function, a tfjs-layers LayersModel or a tfjs-converter GraphModel')
+  throw new TypeError('fromTfjs: expected a function, a tapped function { layers, fn }, a tfjs-layers LayersModel or a tfjs-converter GraphModel')
 }
