@@ -47,9 +47,12 @@ describe('Captum reference fixtures', () => {
   })
 
   it('tfjs-cpu: every supported case matches Captum (networks rebuilt from their weights, layers tapped)', async () => {
+    const before = tf.memory().numTensors
     const r = await runConformance(REF, tfjsTarget)
     expect(E.isRight(r)).toBe(true)
     if (E.isRight(r)) check(r.right, 42)
+    // every attribute call, every model built and disposed: no tensor outlives the run
+    expect(tf.memory().numTensors).toBe(before)
   })
 
   it('tfjs-wasm: the same cases, with wasm kernels', async () => {
