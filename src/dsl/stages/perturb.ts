@@ -92,7 +92,21 @@ export const perturb: ExpandStageDef<'perturb', PerturbParams> = {
   kind: 'expand',
   axis: 'perturbation',
   params: PerturbParams,
-  summary: (p) => `${p.design._tag}${p.design._tag === 'ablation' ? ` → ${p.design.replaceWith}` : ''} over ${p.features._tag}`,
+  summary: (p) => {
+    const name = (u: string | { readonly name: string }): string => (typeof u === 'string' ? u : `custom "${u.name}"`)
+    const over = p.features._tag === 'masks' ? 'feature groups' : `windows ${JSON.stringify(p.features.shapes)}${p.features.strides !== undefined ? ` stride ${JSON.stringify(p.features.strides)}` : ''}`
+    const d = p.design
+    switch (d._tag) {
+      case 'ablation':
+        return `each of the ${over} → ${d.replaceWith === 'baseline' ? 'baseline' : 'permuted batch'}`
+      case 'shapleyExact':
+        return `every coalition of ${over}`
+      case 'shapleySampling':
+        return `${d.nSamples} permutations of ${over}`
+      case 'coalitions':
+        return `${d.nSamples} ${name(d.sampler)} coalitions of ${over}, weights ${d.similarity._tag === 'custom' ? name(d.similarity) : d.similarity._tag}${d.background ? ', each over the baseline distribution' : ''}`
+    }
+  },
   count: (p, _flow, ctx) => {
     const layout = layoutFor(p, ctx)
     return E.isLeft(layout) ? 1 : Math.max(1, itemCount(p.design, layout.right.nFeatures)) * backgroundRows(p, ctx)
