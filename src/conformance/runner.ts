@@ -46,7 +46,7 @@ export interface ConformanceReport {
 
 const fmt = (e: AttributionError): string => `${e._tag}: ${e.message}`
 
-const runCase = async <T>(target: ConformanceTarget<T>, model: Model<T>, c: ReferenceCase): Promise<Omit<CaseReport, 'ms'>> => {
+const runCase = async <T>(model: Model<T>, c: ReferenceCase): Promise<Omit<CaseReport, 'ms'>> => {
   const call = callForCase(c)
   if (call.kind === 'unsupported') return { id: c.id, status: 'unsupported', detail: call.reason }
   const limitOk = c.kind === 'limit' && (call.tolerance === 'sampling' ? c.samplingTolerance !== undefined : true)
@@ -117,7 +117,7 @@ export const runConformance = async <T>(
             m = await target.load(ref.right, c.right.model)
             models.set(c.right.model, m)
           }
-          report = E.isLeft(m) ? { id: c.right.id, status: 'unsupported', detail: m.left } : await runCase(target, m.right, c.right)
+          report = E.isLeft(m) ? { id: c.right.id, status: 'unsupported', detail: m.left } : await runCase(m.right, c.right)
         }
       }
       const ms = performance.now() - t0

@@ -1,27 +1,15 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, describe, expect, it } from 'vitest'
 import { isHostTensor } from '../../../src/core/codecs.js'
-import type { AttributionError } from '../../../src/core/errors.js'
 import { sizeOf, type HostTensor } from '../../../src/core/tensor.js'
 import { ArgBaselines, ArgTarget, ArgTensor, IntOrInts, readArg, requireArg } from '../../../src/conformance/format.js'
 import { loadCase, loadModelWeights, loadReferenceDir, type ReferenceCase } from '../../../src/conformance/load.js'
+import { REFERENCE_DIR, left, right } from '../../helpers/reference.js'
 
-// The fixtures live beside the repository: <repo>/../shared/reference.
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..')
-const referenceDir = path.resolve(repoRoot, '../shared/reference')
-
-const right = <A>(r: E.Either<AttributionError, A>): A => {
-  if (E.isLeft(r)) throw new Error(`${r.left._tag} at ${r.left.path.join('.')}: ${r.left.message}`)
-  return r.right
-}
-const left = <A>(r: E.Either<AttributionError, A>): AttributionError => {
-  if (E.isRight(r)) throw new Error('expected a typed error, got a value')
-  return r.left
-}
+const referenceDir = REFERENCE_DIR
 
 const ref = right(loadReferenceDir(referenceDir))
 const cases: ReferenceCase[] = ref.cases.map((c) => right(c.load()))

@@ -1,27 +1,14 @@
-import * as path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs'
-import * as E from 'fp-ts/lib/Either.js'
 import { beforeAll, describe, expect, it } from 'vitest'
-import type { AttributionError } from '../../../src/core/errors.js'
 import { float32, type HostTensor } from '../../../src/core/tensor.js'
 import { compareTensors } from '../../../src/conformance/compare.js'
 import { ArgTarget, readArg } from '../../../src/conformance/format.js'
 import { loadModelWeights, loadReferenceDir, type ReferenceCase } from '../../../src/conformance/load.js'
 import { buildTfjsReferenceModel, type TfjsReferenceModel } from '../../../src/conformance/tfjsModels.js'
+import { REFERENCE_DIR, left, right } from '../../helpers/reference.js'
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..')
-const referenceDir = path.resolve(repoRoot, '../shared/reference')
-
-const right = <A>(r: E.Either<AttributionError, A>): A => {
-  if (E.isLeft(r)) throw new Error(`${r.left._tag} at ${r.left.path.join('.')}: ${r.left.message}`)
-  return r.right
-}
-const left = <A>(r: E.Either<AttributionError, A>): AttributionError => {
-  if (E.isRight(r)) throw new Error('expected a typed error, got a value')
-  return r.left
-}
+const referenceDir = REFERENCE_DIR
 
 const ref = right(loadReferenceDir(referenceDir))
 const MODELS = ['mlp', 'sigmoidnet', 'cnn', 'textcls'] as const

@@ -6,7 +6,6 @@ export const Exp: GradRule = {
   domain: '',
   opsets: [6, 13],
   build: (g) => {
-    const x = g.input(0)
     const dy = g.gradOfOutput(0)
     return { 0: g.node('Mul', [dy, g.output(0)]) }
   },

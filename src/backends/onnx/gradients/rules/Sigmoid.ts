@@ -6,7 +6,6 @@ export const Sigmoid: GradRule = {
   domain: '',
   opsets: [6, 13],
   build: (g) => {
-    const x = g.input(0)
     const dy = g.gradOfOutput(0)
     const y = g.output(0)
     return { 0: g.node('Mul', [dy, g.node('Mul', [y, g.node('Sub', [g.constant(1, y), y])])]) }

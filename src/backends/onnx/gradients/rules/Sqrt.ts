@@ -6,7 +6,6 @@ export const Sqrt: GradRule = {
   domain: '',
   opsets: [6, 13],
   build: (g) => {
-    const x = g.input(0)
     const dy = g.gradOfOutput(0)
     const y = g.output(0)
     return { 0: g.node('Div', [dy, g.node('Mul', [y, g.constant(2, y)])]) }
