@@ -31,7 +31,7 @@ export const diff: ReduceStageDef<'diff', DiffParams> = {
   fold: <T>(p: DiffParams, acc: readonly T[] | undefined, chunk: Flow<T>, info: ChunkInfo, ctx: RunContext<T>): TE.TaskEither<AttributionError, readonly T[]> => async () => {
     const meta = info.meta as PerturbMeta | undefined
     if (meta === undefined || chunk.value.length !== 1) return E.left(err('BadPipeline', 'diff closes the axis opened by perturb, after forward', ['stages']))
-    const { layout, reference, absent } = meta
+    const { layout, reference, absentIdx } = meta
     const y0 = reference.selected
     const nOut = y0.length
     const nIn = ctx.inputs.length
@@ -45,21 +45,25 @@ export const diff: ReduceStageDef<'diff', DiffParams> = {
       if (p.average) counts.push(acc ? Float32Array.from(await hostFloats(ctx, acc[nIn + j]!)) : new Float32Array(maskRows(layout, j) * D))
     }
     const d = new Float32Array(nOut)
-    for (let k = 0; k < absent.length; k++) {
+    for (let k = 0; k < absentIdx.length; k++) {
       for (let o = 0; o < nOut; o++) d[o] = y0[o]! - Y[k * nOut + o]!
       for (let j = 0; j < nIn; j++) {
-        const a = absent[k]![j]!
+        // only the removed positions (mask row × element) of this copy are visited
+        const idx = absentIdx[k]![j]!
         const D = elementsOf(layout, j)
         const rows = maskRows(layout, j)
         const s = sums[j]!
         for (let o = 0; o < nOut; o++) {
-          const base = (rows === 1 ? 0 : exOf(o)) * D
+          const row = rows === 1 ? 0 : exOf(o)
           const v = d[o]!
-          for (let e = 0; e < D; e++) if (a[base + e]) s[o * D + e]! += v
+          for (let q = 0; q < idx.length; q++) {
+            const pos = idx[q]!
+            if (pos >= row * D && pos < (row + 1) * D) s[o * D + pos - row * D]! += v
+          }
         }
         if (p.average) {
           const c = counts[j]!
-          for (let e = 0; e < a.length; e++) c[e]! += a[e]!
+          for (let q = 0; q < idx.length; q++) c[idx[q]!]! += 1
         }
       }
     }

@@ -31,6 +31,8 @@ export interface PerturbMeta {
   readonly items: readonly Item[]
   /** Per item, per input: the removed elements (mask rows × elements). */
   readonly absent: readonly (readonly Uint8Array[])[]
+  /** The same as positions into (mask rows × elements), for reducers that visit only those. */
+  readonly absentIdx: readonly (readonly Int32Array[])[]
   /** Per item: the similarity weight per example (one value in aggregate mode); Lime and KernelShap only. */
   readonly weights?: readonly Float64Array[]
 }
@@ -152,6 +154,7 @@ export const perturb: ExpandStageDef<'perturb', PerturbParams> = {
     const R = flow.rowExample.length
     const rowExample = new Int32Array(K * R)
     for (let k = 0; k < K; k++) rowExample.set(flow.rowExample, k * R)
+    const absentIdx: Int32Array[][] = items.map(() => [])
     const value = flow.value.map((x, j) => {
       const dtype = b.dtypeOf(x)
       const work: DType = dtype === 'bool' ? 'int32' : dtype
@@ -165,9 +168,11 @@ export const perturb: ExpandStageDef<'perturb', PerturbParams> = {
       else keep.fill(1)
       for (let k = 0; k < K; k++) {
         const a = absent[k]![j]!
+        const positions: number[] = []
         for (let mr = 0; mr < rows; mr++) {
           const removed: number[] = []
           for (let e = 0; e < D; e++) if (a[mr * D + e]) removed.push(e)
+          for (const e of removed) positions.push(mr * D + e)
           for (let r = 0; r < R; r++) {
             if (rows !== 1 && flow.rowExample[r] !== mr) continue
             const dst = (k * R + r) * D
@@ -178,6 +183,7 @@ export const perturb: ExpandStageDef<'perturb', PerturbParams> = {
             }
           }
         }
+        absentIdx[k]![j] = Int32Array.from(positions)
       }
       const shape = [K * R, ...inner]
       const mA = ctx.track(b.fromHost({ dtype: work, shape, data: A } as HostTensor))
@@ -223,7 +229,7 @@ export const perturb: ExpandStageDef<'perturb', PerturbParams> = {
           similarityOf(sim, it.present, stats[i]?.xx ?? new Float64Array(M), stats[i]?.xb ?? new Float64Array(M), stats[i]?.bb ?? new Float64Array(M)) / B))
       }
     }
-    const meta: PerturbMeta = { layout: L, reference: ref, items, absent, ...(weights ? { weights } : {}) }
+    const meta: PerturbMeta = { layout: L, reference: ref, items, absent, absentIdx, ...(weights ? { weights } : {}) }
     return E.right({ flow: { value, rowExample, space: flow.space, reference: ref }, meta })
   },
 }
