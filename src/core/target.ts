@@ -95,17 +95,11 @@ export const seedOf = (
     seed.fill(1)
     return done
   }
-  if (typeof target === 'number') {
-    if (per.length === 0) return bad('an integer target needs an output with at least 2 dimensions (batch, …); this output has one value per example: use target: null')
-    const sel = tupleOffset([target], per)
-    if (E.isLeft(sel)) return sel
-    const chk = blockCheck(sel.right.block)
-    if (E.isLeft(chk)) return chk
-    for (let r = 0; r < rows; r++) seed.fill(1, r * P + sel.right.offset, r * P + sel.right.offset + sel.right.block)
-    return done
-  }
-  if ('index' in target) {
-    const sel = tupleOffset(target.index, per)
+  if (typeof target === 'number' || 'index' in target) {
+    if (typeof target === 'number' && per.length === 0) {
+      return bad('an integer target needs an output with at least 2 dimensions (batch, …); this output has one value per example: use target: null')
+    }
+    const sel = tupleOffset(typeof target === 'number' ? [target] : target.index, per)
     if (E.isLeft(sel)) return sel
     const chk = blockCheck(sel.right.block)
     if (E.isLeft(chk)) return chk
@@ -135,22 +129,18 @@ export const seedOf = (
   if (list.every((v) => typeof v === 'number') && per.length !== 1) {
     return bad(`a per-example list of integers needs a 2-D output (batch, classes); this output has shape [${outputShape.join(', ')}]: use a list of index tuples`)
   }
-  const offsets: number[] = []
+  const selections: { offset: number; block: number }[] = []
   for (let i = 0; i < list.length; i++) {
     const v = list[i]!
     const sel = tupleOffset(typeof v === 'number' ? [v] : v, per)
     if (E.isLeft(sel)) return E.left({ ...sel.left, path: ['target', String(i)] })
     const chk = blockCheck(sel.right.block)
     if (E.isLeft(chk)) return chk
-    offsets.push(sel.right.offset)
-    if (sel.right.block !== 1) {
-      for (let r = 0; r < rows; r++) if (rowExample[r] === i) seed.fill(1, r * P + sel.right.offset, r * P + sel.right.offset + sel.right.block)
-    }
+    selections.push(sel.right)
   }
   for (let r = 0; r < rows; r++) {
-    const v = list[rowExample[r]!]!
-    const sel = tupleOffset(typeof v === 'number' ? [v] : v, per)
-    if (E.isRight(sel) && sel.right.block === 1) seed[r * P + sel.right.offset] = 1
+    const { offset, block } = selections[rowExample[r]!]!
+    seed.fill(1, r * P + offset, r * P + offset + block)
   }
   return done
 }
