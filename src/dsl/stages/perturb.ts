@@ -29,9 +29,7 @@ export interface PerturbMeta {
   readonly layout: Layout
   readonly reference: Reference
   readonly items: readonly Item[]
-  /** Per item, per input: the removed elements (mask rows × elements). */
-  readonly absent: readonly (readonly Uint8Array[])[]
-  /** The same as positions into (mask rows × elements), for reducers that visit only those. */
+  /** Per item, per input: the removed elements, as positions into (mask rows × elements). */
   readonly absentIdx: readonly (readonly Int32Array[])[]
   /** Per item: the similarity weight per example (one value in aggregate mode); Lime and KernelShap only. */
   readonly weights?: readonly Float64Array[]
@@ -229,7 +227,7 @@ export const perturb: ExpandStageDef<'perturb', PerturbParams> = {
           similarityOf(sim, it.present, stats[i]?.xx ?? new Float64Array(M), stats[i]?.xb ?? new Float64Array(M), stats[i]?.bb ?? new Float64Array(M)) / B))
       }
     }
-    const meta: PerturbMeta = { layout: L, reference: ref, items, absent, absentIdx, ...(weights ? { weights } : {}) }
+    const meta: PerturbMeta = { layout: L, reference: ref, items, absentIdx, ...(weights ? { weights } : {}) }
     return E.right({ flow: { value, rowExample, space: flow.space, reference: ref }, meta })
   },
 }
