@@ -341,6 +341,9 @@ export const CaseFile = t.intersection(
       notes: t.string,
       environment: t.UnknownRecord,
       explanation: Explanation,
+      // wave 2: the area a case belongs to (absent = attribution) and the fixture wave
+      area: t.keyof({ llm: null, robust: null, concept: null, influence: null }),
+      wave: t.number,
       // kind = limit
       limit_method: t.string,
       limit_uncertainty: t.number,

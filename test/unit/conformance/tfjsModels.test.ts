@@ -12,8 +12,12 @@ const referenceDir = REFERENCE_DIR
 
 const ref = right(loadReferenceDir(referenceDir))
 const MODELS = ['mlp', 'sigmoidnet', 'cnn', 'textcls'] as const
+/** The model's cases that record its output on `inputs[0]` (TracIn cases record none). */
 const casesOf = (model: string): ReferenceCase[] =>
-  ref.cases.filter((c) => c.entry.model === model).map((c) => right(c.load()))
+  ref.cases
+    .filter((c) => c.entry.model === model)
+    .map((c) => right(c.load()))
+    .filter((c) => c.modelOutput !== undefined)
 const caseById = (id: string): ReferenceCase => {
   const c = ref.cases.find((x) => x.entry.id === id)
   if (c === undefined) throw new Error(`no case ${id}`)
