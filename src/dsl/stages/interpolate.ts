@@ -4,7 +4,8 @@
  * Straight path (IG): x′ + α_k (x − x′). With a power schedule s(α) = α^p the points are
  * x′ + s(α_k)(x − x′) and the weights carry the path's speed s′(α_k), so
  * Σ_k w_k s′(α_k) ∂F/∂x(point_k) ⊙ (x − x′) still integrates the gradient along the path and
- * completeness still holds. Nodes and weights come from the quadrature rule (Captum's names).
+ * completeness still holds. Nodes and weights come from the quadrature rule (Captum's names);
+ * `nSteps` is at most `MAX_STEPS`, and the rule is built once per (rule, nSteps), not per chunk.
  * Rows are step-major (row = k·R + r), as in Captum.
  *
  * @category stages
@@ -13,8 +14,8 @@
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts'
 import { err, invalidSpec, type AttributionError } from '../../core/errors.js'
-import { PositiveInt } from '../../core/codecs.js'
-import { QuadratureRule, quadrature } from '../quadratureRules.js'
+import { QuadratureRule, StepCount, checkSteps, sharedQuadrature } from '../quadratureRules.js'
+import { firstProblem, missingSlot, wrongKind } from '../abstract.js'
 import type { ExpandStageDef, Expanded } from '../stage.js'
 import type { Flow, RunContext } from '../flow.js'
 
@@ -25,7 +26,7 @@ export const PathSchedule = t.union([
 export type PathSchedule = t.TypeOf<typeof PathSchedule>
 
 export const InterpolateParams = t.readonly(
-  t.intersection([t.type({ nSteps: PositiveInt, method: QuadratureRule }), t.partial({ path: PathSchedule })]),
+  t.intersection([t.type({ nSteps: StepCount, method: QuadratureRule }), t.partial({ path: PathSchedule })]),
 )
 export type InterpolateParams = t.TypeOf<typeof InterpolateParams>
 
@@ -39,15 +40,20 @@ export const interpolate: ExpandStageDef<'interpolate', InterpolateParams> = {
   kind: 'expand',
   axis: 'path',
   params: InterpolateParams,
+  needs: () => ['baselines'],
+  abstract: (_p, f) =>
+    firstProblem([wrongKind(f, ['points'], 'interpolate lays points on the path from x′ to x'), missingSlot(f, ['baseline'], 'this flow lost its baselines (put interpolate before stages that drop them)')],
+      () => ({ ...f, kind: 'points', slots: new Set(['baseline']), depth: f.depth + 1 })),
   summary: (p) =>
     `nSteps=${p.nSteps}, method=${p.method}` + (p.path && p.path._tag === 'power' ? `, path=x′+α^${p.path.exponent}(x−x′)` : ''),
   count: (p) => p.nSteps,
+  // a size check only: the rule itself is built (once, memoised) when the run needs it
   validate: (p) => {
-    const q = quadrature(p.method, p.nSteps)
-    return typeof q === 'string' ? [{ path: ['nSteps'], message: q }] : []
+    const bad = checkSteps(p.method, p.nSteps)
+    return bad === undefined ? [] : [{ path: ['nSteps'], message: bad }]
   },
   expand: <T>(p: InterpolateParams, flow: Flow<T>, ctx: RunContext<T>, start: number, end: number): TE.TaskEither<AttributionError, Expanded<T>> => {
-    const q = quadrature(p.method, p.nSteps)
+    const q = sharedQuadrature(p.method, p.nSteps)
     if (typeof q === 'string') return TE.left(invalidSpec([{ path: ['nSteps'], message: q }]))
     const baseline = flow.baseline
     if (baseline === undefined) {
