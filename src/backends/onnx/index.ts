@@ -1,10 +1,13 @@
 /**
- * `clarus/onnx`: explain ONNX models with onnxruntime-node. Gradients come from a backward graph
- * built in standard ONNX ops; unsupported ops are all reported up front.
+ * `clarus/onnx`: explain ONNX models with ONNX Runtime (onnxruntime-node by default, or any
+ * runtime module passed as `fromOnnx(model, { ort })`). Gradients come from a backward graph built
+ * in standard ONNX ops; unsupported ops are all reported up front.
  *
  * @since 0.1.0
  */
 export { fromOnnx } from './model.js'
 export type { FromOnnxOptions } from './model.js'
 export type { OnnxSessionOptions } from './session.js'
+export { SessionCacheOptionsCodec, DEFAULT_SESSION_CACHE_BYTES, DEFAULT_MAX_CACHED_SESSIONS } from './session.js'
+export type { OrtModule, OrtSession, OrtSessionOptions, OrtTensor, OrtDType } from './ort.js'
 export { hostBackend } from '../host/hostBackend.js'

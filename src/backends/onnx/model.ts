@@ -1,6 +1,6 @@
 /**
- * `fromOnnx`: an ONNX model as a clarus {@link Model} over host tensors. Forward passes run in
- * onnxruntime-node; gradients come from the backward graph clarus builds in standard ONNX ops and
+ * `fromOnnx`: an ONNX model as a clarus {@link Model} over host tensors. Forward passes run in the
+ * ONNX Runtime module given as `ort` (onnxruntime-node, loaded on first use, when none is); gradients come from the backward graph clarus builds in standard ONNX ops and
  * runs in the same session as the forward pass (see `gradients/builder.ts`). The output's seed is
  * a graph input, so one cached session serves every target.
  *
@@ -14,10 +14,20 @@ import type { Model, ModelSignature, Selector, TensorInfo, VjpResult } from '../
 import { err, type AttributionError } from '../../core/errors.js'
 import { sizeOf, type HostTensor } from '../../core/tensor.js'
 import { hostBackend } from '../host/hostBackend.js'
+import type { OrtModule } from './ort.js'
 import { createOnnxRuntime, type OnnxRuntime, type OnnxSessionOptions } from './session.js'
 
 export interface FromOnnxOptions {
-  /** Passed to `InferenceSession.create` (threads, graph optimisation, execution providers). */
+  /**
+   * The ONNX Runtime module to run the model with: `onnxruntime-node`, `onnxruntime-web`, or any
+   * object with the same `InferenceSession.create`, `run`, `release` and `Tensor` (see {@link OrtModule}).
+   * Default: onnxruntime-node, imported on first use.
+   */
+  readonly ort?: OrtModule
+  /**
+   * Passed to `InferenceSession.create` (threads, graph optimisation, execution providers), plus
+   * the session cache bounds (`sessionCacheBytes`, default 1 GiB; `maxCachedSessions`, default 32).
+   */
   readonly session?: OnnxSessionOptions
   /** The output to explain (default: the graph's first output). */
   readonly output?: string
@@ -35,9 +45,12 @@ const sumPerRow = (x: HostTensor): HostTensor => {
   return rank <= 1 ? x : hostBackend.sum(x, Array.from({ length: rank - 1 }, (_, i) => i + 1))
 }
 
-/** Loads an ONNX model from a file path or bytes. */
+/**
+ * Loads an ONNX model from bytes or (in Node) a file path. `dispose()` releases the model's native
+ * sessions; every later call on the model is a BadModel error.
+ */
 export const fromOnnx = async (source: string | Uint8Array, options: FromOnnxOptions = {}): Promise<E.Either<AttributionError, Model<HostTensor>>> => {
-  const rt = await createOnnxRuntime(source, options.session ?? {})
+  const rt = await createOnnxRuntime(source, options.session ?? {}, options.ort)
   if (E.isLeft(rt)) return rt
   return modelOf(rt.right, options)
 }

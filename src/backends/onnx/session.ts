@@ -1,15 +1,21 @@
 /**
- * The session layer over onnxruntime-node: one decoded graph, and one cached InferenceSession per
- * distinct (outputs, captures, injected tensors, seeds, wrt) combination, each built from an edited
- * copy of the graph (cutAt → backward graph → outputs → prune). Feeds are checked (missing inputs,
- * dtype, rank, static dims) before running; ORT failures come back as BackendFailure values.
+ * The session layer over an injected ONNX Runtime module: one decoded graph, and one InferenceSession
+ * per distinct (outputs, captures, injected tensors, seeds, wrt) combination, each built from an
+ * edited copy of the graph (cutAt → backward graph → outputs → prune). Sessions live in a bounded
+ * LRU cache (`sessionCacheBytes`, `maxCachedSessions`, see `sessionCost.ts` for the estimate) and are
+ * released when evicted or disposed, never while a call is running on them. Feeds are checked
+ * (missing inputs, dtype, rank, static dims) before running; ORT failures come back as
+ * BackendFailure values.
+ *
+ * No runtime and no Node module is imported here: the ORT module is passed in (onnxruntime-node is
+ * loaded on demand from `node.ts` when none is), as is file reading.
  *
  * @category backends
  * @since 0.1.0
  */
-import { readFile } from 'node:fs/promises'
 import * as E from 'fp-ts/lib/Either.js'
-import ort from 'onnxruntime-node'
+import * as t from 'io-ts'
+import { decodeWith, PositiveInt, PositiveNumber } from '../../core/codecs.js'
 import { backendFailure, err, type AttributionError } from '../../core/errors.js'
 import type { HostTensor } from '../../core/tensor.js'
 import { buildBackward } from './gradients/builder.js'
@@ -21,6 +27,22 @@ import { fromProto, opsetOf, toProto, type Graph } from './graph/ir.js'
 import { decodeModel, encodeModel } from './graph/proto.js'
 import { dtypeOfElem, signatureOf, type ModelSignature } from './graph/signature.js'
 import { upgradeOpset } from './graph/upgradeOpset.js'
+import type { OrtModule, OrtSession, OrtSessionOptions, OrtTensor } from './ort.js'
+import { sessionCache } from './sessionCache.js'
+import { sessionCost } from './sessionCost.js'
+
+/** Default bound on the summed cost estimate of the cached sessions of one model: 1 GiB. */
+export const DEFAULT_SESSION_CACHE_BYTES = 1024 ** 3
+/** Default bound on the number of cached sessions of one model. */
+export const DEFAULT_MAX_CACHED_SESSIONS = 32
+
+/** The cache bounds, checked when a model is loaded. */
+export const SessionCacheOptionsCodec = t.partial({
+  /** Bound on the summed cost estimate (bytes) of the sessions one model keeps (default 1 GiB). */
+  sessionCacheBytes: PositiveNumber,
+  /** Bound on how many sessions one model keeps (default 32). */
+  maxCachedSessions: PositiveInt,
+})
 
 export interface OnnxSessionOptions {
   /** Passed through to `InferenceSession.create` (e.g. `['cpu']`, `['cuda']`). */
@@ -33,6 +55,14 @@ export interface OnnxSessionOptions {
    * place of the built-in one for its op type). Each must emit standard ONNX ops only.
    */
   readonly extraGradRules?: readonly GradRule[]
+  /**
+   * Bound, in estimated bytes, on the sessions one model keeps cached (default 1 GiB). Each
+   * combination of captured, injected and differentiated tensors needs its own session; the least
+   * recently used ones are released past this bound.
+   */
+  readonly sessionCacheBytes?: number
+  /** Bound on the number of sessions one model keeps cached (default 32). */
+  readonly maxCachedSessions?: number
 }
 
 export interface ForwardOptions {
@@ -64,12 +94,17 @@ export interface OnnxRuntime {
   readonly signature: ModelSignature
   forward(feeds: Readonly<Record<string, HostTensor>>, opts?: ForwardOptions): Promise<E.Either<AttributionError, Record<string, HostTensor>>>
   vjp(feeds: Readonly<Record<string, HostTensor>>, opts: VjpOptions): Promise<E.Either<AttributionError, VjpOutput>>
-  /** Releases every cached session. */
+  /**
+   * Releases every cached session (those in use by a running call once that call ends) and resolves
+   * when all are released. Later calls are BadModel errors. Calling it again does nothing more.
+   */
   dispose(): Promise<void>
+  /** The cached sessions' keys, least recently used first, and their summed cost estimate. */
+  cacheStats(): { readonly keys: readonly string[]; readonly bytes: number }
 }
 
 interface Entry {
-  readonly session: ort.InferenceSession
+  readonly session: OrtSession
   readonly graph: Graph
   /** Graph output name → key in the result (grad outputs map back to wrt names). */
   readonly seedInputs: Readonly<Record<string, string>>
@@ -78,9 +113,16 @@ interface Entry {
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e))
 
-const toOrt = (t: HostTensor): ort.Tensor => new ort.Tensor(t.dtype, t.data, [...t.shape])
+const toOrt = (ort: OrtModule, h: HostTensor): OrtTensor => {
+  switch (h.dtype) {
+    case 'float32': return new ort.Tensor('float32', h.data as Float32Array, h.shape)
+    case 'int32': return new ort.Tensor('int32', h.data as Int32Array, h.shape)
+    case 'int64': return new ort.Tensor('int64', h.data as BigInt64Array, h.shape)
+    case 'bool': return new ort.Tensor('bool', h.data as Uint8Array, h.shape)
+  }
+}
 
-const fromOrt = (name: string, t: ort.Tensor): E.Either<AttributionError, HostTensor> => {
+const fromOrt = (name: string, t: OrtTensor): E.Either<AttributionError, HostTensor> => {
   const shape = [...t.dims]
   switch (t.type) {
     case 'float32': return E.right({ dtype: 'float32', shape, data: Float32Array.from(t.data as Float32Array) })
@@ -92,16 +134,16 @@ const fromOrt = (name: string, t: ort.Tensor): E.Either<AttributionError, HostTe
   }
 }
 
-const sessionOptions = (o: OnnxSessionOptions): ort.InferenceSession.SessionOptions => ({
-  ...(o.executionProviders !== undefined ? { executionProviders: [...o.executionProviders] as ort.InferenceSession.ExecutionProviderConfig[] } : {}),
+const sessionOptions = (o: OnnxSessionOptions): OrtSessionOptions => ({
+  ...(o.executionProviders !== undefined ? { executionProviders: [...o.executionProviders] } : {}),
   ...(o.intraOpNumThreads !== undefined ? { intraOpNumThreads: o.intraOpNumThreads } : {}),
   ...(o.interOpNumThreads !== undefined ? { interOpNumThreads: o.interOpNumThreads } : {}),
   ...(o.graphOptimizationLevel !== undefined ? { graphOptimizationLevel: o.graphOptimizationLevel } : {}),
 })
 
 /** Checks and assembles the feeds a graph needs; surplus feeds are dropped. */
-const feedsFor = (g: Graph, feeds: Readonly<Record<string, HostTensor>>): E.Either<AttributionError, Record<string, ort.Tensor>> => {
-  const out: Record<string, ort.Tensor> = {}
+const feedsFor = (ort: OrtModule, g: Graph, feeds: Readonly<Record<string, HostTensor>>): E.Either<AttributionError, Record<string, OrtTensor>> => {
+  const out: Record<string, OrtTensor> = {}
   const missing: string[] = []
   for (const v of g.inputs) {
     const t = feeds[v.name]
@@ -119,7 +161,7 @@ const feedsFor = (g: Graph, feeds: Readonly<Record<string, HostTensor>>): E.Eith
         return E.left(err('ShapeMismatch', `input '${v.name}' must have shape [${v.shape.map((d) => d ?? '?').join(', ')}], got [${t.shape.join(', ')}]`, ['inputs', v.name]))
       }
     }
-    out[v.name] = toOrt(t)
+    out[v.name] = toOrt(ort, t)
   }
   if (missing.length > 0) {
     return E.left(err('MissingInput', `missing input(s) ${missing.map((m) => `'${m}'`).join(', ')}; feed every graph input the requested outputs depend on`, ['inputs', ...missing]))
@@ -129,13 +171,28 @@ const feedsFor = (g: Graph, feeds: Readonly<Record<string, HostTensor>>): E.Eith
 
 const sortedKeys = (r: Readonly<Record<string, unknown>> | undefined): string[] => Object.keys(r ?? {}).sort()
 
-/** Loads a model (bytes or a file path) and returns its session layer. */
-export const createOnnxRuntime = async (model: Uint8Array | string, options: OnnxSessionOptions = {}): Promise<E.Either<AttributionError, OnnxRuntime>> => {
+/** The error every call on a disposed model returns. */
+export const disposedError = (): AttributionError => err('BadModel', 'this model was disposed; create a new one with fromOnnx', ['model'])
+
+/**
+ * Loads a model (bytes or a file path) and returns its session layer. `ort` is the runtime module
+ * to run it with (onnxruntime-node, onnxruntime-web, or a wrapper of either); when it is left out,
+ * onnxruntime-node is imported on first use. A path is read with Node's file system.
+ */
+export const createOnnxRuntime = async (model: Uint8Array | string, options: OnnxSessionOptions = {}, ort?: OrtModule): Promise<E.Either<AttributionError, OnnxRuntime>> => {
+  const limits = decodeWith(SessionCacheOptionsCodec, { sessionCacheBytes: options.sessionCacheBytes, maxCachedSessions: options.maxCachedSessions }, ['session'])
+  if (E.isLeft(limits)) return limits
   let bytes: Uint8Array
   try {
-    bytes = typeof model === 'string' ? new Uint8Array(await readFile(model)) : model
+    bytes = typeof model === 'string' ? await (await import('./node.js')).readModelFile(model) : model
   } catch (e) {
     return E.left(err('BadModel', `cannot read the ONNX model file: ${message(e)}`, ['model']))
+  }
+  let rt: OrtModule
+  try {
+    rt = ort ?? (await (await import('./node.js')).loadNodeRuntime())
+  } catch (e) {
+    return E.left(backendFailure(`cannot load onnxruntime-node (pass a runtime module as fromOnnx(model, { ort })): ${message(e)}`, e, ['ort']))
   }
   const decoded = decodeModel(bytes)
   if (E.isLeft(decoded)) return decoded
@@ -147,31 +204,45 @@ export const createOnnxRuntime = async (model: Uint8Array | string, options: Onn
   const extra = options.extraGradRules ?? []
   const overridden = new Set(extra.map((r) => ruleKey(r.domain, r.opType)))
   const rules = [...ALL_GRAD_RULES.filter((r) => !overridden.has(ruleKey(r.domain, r.opType))), ...extra]
-  const cache = new Map<string, Promise<E.Either<AttributionError, Entry>>>()
+  const cache = sessionCache<Entry>(
+    { maxBytes: limits.right.sessionCacheBytes ?? DEFAULT_SESSION_CACHE_BYTES, maxEntries: limits.right.maxCachedSessions ?? DEFAULT_MAX_CACHED_SESSIONS },
+    (e) => e.session.release(),
+  )
+  let disposed: Promise<void> | undefined
   // Backward graphs need opset >= 13 forms; older models are upgraded once (forward sessions keep the original).
   let gradGraph: E.Either<AttributionError, Graph> | undefined
   const gradBase = (): E.Either<AttributionError, Graph> => (gradGraph ??= opsetOf(graph) < 13 ? upgradeOpset(graph, 13) : E.right(graph))
 
-  const open = (key: string, make: () => E.Either<AttributionError, Omit<Entry, 'session'>>): Promise<E.Either<AttributionError, Entry>> => {
-    const hit = cache.get(key)
-    if (hit !== undefined) return hit
-    const p = (async (): Promise<E.Either<AttributionError, Entry>> => {
-      const made = make()
-      if (E.isLeft(made)) return made
-      try {
-        const session = await ort.InferenceSession.create(encodeModel(toProto(made.right.graph)), so)
-        return E.right({ ...made.right, session })
-      } catch (e) {
-        return E.left(backendFailure(`onnxruntime could not create a session: ${message(e)}`, e, ['session']))
-      }
-    })()
-    cache.set(key, p)
-    void p.then((r) => { if (E.isLeft(r)) cache.delete(key) })
-    return p
+  const create = async (made: Omit<Entry, 'session'>): Promise<E.Either<AttributionError, Entry>> => {
+    try {
+      const session = await rt.InferenceSession.create(encodeModel(toProto(made.graph)), so)
+      return E.right({ ...made, session })
+    } catch (e) {
+      return E.left(backendFailure(`onnxruntime could not create a session: ${message(e)}`, e, ['session']))
+    }
   }
 
-  const run = async (entry: Entry, feeds: Record<string, ort.Tensor>): Promise<E.Either<AttributionError, Record<string, HostTensor>>> => {
-    let res: ort.InferenceSession.ReturnType
+  /** Runs `use` on the session for `key` (made by `make` if not cached), holding it for the whole call. */
+  const withSession = async <A>(
+    key: string,
+    make: () => E.Either<AttributionError, Omit<Entry, 'session'>>,
+    use: (e: Entry) => Promise<E.Either<AttributionError, A>>,
+  ): Promise<E.Either<AttributionError, A>> => {
+    if (disposed !== undefined) return E.left(disposedError())
+    const lease = cache.acquire(key, () => {
+      const made = make()
+      return E.isLeft(made) ? { cost: 0, value: Promise.resolve(made) } : { cost: sessionCost(made.right.graph), value: create(made.right) }
+    })
+    try {
+      const entry = await lease.value
+      return E.isLeft(entry) ? entry : await use(entry.right)
+    } finally {
+      lease.end()
+    }
+  }
+
+  const run = async (entry: Entry, feeds: Record<string, OrtTensor>): Promise<E.Either<AttributionError, Record<string, HostTensor>>> => {
+    let res: Readonly<Record<string, OrtTensor>>
     try {
       res = await entry.session.run(feeds)
     } catch (e) {
@@ -193,17 +264,17 @@ export const createOnnxRuntime = async (model: Uint8Array | string, options: Onn
     const outputs = [...new Set([...(opts.outputs ?? graph.outputs.map((o) => o.name)), ...(opts.capture ?? [])])]
     const injected = sortedKeys(opts.inject)
     const key = JSON.stringify({ k: 'forward', outputs, injected })
-    const entry = await open(key, () => {
+    const make = (): E.Either<AttributionError, Omit<Entry, 'session'>> => {
       const cut = cutAt(graph, injected)
       if (E.isLeft(cut)) return cut
       const g = setOutputs(cut.right, outputs)
       if (E.isLeft(g)) return g
       return E.right({ graph: prune(g.right), seedInputs: {}, gradOutputs: {} })
+    }
+    return withSession(key, make, async (entry) => {
+      const f = feedsFor(rt, entry.graph, withInject(feeds, opts.inject))
+      return E.isLeft(f) ? f : run(entry, f.right)
     })
-    if (E.isLeft(entry)) return entry
-    const f = feedsFor(entry.right.graph, withInject(feeds, opts.inject))
-    if (E.isLeft(f)) return f
-    return run(entry.right, f.right)
   }
 
   const vjp: OnnxRuntime['vjp'] = async (feeds, opts) => {
@@ -212,7 +283,7 @@ export const createOnnxRuntime = async (model: Uint8Array | string, options: Onn
     const capture = [...new Set(opts.capture ?? [])]
     const wrt = [...new Set(opts.wrt)]
     const key = JSON.stringify({ k: 'vjp', seedNames, injected, capture, wrt })
-    const entry = await open(key, () => {
+    const make = (): E.Either<AttributionError, Omit<Entry, 'session'>> => {
       const base = gradBase()
       if (E.isLeft(base)) return base
       const cut = cutAt(base.right, injected)
@@ -223,16 +294,18 @@ export const createOnnxRuntime = async (model: Uint8Array | string, options: Onn
       const g = setOutputs(bw.right.graph, [...forwardOuts, ...capture, ...Object.values(bw.right.gradOutputs)])
       if (E.isLeft(g)) return g
       return E.right({ graph: prune(g.right), seedInputs: bw.right.seedInputs, gradOutputs: bw.right.gradOutputs })
-    })
-    if (E.isLeft(entry)) return entry
-    const e = entry.right
+    }
+    return withSession(key, make, (e) => runVjp(e, feeds, opts, seedNames))
+  }
+
+  const runVjp = async (e: Entry, feeds: Readonly<Record<string, HostTensor>>, opts: VjpOptions, seedNames: readonly string[]): Promise<E.Either<AttributionError, VjpOutput>> => {
     const all: Record<string, HostTensor> = { ...withInject(feeds, opts.inject) }
     for (const s of seedNames) {
       const name = e.seedInputs[s]
       const t = opts.seeds[s]
       if (name !== undefined && t !== undefined) all[name] = t
     }
-    const f = feedsFor(e.graph, all)
+    const f = feedsFor(rt, e.graph, all)
     if (E.isLeft(f)) return f
     const res = await run(e, f.right)
     if (E.isLeft(res)) return res
@@ -247,14 +320,7 @@ export const createOnnxRuntime = async (model: Uint8Array | string, options: Onn
     return E.right({ outputs, grads })
   }
 
-  const dispose = async (): Promise<void> => {
-    const entries = [...cache.values()]
-    cache.clear()
-    for (const p of entries) {
-      const r = await p
-      if (E.isRight(r)) await r.right.session.release()
-    }
-  }
+  const dispose = (): Promise<void> => (disposed ??= cache.close())
 
-  return E.right({ graph, signature, forward, vjp, dispose })
+  return E.right({ graph, signature, forward, vjp, dispose, cacheStats: () => cache.stats() })
 }

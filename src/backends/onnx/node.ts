@@ -1,0 +1,19 @@
+/**
+ * The Node-only half of the ONNX backend: reading a model file and loading onnxruntime-node. The
+ * session layer imports this module dynamically, and only when it needs it (a path was given as the
+ * model, or no runtime module was injected), so the rest of the backend has no Node dependency and
+ * can run on onnxruntime-web.
+ *
+ * @internal
+ */
+import { readFile } from 'node:fs/promises'
+import type { OrtModule } from './ort.js'
+
+/** The bytes of a model file. */
+export const readModelFile = async (path: string): Promise<Uint8Array> => new Uint8Array(await readFile(path))
+
+/** onnxruntime-node, loaded on first use. */
+export const loadNodeRuntime = async (): Promise<OrtModule> => {
+  const m = await import('onnxruntime-node')
+  return m.default
+}
