@@ -1,0 +1,62 @@
+import { readdirSync, readFileSync } from 'node:fs'
+import { builtinModules } from 'node:module'
+import { join, relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+
+const ONNX = fileURLToPath(new URL('../../../../src/backends/onnx', import.meta.url))
+/** The one file allowed to touch Node: file reading and the default runtime. */
+const NODE_ONLY = 'node.ts'
+
+const tsFiles = (dir: string): string[] =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
+    d.isDirectory() ? tsFiles(join(dir, d.name)) : d.name.endsWith('.ts') ? [join(dir, d.name)] : [])
+
+const stripComments = (src: string): string => src.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1')
+
+/** Specifiers of the static imports and re-exports of a module (`import … from 'x'`, `import 'x'`, `export … from 'x'`). */
+export const staticImports = (src: string): string[] => {
+  const code = stripComments(src)
+  const specs: string[] = []
+  for (const m of code.matchAll(/^\s*(?:import|export)\b[^'"`;()=]*?(?:\bfrom\s*)?['"]([^'"]+)['"]/gm)) specs.push(m[1]!)
+  return specs
+}
+
+const forbidden = (spec: string): boolean =>
+  spec === 'onnxruntime-node' || spec.startsWith('onnxruntime-node/') || spec.startsWith('node:') || builtinModules.includes(spec)
+
+describe('the ONNX backend has no Node dependency at module scope', () => {
+  it('the import scanner sees static imports and not dynamic ones (negative controls)', () => {
+    const sample = [
+      "import { readFile } from 'node:fs/promises'",
+      "import ort from 'onnxruntime-node'",
+      "import type { X } from 'onnxruntime-node'",
+      "import 'fs'",
+      "export { a } from 'node:path'",
+      "import {\n  b,\n  c,\n} from 'path'",
+      "const later = await import('onnxruntime-node')",
+      "// import x from 'node:os'",
+      "/* import y from 'node:os' */",
+      "export const load = async () => {\n  const m = await import('onnxruntime-node')\n}",
+    ].join('\n')
+    expect(staticImports(sample)).toEqual(['node:fs/promises', 'onnxruntime-node', 'onnxruntime-node', 'fs', 'node:path', 'path'])
+    expect(staticImports(sample).filter(forbidden)).toHaveLength(6)
+    // and the Node-only file does import Node at module scope, which the scan would catch
+    expect(staticImports(readFileSync(join(ONNX, NODE_ONLY), 'utf8')).filter(forbidden)).toEqual(['node:fs/promises'])
+  })
+
+  it('no file under src/backends/onnx except node.ts imports onnxruntime-node or a Node built-in statically', () => {
+    const files = tsFiles(ONNX).filter((f) => relative(ONNX, f) !== NODE_ONLY)
+    expect(files.length).toBeGreaterThan(10)
+    const offenders = files.flatMap((f) => staticImports(readFileSync(f, 'utf8')).filter(forbidden).map((s) => `${relative(ONNX, f)}: ${s}`))
+    expect(offenders).toEqual([])
+  })
+
+  it('onnxruntime-node is reached only through dynamic imports in node.ts', () => {
+    const src = stripComments(readFileSync(join(ONNX, NODE_ONLY), 'utf8'))
+    expect(src).toMatch(/await import\('onnxruntime-node'\)/)
+    const session = stripComments(readFileSync(join(ONNX, 'session.ts'), 'utf8'))
+    expect(session).toMatch(/import\('\.\/node\.js'\)/)
+    expect(staticImports(session)).not.toContain('./node.js')
+  })
+})
