@@ -18,7 +18,7 @@ import { Target, type TargetFn } from '../core/target.js'
 import type { Progress } from '../dsl/flow.js'
 import type { Plugins } from '../dsl/perturbation/plugins.js'
 import { runPipeline, type AttributionResult } from '../dsl/run.js'
-import type { Pipeline } from '../dsl/spec.js'
+import { callDataOf, decodePipeline, type Pipeline } from '../dsl/spec.js'
 import { prepareBaselines, prepareDistribution, prepareInputs, type Baseline, type Owned, type TensorLike } from './callData.js'
 
 /** Options every method call accepts (validated with {@link CallOptionsCodec}). */
@@ -72,6 +72,10 @@ export const attribute = <T>(
   inputs: TensorLike<T> | readonly TensorLike<T>[],
   options: CallOptions<T> = {},
 ): TE.TaskEither<AttributionError, AttributionResult> => {
+  // Decode the method first: it may be arbitrary data (parsed JSON), and nothing below may read it before.
+  const decoded = decodePipeline(method)
+  if (E.isLeft(decoded)) return TE.left(decoded.left)
+  const needs = callDataOf(decoded.right)
   const checked = decodeWith(CallOptionsCodec, options)
   if (E.isLeft(checked)) return TE.left(checked.left)
   const backend = model.backend
@@ -83,19 +87,18 @@ export const attribute = <T>(
       if (E.isLeft(xs)) return xs
       const extras = prepareInputs(backend, owned, asList(options.additionalForwardArgs, isOne), 'additionalForwardArgs')
       if (E.isLeft(extras)) return extras
-      const usesBaselines = method.stages.some((s) => s._tag === 'interpolate' || s._tag === 'completenessDelta' || s._tag === 'layerEndpoints' || s._tag === 'perturb')
-      const usesDistribution = method.stages.some((s) => s._tag === 'perturb' && s.design._tag === 'coalitions' && s.design.background === true)
+      // Call data is prepared from what the stages declare (abstract.ts), never from stage tags.
       const shaped = xs.right.length > 0 && xs.right.every((x) => backend.shapeOf(x).length > 0)
-      const dist = usesDistribution && shaped ? prepareDistribution(backend, owned, xs.right, options.baselines) : E.right(undefined)
+      const dist = needs.has('baselineDistribution') && shaped ? prepareDistribution(backend, owned, xs.right, options.baselines) : E.right(undefined)
       if (E.isLeft(dist)) return dist
-      const bs = usesBaselines && !usesDistribution && shaped ? prepareBaselines(backend, owned, xs.right, options.baselines) : E.right(undefined)
+      const bs = needs.has('baselines') && shaped ? prepareBaselines(backend, owned, xs.right, options.baselines) : E.right(undefined)
       if (E.isLeft(bs)) return bs
       const masks: HostTensor[] = []
       for (const m of asList(options.featureMask, isOne)) {
         if (!isOne(m)) return E.left(err('ShapeMismatch', 'featureMask entries must be tensors (one integer tensor per input)', ['featureMask']))
         masks.push(isHostTensor(m) ? m : await backend.toHost(m as T))
       }
-      return await runPipeline(method, model, {
+      return await runPipeline(decoded.right, model, {
         inputs: xs.right,
         ...(bs.right ? { baselines: bs.right } : {}),
         ...(dist.right ? { baselineDistribution: dist.right } : {}),

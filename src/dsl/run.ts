@@ -18,7 +18,7 @@ import type { Target, TargetFn } from '../core/target.js'
 import type { HostTensor } from '../core/tensor.js'
 import type { ChunkPolicy, Flow, Progress, RunContext } from './flow.js'
 import type { Plugins } from './perturbation/plugins.js'
-import { compositionOf, decodePipeline, stageDef, type Pipeline, type StageSpec } from './spec.js'
+import { callDataOf, compositionOf, decodePipeline, stageDef, type Pipeline, type StageSpec } from './spec.js'
 import type { AnyStageDef, ExpandStageDef, ReduceStageDef } from './stage.js'
 
 /** Default working-memory budget per chunk: 512 MiB. */
@@ -100,8 +100,7 @@ const validateCall = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>): E.Ei
     }
   }
   const n = shapes[0]![0]!
-  const needsFloat = p.stages.some((s) => s._tag === 'grad' && (s as { layer?: string }).layer === undefined)
-  if (needsFloat) {
+  if (callDataOf(p).has('floatInputs')) {
     for (let i = 0; i < req.inputs.length; i++) {
       const d = b.dtypeOf(req.inputs[i]!)
       if (d !== 'float32') {

@@ -9,7 +9,8 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
-import { ClarusError, invalidSpec, type InvalidSpec } from '../core/errors.js'
+import { ClarusError, err, invalidSpec, type BadPipeline, type InvalidSpec } from '../core/errors.js'
+import { describeKind, sameSpace, withSlots, type AbstractFlow, type CallDatum } from './abstract.js'
 import { toInvalidSpec } from '../core/codecs.js'
 import type { AbsParams } from './stages/abs.js'
 import type { ActivationParams } from './stages/activation.js'
@@ -113,12 +114,75 @@ export const checkStructure = (p: Pipeline): readonly { path: string[]; message:
   return issues
 }
 
-/** Validates unknown data (e.g. parsed JSON) as a pipeline: fields and structure. */
-export const decodePipeline = (u: unknown): E.Either<InvalidSpec, Pipeline> => {
+const paramsOf = (s: StageSpec): unknown => {
+  const { _tag, ...params } = s as { _tag: string } & Record<string, unknown>
+  void _tag
+  return params
+}
+
+/** The call data a (well-formed) pipeline's stages declare they need. */
+export const callDataOf = (p: Pipeline): ReadonlySet<CallDatum> =>
+  new Set(p.stages.flatMap((s) => stageDef(s._tag)?.needs?.(paramsOf(s)) ?? []))
+
+/**
+ * The abstract interpretation of a well-formed pipeline (see `abstract.ts`): walks the stages over
+ * flow kinds and slots, as the interpreter would over tensors, and returns the call data the
+ * pipeline needs, or a `BadPipeline` naming the first stage that cannot run and what it lacks.
+ * After a reduction the outer flow's slots come back as the interpreter restores them: `baseline`,
+ * and `anchor`/`anchorBaseline` = the points before the expansion, when the space is unchanged;
+ * `reference` and `delta` are dropped, and a delta dropped that way is an error.
+ */
+export const checkPipeline = (p: Pipeline): E.Either<BadPipeline, ReadonlySet<CallDatum>> => {
+  const needs = callDataOf(p)
+  if (p.stages.length === 0) return E.left(err('BadPipeline', `pipeline ${JSON.stringify(p.name)} has no stages: it would return its inputs unchanged`, ['stages']))
+  const outer: { flow: AbstractFlow; at: number }[] = []
+  let flow: AbstractFlow = { kind: 'points', space: { kind: 'input' }, slots: new Set(needs.has('baselines') ? ['baseline'] : []), depth: 0 }
+  for (let i = 0; i < p.stages.length; i++) {
+    const s = p.stages[i]!
+    const def = stageDef(s._tag)
+    if (def === undefined) continue
+    const at = ['stages', String(i)]
+    const open = def.kind === 'reduce' ? outer.pop() : undefined
+    if (def.kind === 'reduce') {
+      if (open === undefined) return E.left(err('BadPipeline', `stage ${i} (${s._tag}) closes an axis but none is open`, at))
+      if (flow.slots.has('delta')) {
+        return E.left(err('BadPipeline', `stage ${i} (${s._tag}) closes the '${def.axis}' axis opened at stage ${open.at} and would drop the completeness delta computed inside it: ` +
+          `move completenessDelta after stage ${i}`, at))
+      }
+    }
+    const next = def.abstract(paramsOf(s), flow)
+    if (typeof next === 'string') return E.left(err('BadPipeline', `stage ${i} (${s._tag}) cannot run here: ${next}`, at))
+    if (def.kind === 'expand') outer.push({ flow, at: i })
+    if (open === undefined) {
+      flow = next
+      continue
+    }
+    const back = open.flow
+    const kept = sameSpace(back.space, next.space)
+    flow = {
+      kind: next.kind,
+      space: next.space,
+      depth: back.depth,
+      slots: kept ? withSlots({ ...back, slots: new Set() }, back.slots.has('baseline') ? ['baseline', 'anchor', 'anchorBaseline'] : ['anchor']) : new Set(),
+    }
+  }
+  if (flow.kind !== 'values') {
+    return E.left(err('BadPipeline', `pipeline ${JSON.stringify(p.name)} ends with ${describeKind(flow.kind)}, not attributions: ` +
+      'end it with a stage that computes values (grad, activation, or perturb … forward … diff)', ['stages', String(p.stages.length - 1)]))
+  }
+  return E.right(needs)
+}
+
+/**
+ * Validates unknown data (e.g. parsed JSON) as a pipeline: its fields and bracket structure
+ * (`InvalidSpec`), then whether its stages fit together (`BadPipeline`, see {@link checkPipeline}).
+ */
+export const decodePipeline = (u: unknown): E.Either<InvalidSpec | BadPipeline, Pipeline> => {
   const decoded = PipelineCodec.decode(u)
   if (E.isLeft(decoded)) return E.left(toInvalidSpec(decoded.left))
   const issues = checkStructure(decoded.right)
-  return issues.length > 0 ? E.left(invalidSpec(issues)) : E.right(decoded.right)
+  if (issues.length > 0) return E.left(invalidSpec(issues))
+  return E.map(() => decoded.right)(checkPipeline(decoded.right))
 }
 
 /** Builds a pipeline value, validated: a malformed composition or bad parameters throw a {@link ClarusError} carrying the InvalidSpec. */

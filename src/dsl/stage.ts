@@ -15,6 +15,7 @@
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type * as t from 'io-ts'
 import type { AttributionError } from '../core/errors.js'
+import type { AbstractFlow, CallDatum, Transfer } from './abstract.js'
 import type { Flow, RunContext } from './flow.js'
 
 /** The closed set of expansion axes. */
@@ -28,6 +29,14 @@ interface StageBase<Tag extends string, P> {
   readonly summary: (p: P) => string
   /** Checks beyond the codec (e.g. a rule's minimum step count), run before anything executes. */
   readonly validate?: (p: P) => readonly { readonly path: readonly string[]; readonly message: string }[]
+  /**
+   * The stage on an abstract flow (see `abstract.ts`): the flow it produces, or why it cannot run
+   * there. An expanding stage returns the flow inside its expansion; a reducing stage the kind and
+   * slots its result has before the interpreter restores the outer slots.
+   */
+  readonly abstract: (p: P, flow: AbstractFlow) => Transfer
+  /** Call data the stage needs (the interpreter prepares exactly what the stages declare). */
+  readonly needs?: (p: P) => readonly CallDatum[]
 }
 
 export interface MapStageDef<Tag extends string, P> extends StageBase<Tag, P> {

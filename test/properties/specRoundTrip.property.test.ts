@@ -2,17 +2,18 @@ import * as E from 'fp-ts/lib/Either.js'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { METHODS } from '../../src/algorithms/registry.js'
-import { decodePipeline, describe as describeSpec, type Pipeline, type StageSpec } from '../../src/dsl/spec.js'
+import { checkPipeline, decodePipeline, describe as describeSpec, type Pipeline, type StageSpec } from '../../src/dsl/spec.js'
 
 const rule = fc.constantFrom('riemann_left', 'riemann_right', 'riemann_middle', 'riemann_trapezoid', 'gausslegendre' as const)
-const mapStage: fc.Arbitrary<StageSpec> = fc.oneof(
+const layerName = fc.string({ minLength: 1, maxLength: 12 })
+const gradStage: fc.Arbitrary<StageSpec> = fc.oneof(
   fc.record({ _tag: fc.constant('grad' as const) }),
-  fc.record({ _tag: fc.constant('grad' as const), layer: fc.string({ minLength: 1, maxLength: 12 }), inject: fc.boolean() }),
-  fc.constant({ _tag: 'abs' as const }),
-  fc.constant({ _tag: 'scaleByDelta' as const }),
-  fc.constant({ _tag: 'multiplyByInputs' as const }),
-  fc.constant({ _tag: 'completenessDelta' as const }),
-  fc.record({ _tag: fc.constant('layerEndpoints' as const), layer: fc.string({ maxLength: 12 }) }),
+  fc.record({ _tag: fc.constant('grad' as const), layer: layerName }),
+)
+/** Stages that post-process computed values; some need slots (the checker decides). */
+const post: fc.Arbitrary<StageSpec[]> = fc.array(
+  fc.constantFrom<StageSpec>({ _tag: 'abs' }, { _tag: 'scaleByDelta' }, { _tag: 'multiplyByInputs' }, { _tag: 'completenessDelta' }),
+  { maxLength: 3 },
 )
 const interp: fc.Arbitrary<StageSpec> = fc.oneof(
   fc.record({ _tag: fc.constant('interpolate' as const), nSteps: fc.integer({ min: 2, max: 500 }), method: rule }),
@@ -23,16 +24,18 @@ const interp: fc.Arbitrary<StageSpec> = fc.oneof(
     path: fc.record({ _tag: fc.constant('power' as const), exponent: fc.double({ min: 0.1, max: 5, noNaN: true }) }),
   }),
 )
+const quad = { _tag: 'quadrature' as const } as StageSpec
+/** Compositions built from the grammar of gradient methods (nested paths, layer paths), kept when they type-check. */
 const { block } = fc.letrec<{ block: StageSpec[] }>((tie) => ({
   block: fc.oneof(
     { depthSize: 'small' },
-    fc.array(mapStage, { maxLength: 4 }),
-    fc.tuple(fc.array(mapStage, { maxLength: 2 }), interp, tie('block'), fc.array(mapStage, { maxLength: 2 })).map(([a, i, b, c]) => [
-      ...a, i, ...b, { _tag: 'quadrature' as const } as StageSpec, ...c,
-    ]),
+    fc.tuple(gradStage, post).map(([g, p]) => [g, ...p]),
+    fc.tuple(interp, tie('block'), post).map(([i, b, p]) => [i, ...b, quad, ...p]),
+    fc.tuple(layerName, interp, post).map(([l, i, p]) => [{ _tag: 'layerEndpoints', layer: l } as StageSpec, i, { _tag: 'grad', layer: l, inject: true } as StageSpec, quad, ...p]),
   ),
 }))
-const pipelines: fc.Arbitrary<Pipeline> = fc.record({ _tag: fc.constant('Pipeline' as const), name: fc.string(), stages: block })
+const anyPipeline: fc.Arbitrary<Pipeline> = fc.record({ _tag: fc.constant('Pipeline' as const), name: fc.string(), stages: block })
+const pipelines: fc.Arbitrary<Pipeline> = anyPipeline.filter((p) => E.isRight(checkPipeline(p)))
 
 describe('specs are plain data', () => {
   it('every well-formed pipeline survives a JSON round trip and decodes to itself', () => {
@@ -55,13 +58,21 @@ describe('specs are plain data', () => {
     }
   })
 
-  it('fuzzed data never throws: it decodes or returns a typed InvalidSpec error', () => {
+  it('the grammar yields both compositions that check and ones that do not', () => {
+    const sample = fc.sample(anyPipeline, { seed: 3, numRuns: 300 })
+    const ok = sample.filter((p) => E.isRight(checkPipeline(p))).length
+    expect(ok).toBeGreaterThan(60)
+    expect(ok).toBeLessThan(300)
+  })
+
+  it('fuzzed data never throws: it decodes or returns a typed InvalidSpec or BadPipeline error', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.jsonValue(), pipelines.map((p) => ({ ...p, stages: [...p.stages].reverse() }))), (u) => {
+      fc.property(fc.oneof(fc.jsonValue(), anyPipeline, anyPipeline.map((p) => ({ ...p, stages: [...p.stages].reverse() }))), (u) => {
         const d = decodePipeline(u)
         if (E.isLeft(d)) {
-          expect(d.left._tag).toBe('InvalidSpec')
-          expect(d.left.issues.length).toBeGreaterThan(0)
+          expect(['InvalidSpec', 'BadPipeline']).toContain(d.left._tag)
+          if (d.left._tag === 'InvalidSpec') expect(d.left.issues.length).toBeGreaterThan(0)
+          else expect(d.left.path[0]).toBe('stages')
         }
       }),
       { seed: 7, numRuns: 300 },
@@ -74,8 +85,8 @@ describe('specs are plain data', () => {
       name: 'broken',
       stages: [{ _tag: 'interpolate', nSteps: 0, method: 'simpson' }, { _tag: 'grad' }, { _tag: 'teleport' }],
     })
-    expect(E.isLeft(d)).toBe(true)
-    if (E.isLeft(d)) {
+    expect(E.isLeft(d) && d.left._tag).toBe('InvalidSpec')
+    if (E.isLeft(d) && d.left._tag === 'InvalidSpec') {
       const paths = d.left.issues.map((i) => i.path.join('.'))
       expect(paths).toContain('stages.0.nSteps')
       expect(paths).toContain('stages.0.method')

@@ -11,6 +11,7 @@ import * as t from 'io-ts'
 import { err, type AttributionError } from '../../core/errors.js'
 import type { Flow, RunContext } from '../flow.js'
 import { layerValue } from '../modelCall.js'
+import { firstProblem, wrongKind } from '../abstract.js'
 import type { MapStageDef } from '../stage.js'
 
 export const ActivationParams = t.readonly(t.type({ layer: t.string }))
@@ -21,6 +22,9 @@ export const activation: MapStageDef<'activation', ActivationParams> = {
   kind: 'map',
   modelCalls: 1,
   params: ActivationParams,
+  abstract: (p, f) =>
+    firstProblem([wrongKind(f, ['points'], 'activation evaluates the model'), f.space.kind === 'input' ? undefined : 'activation runs the model from its inputs: put it before any layer stage'],
+      () => ({ kind: 'values', space: { kind: 'layer', name: p.layer }, slots: new Set(), depth: f.depth })),
   summary: (p) => `layer ${JSON.stringify(p.layer)}`,
   run: <T>(p: ActivationParams, flow: Flow<T>, ctx: RunContext<T>): TE.TaskEither<AttributionError, Flow<T>> => {
     if (flow.space.kind !== 'input') return TE.left(err('BadPipeline', 'activation needs a flow of model inputs', ['stages']))

@@ -14,6 +14,7 @@ import * as t from 'io-ts'
 import { err, type AttributionError } from '../../core/errors.js'
 import type { Flow, RunContext } from '../flow.js'
 import { extraRows, rowsOf, selectedOutput, sumPerRow } from '../modelCall.js'
+import { firstProblem, withSlots, wrongKind } from '../abstract.js'
 import type { MapStageDef } from '../stage.js'
 
 export const CompletenessDeltaParams = t.readonly(t.type({}))
@@ -24,6 +25,8 @@ export const completenessDelta: MapStageDef<'completenessDelta', CompletenessDel
   kind: 'map',
   modelCalls: 2,
   params: CompletenessDeltaParams,
+  needs: () => ['baselines'],
+  abstract: (_p, f) => firstProblem([wrongKind(f, ['values'], 'completenessDelta compares the sum of attributions with F(x) − F(x′)')], () => ({ ...f, slots: withSlots(f, ['delta']) })),
   summary: () => 'δ = Σ attr − (F(x) − F(x′))',
   run: <T>(_p: CompletenessDeltaParams, flow: Flow<T>, ctx: RunContext<T>): TE.TaskEither<AttributionError, Flow<T>> => {
     const rows = flow.rowExample

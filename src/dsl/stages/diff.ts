@@ -16,6 +16,7 @@ import { err, type AttributionError } from '../../core/errors.js'
 import type { Flow, RunContext } from '../flow.js'
 import { elementsOf, maskRows } from '../perturbation/layout.js'
 import { exampleOfRow, f32, hostFloats } from '../perturbation/scatter.js'
+import { firstProblem, wrongKind } from '../abstract.js'
 import type { ChunkInfo, ReduceStageDef } from '../stage.js'
 import type { PerturbMeta } from './perturb.js'
 
@@ -27,6 +28,7 @@ export const diff: ReduceStageDef<'diff', DiffParams> = {
   kind: 'reduce',
   axis: 'perturbation',
   params: DiffParams,
+  abstract: (_p, f) => firstProblem([wrongKind(f, ['outputs'], 'diff compares model outputs with F(x): put forward before it')], () => ({ ...f, kind: 'values', slots: new Set() })),
   summary: (p) => (p.average ? 'mean over copies of F(x) − F(x̃)' : 'F(x) − F(x̃) per group'),
   fold: <T>(p: DiffParams, acc: readonly T[] | undefined, chunk: Flow<T>, info: ChunkInfo, ctx: RunContext<T>): TE.TaskEither<AttributionError, readonly T[]> => async () => {
     const meta = info.meta as PerturbMeta | undefined

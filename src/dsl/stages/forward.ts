@@ -13,6 +13,7 @@ import * as t from 'io-ts'
 import { err, type AttributionError } from '../../core/errors.js'
 import type { Flow, RunContext } from '../flow.js'
 import { evaluatePerturbed } from '../perturbation/outputs.js'
+import { firstProblem, missingSlot, wrongKind } from '../abstract.js'
 import type { MapStageDef } from '../stage.js'
 
 export const ForwardParams = t.readonly(t.type({}))
@@ -23,6 +24,8 @@ export const forward: MapStageDef<'forward', ForwardParams> = {
   kind: 'map',
   modelCalls: 1,
   params: ForwardParams,
+  abstract: (_p, f) =>
+    firstProblem([wrongKind(f, ['points'], 'forward evaluates the model'), missingSlot(f, ['reference'], 'put the reference stage before the expansion')], () => ({ ...f, kind: 'outputs' })),
   summary: () => 'F(x̃) per copy',
   run: <T>(_p: ForwardParams, flow: Flow<T>, ctx: RunContext<T>): TE.TaskEither<AttributionError, Flow<T>> => {
     const ref = flow.reference

@@ -19,6 +19,7 @@ import * as t from 'io-ts'
 import { err, type AttributionError } from '../../core/errors.js'
 import type { Flow, RunContext } from '../flow.js'
 import { extraRows, rowsOf, selectorOf } from '../modelCall.js'
+import { firstProblem, withSlots, wrongKind } from '../abstract.js'
 import type { MapStageDef } from '../stage.js'
 
 export const GradParams = t.readonly(t.partial({ layer: t.string, inject: t.boolean }))
@@ -29,6 +30,17 @@ export const grad: MapStageDef<'grad', GradParams> = {
   kind: 'map',
   modelCalls: 1,
   params: GradParams,
+  needs: (p) => (p.layer === undefined ? ['floatInputs'] : []),
+  abstract: (p, f) => {
+    const injecting = p.layer !== undefined && p.inject === true
+    return firstProblem([
+      wrongKind(f, ['points'], 'grad differentiates the model at points'),
+      injecting && f.space.kind !== 'layer' ? 'grad({ inject: true }) differentiates layer values: put layerEndpoints before it' : undefined,
+      !injecting && f.space.kind === 'layer' ? 'this flow holds layer values: use grad({ layer, inject: true }) to differentiate them' : undefined,
+    ], () => p.layer === undefined
+      ? { ...f, kind: 'values', slots: withSlots(f, f.slots.has('baseline') ? ['anchor', 'anchorBaseline'] : ['anchor'], ['anchorBaseline']) }
+      : { ...f, kind: 'values', space: { kind: 'layer', name: p.layer }, slots: withSlots(f, ['anchor'], injecting ? ['anchorBaseline'] : ['anchorBaseline', 'baseline']) })
+  },
   summary: (p) => (p.layer === undefined ? 'wrt inputs' : `wrt layer ${JSON.stringify(p.layer)}${p.inject ? ' (injected)' : ''}`),
   run: <T>(p: GradParams, flow: Flow<T>, ctx: RunContext<T>): TE.TaskEither<AttributionError, Flow<T>> => {
     const rows = flow.rowExample

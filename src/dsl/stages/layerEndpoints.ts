@@ -14,6 +14,7 @@ import * as t from 'io-ts'
 import { err, type AttributionError } from '../../core/errors.js'
 import type { Flow, RunContext } from '../flow.js'
 import { layerValue } from '../modelCall.js'
+import { firstProblem, missingSlot, wrongKind } from '../abstract.js'
 import type { MapStageDef } from '../stage.js'
 
 export const LayerEndpointsParams = t.readonly(t.type({ layer: t.string }))
@@ -24,6 +25,13 @@ export const layerEndpoints: MapStageDef<'layerEndpoints', LayerEndpointsParams>
   kind: 'map',
   modelCalls: 2,
   params: LayerEndpointsParams,
+  needs: () => ['baselines'],
+  abstract: (p, f) =>
+    firstProblem([
+      wrongKind(f, ['points'], 'layerEndpoints evaluates the model at x and x′'),
+      f.space.kind === 'input' ? undefined : 'layerEndpoints runs the model from its inputs: put it before any layer stage',
+      missingSlot(f, ['baseline'], 'layerEndpoints needs the baselines of the inputs'),
+    ], () => ({ ...f, space: { kind: 'layer', name: p.layer }, slots: new Set(['baseline']) })),
   summary: (p) => `a = layer ${JSON.stringify(p.layer)} at x and x′`,
   run: <T>(p: LayerEndpointsParams, flow: Flow<T>, ctx: RunContext<T>): TE.TaskEither<AttributionError, Flow<T>> => {
     if (flow.space.kind !== 'input' || flow.baseline === undefined) {

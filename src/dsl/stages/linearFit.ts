@@ -17,6 +17,7 @@ import { err, type AttributionError } from '../../core/errors.js'
 import type { Flow, RunContext } from '../flow.js'
 import { fitLinear, InterpretableModel } from '../perturbation/linearModels.js'
 import { exampleOfRow, f32, hostFloats, scatterFeatures } from '../perturbation/scatter.js'
+import { firstProblem, wrongKind } from '../abstract.js'
 import type { ChunkInfo, ReduceStageDef } from '../stage.js'
 import type { PerturbMeta } from './perturb.js'
 
@@ -28,6 +29,7 @@ export const linearFit: ReduceStageDef<'linearFit', LinearFitParams> = {
   kind: 'reduce',
   axis: 'perturbation',
   params: LinearFitParams,
+  abstract: (_p, f) => firstProblem([wrongKind(f, ['outputs'], 'linearFit fits a model to model outputs: put forward before it')], () => ({ ...f, kind: 'values', slots: new Set() })),
   summary: (p) => `fit ${p.model._tag}${'alpha' in p.model ? `(α=${p.model.alpha})` : ''} to (z, F(x̃), w)`,
   fold: <T>(_p: LinearFitParams, acc: readonly T[] | undefined, chunk: Flow<T>, info: ChunkInfo, ctx: RunContext<T>): TE.TaskEither<AttributionError, readonly T[]> => {
     const meta = info.meta as PerturbMeta | undefined

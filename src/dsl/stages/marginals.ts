@@ -17,6 +17,7 @@ import { err, type AttributionError } from '../../core/errors.js'
 import type { Flow, RunContext } from '../flow.js'
 import { referenceCoef } from '../perturbation/designs.js'
 import { exampleOfRow, f32, hostFloats, scatterFeatures } from '../perturbation/scatter.js'
+import { firstProblem, wrongKind } from '../abstract.js'
 import type { ChunkInfo, ReduceStageDef } from '../stage.js'
 import type { PerturbMeta } from './perturb.js'
 import { PerturbParams } from './perturb.js'
@@ -42,6 +43,7 @@ export const marginals: ReduceStageDef<'marginals', MarginalsParams> = {
   kind: 'reduce',
   axis: 'perturbation',
   params: MarginalsParams,
+  abstract: (_p, f) => firstProblem([wrongKind(f, ['outputs'], 'marginals averages the marginal contributions of model outputs: put forward before it')], () => ({ ...f, kind: 'values', slots: new Set() })),
   summary: () => 'Σ_S c_S · v(S)',
   fold: <T>(p: MarginalsParams, acc: readonly T[] | undefined, chunk: Flow<T>, info: ChunkInfo, ctx: RunContext<T>): TE.TaskEither<AttributionError, readonly T[]> => async () => {
     const meta = info.meta as PerturbMeta | undefined

@@ -9,6 +9,7 @@ import * as TE from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts'
 import { err, type AttributionError } from '../../core/errors.js'
 import type { Flow, RunContext } from '../flow.js'
+import { firstProblem, missingSlot, wrongKind } from '../abstract.js'
 import type { MapStageDef } from '../stage.js'
 
 export const MultiplyByInputsParams = t.readonly(t.type({}))
@@ -18,6 +19,8 @@ export const multiplyByInputs: MapStageDef<'multiplyByInputs', MultiplyByInputsP
   tag: 'multiplyByInputs',
   kind: 'map',
   params: MultiplyByInputsParams,
+  abstract: (_p, f) =>
+    firstProblem([wrongKind(f, ['values'], 'multiplyByInputs scales computed values by the point they were computed at'), missingSlot(f, ['anchor'], 'put grad (or a reduction) before it')], () => f),
   summary: () => '⊙ x',
   run: <T>(_p: MultiplyByInputsParams, flow: Flow<T>, ctx: RunContext<T>): TE.TaskEither<AttributionError, Flow<T>> => {
     const anchor = flow.anchor

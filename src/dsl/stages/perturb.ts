@@ -19,6 +19,7 @@ import type { Flow, Reference, RunContext } from '../flow.js'
 import { Design, itemCount, itemsOf, MAX_EXACT_FEATURES, similarityOf, type Item } from '../perturbation/designs.js'
 import { pluginOf } from '../perturbation/plugins.js'
 import { absentElements, elementsOf, FeatureSpec, layoutOf, maskRows, type Layout } from '../perturbation/layout.js'
+import { firstProblem, missingSlot, wrongKind } from '../abstract.js'
 import type { ExpandStageDef, Expanded } from '../stage.js'
 
 export const PerturbParams = t.readonly(t.type({ features: FeatureSpec, design: Design }))
@@ -92,6 +93,14 @@ export const perturb: ExpandStageDef<'perturb', PerturbParams> = {
   kind: 'expand',
   axis: 'perturbation',
   params: PerturbParams,
+  needs: (p) => (p.design._tag === 'coalitions' && p.design.background === true ? ['baselineDistribution'] : ['baselines']),
+  abstract: (_p, f) =>
+    firstProblem([
+      wrongKind(f, ['points'], 'perturb makes perturbed copies of the inputs'),
+      f.space.kind === 'input' ? undefined : 'perturb perturbs model inputs: put it before any layer stage',
+      f.depth === 0 ? undefined : 'perturb works on the unexpanded batch (one row per example); it cannot run inside another expansion yet',
+      missingSlot(f, ['reference'], 'put the reference stage right before perturb'),
+    ], () => ({ ...f, slots: new Set(['reference']), depth: f.depth + 1 })),
   summary: (p) => {
     const name = (u: string | { readonly name: string }): string => (typeof u === 'string' ? u : `custom "${u.name}"`)
     const over = p.features._tag === 'masks' ? 'feature groups' : `windows ${JSON.stringify(p.features.shapes)}${p.features.strides !== undefined ? ` stride ${JSON.stringify(p.features.strides)}` : ''}`

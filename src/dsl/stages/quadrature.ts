@@ -10,6 +10,7 @@ import * as TE from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts'
 import { err, type AttributionError } from '../../core/errors.js'
 import type { Flow, RunContext } from '../flow.js'
+import { firstProblem, wrongKind } from '../abstract.js'
 import type { ChunkInfo, ReduceStageDef } from '../stage.js'
 
 export const QuadratureParams = t.readonly(t.type({}))
@@ -34,6 +35,7 @@ export const quadratureStage: ReduceStageDef<'quadrature', QuadratureParams> = {
   kind: 'reduce',
   axis: 'path',
   params: QuadratureParams,
+  abstract: (_p, f) => firstProblem([wrongKind(f, ['values'], 'quadrature integrates computed values (e.g. gradients) along the path: put grad before it')], () => ({ ...f, slots: new Set() })),
   summary: () => 'Σ_k w_k · (…)_k',
   fold: <T>(_p: QuadratureParams, acc: readonly T[] | undefined, chunk: Flow<T>, info: ChunkInfo, ctx: RunContext<T>): TE.TaskEither<AttributionError, readonly T[]> => {
     const weights = info.weights

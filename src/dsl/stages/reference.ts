@@ -12,6 +12,7 @@ import * as t from 'io-ts'
 import { err, type AttributionError } from '../../core/errors.js'
 import type { Flow, RunContext } from '../flow.js'
 import { evaluateReference } from '../perturbation/outputs.js'
+import { firstProblem, withSlots, wrongKind } from '../abstract.js'
 import type { MapStageDef } from '../stage.js'
 
 export const ReferenceParams = t.readonly(t.type({}))
@@ -22,6 +23,11 @@ export const reference: MapStageDef<'reference', ReferenceParams> = {
   kind: 'map',
   modelCalls: 1,
   params: ReferenceParams,
+  abstract: (_p, f) =>
+    firstProblem([
+      wrongKind(f, ['points'], 'reference evaluates the model at its inputs'),
+      f.space.kind === 'input' && f.depth === 0 ? undefined : 'reference evaluates the model at the unexpanded inputs: put it first, before any expansion or layer stage',
+    ], () => ({ ...f, slots: withSlots(f, ['reference']) })),
   summary: () => 'F(x)',
   run: <T>(_p: ReferenceParams, flow: Flow<T>, ctx: RunContext<T>): TE.TaskEither<AttributionError, Flow<T>> =>
     flow.space.kind !== 'input'

@@ -9,6 +9,7 @@ import * as TE from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts'
 import { err, type AttributionError } from '../../core/errors.js'
 import type { Flow, RunContext } from '../flow.js'
+import { firstProblem, missingSlot, wrongKind } from '../abstract.js'
 import type { MapStageDef } from '../stage.js'
 
 export const ScaleByDeltaParams = t.readonly(t.type({}))
@@ -18,6 +19,12 @@ export const scaleByDelta: MapStageDef<'scaleByDelta', ScaleByDeltaParams> = {
   tag: 'scaleByDelta',
   kind: 'map',
   params: ScaleByDeltaParams,
+  needs: () => ['baselines'],
+  abstract: (_p, f) =>
+    firstProblem([
+      wrongKind(f, ['values'], 'scaleByDelta multiplies computed values by (x − x′)'),
+      missingSlot(f, ['anchor', 'anchorBaseline'], 'put it after grad on inputs with baselines, or after a quadrature that closes an interpolate'),
+    ], () => f),
   summary: () => '⊙ (x − x′)',
   run: <T>(_p: ScaleByDeltaParams, flow: Flow<T>, ctx: RunContext<T>): TE.TaskEither<AttributionError, Flow<T>> => {
     const anchor = flow.anchor
