@@ -98,7 +98,9 @@ const poolShape = (n: Node, x: readonly Dim[] | null, kernel: readonly number[] 
     else if (autoPad === 'VALID') out.push(Math.floor((d - ek) / s) + 1)
     else {
       const span = d + (pads[i] ?? 0) + (pads[i + sp] ?? 0) - ek
-      out.push((ceil ? Math.ceil(span / s) : Math.floor(span / s)) + 1)
+      const o = (ceil ? Math.ceil(span / s) : Math.floor(span / s)) + 1
+      // ceil_mode: a last window that would start inside the end padding is dropped
+      out.push(ceil && (o - 1) * s >= d + (pads[i] ?? 0) ? o - 1 : o)
     }
   }
   return out
@@ -126,8 +128,9 @@ const reduce: Infer = (n, ins, g, prod) => {
   const hasAxesInput = n.inputs[1] !== undefined && n.inputs[1] !== ''
   const axes = axesOf(n, g, prod, 1)
   if (axes === undefined && hasAxesInput) return [{ elemType: x.elemType, shape: keep ? x.shape.map(() => null) : null }]
-  const all = axes === undefined || (axes.length === 0 && getAttr.int(n, 'noop_with_empty_axes', 0) === 0)
-  if (axes !== undefined && axes.length === 0 && !all) return [x]
+  // noop_with_empty_axes=1 with no (or empty) axes is the identity, not a reduction over every axis
+  if ((axes === undefined || axes.length === 0) && getAttr.int(n, 'noop_with_empty_axes', 0) === 1) return [x]
+  const all = axes === undefined || axes.length === 0
   const set = new Set(all ? x.shape.map((_, i) => i) : (axes ?? []).map((a) => norm(a, r)))
   const shape: Dim[] = []
   x.shape.forEach((d, i) => { if (!set.has(i)) shape.push(d); else if (keep) shape.push(1) })
