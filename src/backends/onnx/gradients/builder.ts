@@ -14,7 +14,7 @@ import { tensorNames } from '../graph/edit.js'
 import { inferTypes, producers } from '../graph/shapeInference.js'
 import { GradBuildError, makeGradContext, type GradEnv } from './context.js'
 import { checkCoverage, gradPath, isFloatTensor } from './coverage.js'
-import { isDiffInput, type GradRule } from './rule.js'
+import { inputEdge, type GradRule } from './rule.js'
 import { ALL_GRAD_RULES, lookupRule, makeGradRegistry } from './rules/index.js'
 
 export interface BackwardRequest {
@@ -38,6 +38,9 @@ const BUMP_BLOCKERS: ReadonlySet<string> = new Set(['RoiAlign'])
 
 const PREFIX = 'clarus_grad/'
 
+const ELEM_NAMES: Readonly<Record<number, string>> = { 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 7: 'int64', 8: 'string', 9: 'bool', 12: 'uint32', 13: 'uint64' }
+const elemTypeName = (t: number | null): string => (t === null ? 'unknown type' : ELEM_NAMES[t] ?? `element type ${t}`)
+
 export const buildBackward = (graph: Graph, req: BackwardRequest, rules: readonly GradRule[] = ALL_GRAD_RULES): E.Either<AttributionError, BackwardGraph> => {
   const regE = makeGradRegistry(rules)
   if (E.isLeft(regE)) return regE
@@ -50,12 +53,18 @@ export const buildBackward = (graph: Graph, req: BackwardRequest, rules: readonl
     return E.left(err('UnknownTensor', `no tensor named ${all.map((n) => `'${n}'`).join(', ')} in the graph; name a graph input, output or node output of the ONNX file`, [unknownWrt.length > 0 ? 'wrt' : 'seeds', ...all]))
   }
   const types = inferTypes(graph)
-  const intWrt = [...req.wrt, ...req.seeds].filter((w) => !isFloatTensor(types, w))
+  const intSeeds = [...new Set(req.seeds)].filter((s) => !isFloatTensor(types, s))
+  if (intSeeds.length > 0) {
+    const outs = new Set(graph.outputs.map((o) => o.name))
+    const what = intSeeds.map((s) => `${outs.has(s) ? 'model output' : 'tensor'} '${s}' (${elemTypeName(types.get(s)?.elemType ?? null)})`).join(', ')
+    return E.left(err('DTypeMismatch', `the ${what} is not differentiable: it has an integer/bool element type (e.g. it comes from ArgMax, a comparison or a Cast to int), so gradient methods cannot explain it. Explain a float tensor instead (the logits or probabilities before the ArgMax/Cast), or use a perturbation method (FeatureAblation, Occlusion, ShapleyValueSampling, …), which needs only forward passes`, ['outputs', ...intSeeds]))
+  }
+  const intWrt = req.wrt.filter((w) => !isFloatTensor(types, w))
   if (intWrt.length > 0) {
     return E.left(err('DTypeMismatch', `cannot differentiate integer/bool tensor(s) ${intWrt.map((n) => `'${n}'`).join(', ')}; differentiate w.r.t. a float tensor computed from them (e.g. the embedding output)`, ['wrt', ...intWrt]))
   }
   const path = gradPath(graph, types, reg, req.seeds, req.wrt)
-  const cov = checkCoverage(graph, path, reg)
+  const cov = checkCoverage(graph, path, reg, types)
   if (E.isLeft(cov)) return cov
   const unreachable = req.wrt.filter((w) => !path.active.has(w))
   if (unreachable.length > 0) {
@@ -103,7 +112,7 @@ export const buildBackward = (graph: Graph, req: BackwardRequest, rules: readonl
     const rule = lookupRule(reg, n.domain, n.opType) as GradRule
     const grads = n.outputs.map((o) => (path.active.has(o) ? accumulate(o) : undefined))
     if (grads.every((x) => x === undefined)) continue
-    const required = n.inputs.map((x, i) => path.active.has(x) && isDiffInput(rule, i) && isFloatTensor(types, x))
+    const required = n.inputs.map((x, i) => path.active.has(x) && inputEdge(rule, i) === 'diff' && isFloatTensor(types, x))
     const { ctx, result } = makeGradContext(env, n, ni, grads, required)
     try {
       const res = rule.build(ctx)

@@ -7,9 +7,9 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { unsupportedOps, type UnsupportedNode, type UnsupportedOps } from '../../../core/errors.js'
-import { ElemType, opsetOf, type Graph } from '../graph/ir.js'
+import { capturedNames, ElemType, opsetOf, type Graph, type Node } from '../graph/ir.js'
 import type { TypeInfo } from '../graph/shapeInference.js'
-import { isDiffInput } from './rule.js'
+import { inputEdge, readsGradOf, type GradRule } from './rule.js'
 import { lookupRule, type GradRegistry } from './rules/index.js'
 
 const FLOATS: ReadonlySet<number> = new Set([ElemType.FLOAT, ElemType.DOUBLE, ElemType.FLOAT16, 16])
@@ -20,6 +20,23 @@ export const isFloatTensor = (types: ReadonlyMap<string, TypeInfo>, name: string
   return t === null || FLOATS.has(t)
 }
 
+/** True when a tensor is known to be float (an unknown element type does not count). */
+const knownFloat = (types: ReadonlyMap<string, TypeInfo>, name: string): boolean => {
+  const t = types.get(name)?.elemType ?? null
+  return t !== null && FLOATS.has(t)
+}
+
+/** One tensor a node reads: explicit input `index`, or (index -1) a name its subgraph captures. */
+interface Read {
+  readonly name: string
+  readonly index: number
+}
+
+const readsOf = (n: Node): readonly Read[] => [
+  ...n.inputs.flatMap((name, index) => (name === '' ? [] : [{ name, index }])),
+  ...capturedNames(n).map((name) => ({ name, index: -1 })),
+]
+
 export interface GradPath {
   /** Tensors on a differentiable path from some wrt tensor to some seed. */
   readonly active: ReadonlySet<string>
@@ -27,7 +44,12 @@ export interface GradPath {
   readonly nodes: readonly number[]
 }
 
-/** The tensors and nodes through which gradient flows from `seeds` back to `wrt`. */
+/**
+ * The tensors and nodes through which gradient flows from `seeds` back to `wrt`. Edges a rule does
+ * not differentiate ('dropped', see `inputEdge`) count as dependencies here, so that `checkCoverage`
+ * can report them; stop edges (shapes, indices, piecewise-constant ops) do not. A dropped edge counts
+ * only for tensors known to be float, so an untyped index tensor is not mistaken for a float one.
+ */
 export const gradPath = (
   g: Graph,
   types: ReadonlyMap<string, TypeInfo>,
@@ -35,32 +57,53 @@ export const gradPath = (
   seeds: readonly string[],
   wrt: readonly string[],
 ): GradPath => {
-  const diff = (ni: number, i: number): boolean => {
-    const n = g.nodes[ni]
-    const x = n?.inputs[i]
-    return n !== undefined && x !== undefined && x !== '' && isDiffInput(lookupRule(reg, n.domain, n.opType), i) && isFloatTensor(types, x)
+  const rules = g.nodes.map((n) => lookupRule(reg, n.domain, n.opType))
+  const reads = g.nodes.map(readsOf)
+  const carries = (ni: number, r: Read): boolean => {
+    const e = inputEdge(rules[ni], r.index)
+    return e === 'diff' ? isFloatTensor(types, r.name) : e === 'dropped' && knownFloat(types, r.name)
   }
   const fwd = new Set(wrt)
   g.nodes.forEach((n, ni) => {
-    if (n.inputs.some((x, i) => fwd.has(x) && diff(ni, i))) for (const o of n.outputs) if (o !== '' && isFloatTensor(types, o)) fwd.add(o)
+    if ((reads[ni] ?? []).some((r) => fwd.has(r.name) && carries(ni, r))) for (const o of n.outputs) if (o !== '' && isFloatTensor(types, o)) fwd.add(o)
   })
   const back = new Set(seeds)
   for (let ni = g.nodes.length - 1; ni >= 0; ni--) {
     const n = g.nodes[ni]
     if (n === undefined || !n.outputs.some((o) => back.has(o))) continue
-    n.inputs.forEach((x, i) => { if (diff(ni, i)) back.add(x) })
+    for (const r of reads[ni] ?? []) if (carries(ni, r)) back.add(r.name)
   }
   const active = new Set([...fwd].filter((t) => back.has(t)))
   const nodes: number[] = []
   g.nodes.forEach((n, ni) => {
-    if (n.outputs.some((o) => active.has(o)) && n.inputs.some((x, i) => active.has(x) && diff(ni, i))) nodes.push(ni)
+    if (n.outputs.some((o) => active.has(o)) && (reads[ni] ?? []).some((r) => active.has(r.name) && carries(ni, r))) nodes.push(ni)
   })
   return { active, nodes }
 }
 
-/** Every node on the path without a rule valid for the model's opset, in one UnsupportedOps error. */
-export const checkCoverage = (g: Graph, path: GradPath, reg: GradRegistry): E.Either<UnsupportedOps, void> => {
+/** Why a node with a rule still cannot pass gradient along the path: edges its rule drops. */
+const droppedEdges = (n: Node, rule: GradRule, path: GradPath, types: ReadonlyMap<string, TypeInfo>): string[] => {
+  const why: string[] = []
+  for (const r of readsOf(n)) {
+    if (!path.active.has(r.name) || inputEdge(rule, r.index) !== 'dropped' || !knownFloat(types, r.name)) continue
+    why.push(r.index < 0
+      ? `its subgraph reads '${r.name}' from the enclosing graph, and gradients through subgraphs are not supported`
+      : `its input ${r.index} ('${r.name}') depends on the differentiated tensor, but the ${n.opType} gradient rule does not differentiate that input`)
+  }
+  n.outputs.forEach((o, i) => {
+    if (o !== '' && path.active.has(o) && !readsGradOf(rule, i)) why.push(`its output ${i} ('${o}') is used on the gradient path, but the ${n.opType} gradient rule only handles the gradient of output(s) ${(rule.gradOutputs ?? []).join(', ')}`)
+  })
+  return why.map((w) => `${n.opType} node '${n.name || '<unnamed>'}': ${w}`)
+}
+
+/**
+ * Every node on the path that cannot pass gradient, in one UnsupportedOps error: nodes without a rule
+ * valid for the model's opset, and nodes whose rule drops an edge that lies on the path (an input it
+ * does not differentiate, a subgraph capture, an output whose cotangent it ignores).
+ */
+export const checkCoverage = (g: Graph, path: GradPath, reg: GradRegistry, types: ReadonlyMap<string, TypeInfo> = new Map()): E.Either<UnsupportedOps, void> => {
   const bad: UnsupportedNode[] = []
+  const details: string[] = []
   for (const ni of path.nodes) {
     const n = g.nodes[ni]
     if (n === undefined) continue
@@ -69,7 +112,15 @@ export const checkCoverage = (g: Graph, path: GradPath, reg: GradRegistry): E.Ei
     const first = rule?.opsets?.[0]
     if (rule === undefined || rule.noGradient === true || (first !== undefined && opset < first)) {
       bad.push({ name: n.name, opType: n.opType, domain: n.domain, opset })
+      continue
+    }
+    const why = droppedEdges(n, rule, path, types)
+    if (why.length > 0) {
+      bad.push({ name: n.name, opType: n.opType, domain: n.domain, opset })
+      details.push(...why)
     }
   }
-  return bad.length > 0 ? E.left(unsupportedOps(bad, ['graph', 'nodes'])) : E.right(undefined)
+  if (bad.length === 0) return E.right(undefined)
+  const e = unsupportedOps(bad, ['graph', 'nodes'])
+  return E.left(details.length === 0 ? e : { ...e, message: `${e.message} Details: ${details.join('; ')}.` })
 }

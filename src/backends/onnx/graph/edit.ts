@@ -6,7 +6,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { err, type AttributionError } from '../../../core/errors.js'
-import type { Graph, Node, ValueInfo } from './ir.js'
+import { nodeReads, type Graph, type Node, type ValueInfo } from './ir.js'
 import { inferTypes } from './shapeInference.js'
 
 /** Every tensor name the graph defines (inputs, initializers, node outputs). */
@@ -48,7 +48,10 @@ export const setOutputs = (g: Graph, names: readonly string[]): E.Either<Attribu
   return E.right({ ...g, outputs })
 }
 
-/** Keeps only the nodes, inputs, initializers and value infos that the graph outputs need. */
+/**
+ * Keeps only the nodes, inputs, initializers and value infos that the graph outputs need. A tensor
+ * that only a subgraph (If branch, Loop/Scan body) reads from the enclosing scope counts as needed.
+ */
 export const prune = (g: Graph): Graph => {
   const needed = new Set(g.outputs.map((o) => o.name))
   const keep: Node[] = []
@@ -56,7 +59,7 @@ export const prune = (g: Graph): Graph => {
     const n = g.nodes[i] as Node
     if (n.outputs.some((o) => needed.has(o))) {
       keep.push(n)
-      for (const x of n.inputs) if (x !== '') needed.add(x)
+      for (const x of nodeReads(n)) needed.add(x)
     }
   }
   keep.reverse()

@@ -312,3 +312,41 @@ export const hostToTensor = (name: string, h: HostTensor): TensorProto => {
   const bytes = new Uint8Array(d.buffer.slice(d.byteOffset, d.byteOffset + d.byteLength))
   return { name, dims: [...h.shape], dataType: elemTypeOf(h.dtype), rawData: bytes }
 }
+
+// ---- subgraphs (If / Loop / Scan bodies) -------------------------------------------------------------
+
+const graphsOfAttr = (a: AttributeProto): readonly GraphProto[] => [...(a.g !== undefined ? [a.g] : []), ...(a.graphs ?? [])]
+
+/** The names a subgraph reads that it does not define itself (so they come from an enclosing scope). */
+const outerReads = (g: GraphProto): ReadonlySet<string> => {
+  const own = new Set<string>()
+  for (const v of g.input ?? []) if (v.name !== undefined && v.name !== '') own.add(v.name)
+  for (const t of g.initializer ?? []) if (t.name !== undefined && t.name !== '') own.add(t.name)
+  for (const n of g.node ?? []) for (const o of n.output ?? []) if (o !== '') own.add(o)
+  const reads = new Set<string>()
+  for (const n of g.node ?? []) {
+    for (const x of n.input ?? []) if (x !== '' && !own.has(x)) reads.add(x)
+    for (const a of n.attribute ?? []) for (const sub of graphsOfAttr(a)) for (const x of outerReads(sub)) if (!own.has(x)) reads.add(x)
+  }
+  return reads
+}
+
+const captureCache = new WeakMap<Node, readonly string[]>()
+
+/**
+ * Tensors of the enclosing graph that a node's subgraph attributes (If branches, Loop and Scan bodies)
+ * read by name without taking them as explicit inputs. They are inputs of the node all the same: pruning
+ * must keep them, and a gradient path through them runs through the node.
+ */
+export const capturedNames = (n: Node): readonly string[] => {
+  const hit = captureCache.get(n)
+  if (hit !== undefined) return hit
+  const names = new Set<string>()
+  for (const a of n.attributes) if (a.type === 'raw') for (const sub of graphsOfAttr(a.value)) for (const x of outerReads(sub)) names.add(x)
+  const out = [...names].sort()
+  captureCache.set(n, out)
+  return out
+}
+
+/** Every tensor a node reads: its explicit inputs (absent optional ones dropped) and its subgraph captures. */
+export const nodeReads = (n: Node): readonly string[] => [...n.inputs.filter((x) => x !== ''), ...capturedNames(n)]

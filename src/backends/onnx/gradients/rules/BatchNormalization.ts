@@ -2,13 +2,15 @@ import type { GradRule } from '../rule.js'
 
 /**
  * BatchNormalization in inference mode: dx = dy·scale / √(var + ε), broadcast over the channel axis
- * (1). Scale, bias, mean and variance edges are cut (they are parameters); training mode fails.
+ * (1). Scale, bias, mean and variance are not differentiated: when one of them depends on the
+ * differentiated tensor the builder reports the node; training mode fails.
  */
 export const BatchNormalization: GradRule = {
   opType: 'BatchNormalization',
   domain: '',
   opsets: [7, 9, 14, 15],
   gradInputs: [0],
+  gradOutputs: [0],
   build: (g) => {
     if (g.attrInt('training_mode', 0) !== 0 || g.fwd.outputs.filter((o) => o !== '').length > 1) {
       g.fail('only inference-mode BatchNormalization is differentiable')

@@ -1,11 +1,14 @@
 import type { GradRule } from '../rule.js'
 
-/** Clip: dx = dy where min ≤ x ≤ max (inclusive, like torch.clamp); the min/max edges are cut. */
+/**
+ * Clip: dx = dy where min ≤ x ≤ max (inclusive, like torch.clamp). The min/max inputs are not
+ * differentiated; when one depends on the differentiated tensor the builder reports the node.
+ */
 export const Clip: GradRule = {
   opType: 'Clip',
   domain: '',
   opsets: [6, 11, 12, 13],
-  stopInputs: [1, 2],
+  gradInputs: [0],
   build: (g) => {
     const x = g.input(0)
     const dy = g.gradOfOutput(0)

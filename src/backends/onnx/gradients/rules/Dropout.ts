@@ -5,7 +5,8 @@ export const Dropout: GradRule = {
   opType: 'Dropout',
   domain: '',
   opsets: [6, 7, 10, 12, 13, 22],
-  gradInputs: [0],
+  stopInputs: [1, 2],
+  gradOutputs: [0],
   build: (g) => {
     const mode = g.fwd.inputs[2]
     const t = mode !== undefined && mode !== '' ? g.constValue(mode) : [0]

@@ -11,7 +11,7 @@ export const Gather: GradRule = {
   opType: 'Gather',
   domain: '',
   opsets: [1, 11, 13],
-  gradInputs: [0],
+  stopInputs: [1],
   build: (g) => {
     if (g.opset < 11) g.fail('Gather gradients need opset >= 11 (OneHot with negative indices)')
     const x = g.input(0)

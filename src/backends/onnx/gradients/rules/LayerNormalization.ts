@@ -3,12 +3,14 @@ import type { GradRule } from '../rule.js'
 /**
  * LayerNormalization (opset 17): with x̂ = (x − μ)·r, r = 1/√(σ² + ε) over the axes [axis, rank),
  * dx = r·(g − mean(g) − x̂·mean(g·x̂)) where g = dy·scale; dscale = Σ dy·x̂ and dbias = Σ dy over the
- * leading axes. μ and r are recomputed from x (the optional Mean/InvStdDev outputs are not needed).
+ * leading axes. μ and r are recomputed from x. The optional Mean/InvStdDev outputs are not
+ * differentiated: when they are used on the gradient path the builder reports the node.
  */
 export const LayerNormalization: GradRule = {
   opType: 'LayerNormalization',
   domain: '',
   opsets: [17],
+  gradOutputs: [0],
   build: (g) => {
     const x = g.input(0)
     const scale = g.input(1)

@@ -1,4 +1,13 @@
-import { noGradient } from '../rule.js'
+import type { GradRule } from '../rule.js'
 
-/** OneHot: output does not depend differentiably on indices/depth (values are constants in practice). */
-export const OneHot = noGradient('OneHot')
+/**
+ * OneHot: indices and depth are integers (stop edges). The float `values` input ([off, on]) is not
+ * differentiated; when it depends on the differentiated tensor the builder reports the node.
+ */
+export const OneHot: GradRule = {
+  opType: 'OneHot',
+  domain: '',
+  stopInputs: [0, 1],
+  gradInputs: [],
+  build: () => ({}),
+}

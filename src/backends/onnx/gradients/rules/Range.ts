@@ -1,4 +1,12 @@
-import { noGradient } from '../rule.js'
+import type { GradRule } from '../rule.js'
 
-/** Range: integer/float sequence from scalars; no gradient path (as in ORT). */
-export const Range = noGradient('Range')
+/**
+ * Range: start + i·delta. Its inputs are not differentiated; when a float start, limit or delta
+ * depends on the differentiated tensor the builder reports the node.
+ */
+export const Range: GradRule = {
+  opType: 'Range',
+  domain: '',
+  gradInputs: [],
+  build: () => ({}),
+}

@@ -6,6 +6,6 @@ export const ReduceMean: GradRule = {
   opType: 'ReduceMean',
   domain: '',
   opsets: [1, 11, 13, 18],
-  gradInputs: [0],
+  stopInputs: [1],
   build: (g) => reduceGrad(g, 18, true),
 }

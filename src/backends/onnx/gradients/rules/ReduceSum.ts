@@ -6,6 +6,6 @@ export const ReduceSum: GradRule = {
   opType: 'ReduceSum',
   domain: '',
   opsets: [1, 11, 13],
-  gradInputs: [0],
+  stopInputs: [1],
   build: (g) => reduceGrad(g, 13, false),
 }

@@ -11,7 +11,7 @@ export const Slice: GradRule = {
   opType: 'Slice',
   domain: '',
   opsets: [1, 10, 11, 13],
-  gradInputs: [0],
+  stopInputs: [1, 2, 3, 4],
   build: (g) => {
     if (g.opset < 11) g.fail('Slice gradients need opset >= 11 (Range, ScatterElements)')
     const x = g.input(0)

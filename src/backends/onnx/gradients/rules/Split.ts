@@ -6,7 +6,7 @@ export const Split: GradRule = {
   opType: 'Split',
   domain: '',
   opsets: [2, 11, 13, 18],
-  gradInputs: [0],
+  stopInputs: [1],
   build: (g) => {
     const parts = g.fwd.outputs.map((_, i) => g.gradOfOutput(i))
     return { 0: g.node('Concat', parts, [attr.int('axis', g.attrInt('axis', 0))]) }
