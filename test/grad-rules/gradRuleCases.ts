@@ -51,6 +51,37 @@ const nog = (op: string, xShape: readonly number[], args: readonly ('x' | HostTe
   op, inputs: [], attrs, noGradient: { xShape, args },
 })
 
+/**
+ * AveragePool over every combination of pads × ceil_mode × count_include_pad. On 8×7 with kernel 3×2
+ * and strides 2×3, ceil_mode adds a last window that runs past the input (and, with pads 1,0,1,1,
+ * past the end padding too), so edge windows have a different divisor in each case. Plus dilations
+ * and SAME padding.
+ */
+const AVERAGE_POOL_CASES: readonly GradRuleCase[] = [
+  ...[[0, 0, 0, 0], [1, 0, 1, 1]].flatMap((pads) => [0, 1].flatMap((ceil) => [0, 1].map((cip): GradRuleCase => ({
+    op: 'AveragePool',
+    label: `pads ${pads.join(',')} ceil_mode=${ceil} count_include_pad=${cip}`,
+    inputs: [X('B', 2, 8, 7)],
+    attrs: [attr.ints('kernel_shape', [3, 2]), attr.ints('strides', [2, 3]), attr.ints('pads', pads), attr.int('ceil_mode', ceil), attr.int('count_include_pad', cip)],
+  })))),
+  {
+    op: 'AveragePool', label: 'overlapping windows, pads 1 count_include_pad=0',
+    inputs: [X('B', 2, 7, 7)], attrs: [attr.ints('kernel_shape', [3, 3]), attr.ints('strides', [2, 2]), attr.ints('pads', [1, 1, 1, 1])],
+  },
+  {
+    op: 'AveragePool', label: 'dilations, ceil_mode=1 count_include_pad=0', opset: 19,
+    inputs: [X('B', 2, 8, 7)], attrs: [attr.ints('kernel_shape', [2, 2]), attr.ints('dilations', [2, 1]), attr.ints('strides', [2, 2]), attr.ints('pads', [1, 0, 0, 1]), attr.int('ceil_mode', 1)],
+  },
+  {
+    op: 'AveragePool', label: 'SAME_UPPER stride 2 count_include_pad=0',
+    inputs: [X('B', 2, 7, 6)], attrs: [attr.ints('kernel_shape', [3, 3]), attr.ints('strides', [2, 2]), attr.string('auto_pad', 'SAME_UPPER')],
+  },
+  {
+    op: 'AveragePool', label: 'SAME_LOWER count_include_pad=1',
+    inputs: [X('B', 2, 5, 6)], attrs: [attr.ints('kernel_shape', [2, 3]), attr.string('auto_pad', 'SAME_LOWER'), attr.int('count_include_pad', 1)],
+  },
+]
+
 export const GRAD_RULE_CASES: readonly GradRuleCase[] = [
   unary('Relu', 'grid'),
   unary('LeakyRelu', 'grid', [attr.float('alpha', 0.2)]),
@@ -81,11 +112,14 @@ export const GRAD_RULE_CASES: readonly GradRuleCase[] = [
   { op: 'Div', inputs: [X('B', 3, 4), K('pos', 1, 4)] },
   { op: 'Pow', inputs: [K('pos', 'B', 3, 4), C(f([4], [2, 3, 0.5, -1]))] },
   { op: 'Pow', label: 'int exponent', inputs: [K('pos', 'B', 3, 4), C(i64([], [3]))] },
+  { op: 'Pow', label: 'float exponent on the path (broadcast)', inputs: [K('pos', 'B', 3, 4), X(3, 1)] },
+  { op: 'Pow', label: 'constant base, exponent on the path', inputs: [C(f([4], [2, 0.5, 3, 1.5])), X('B', 3, 4)] },
   { op: 'Where', inputs: [C(bool([3, 4], [1, 0, 0, 1, 1, 1, 0, 0, 1, 0, 1, 0])), X('B', 3, 4), X(4)] },
   { op: 'Clip', inputs: [K('grid', 'B', 3, 4), C(f([], [-0.5])), C(f([], [0.3]))] },
   { op: 'Clip', label: 'opset 9 attributes', opset: 9, inputs: [K('grid', 'B', 3, 4)], attrs: [attr.float('min', -0.5), attr.float('max', 0.3)] },
   { op: 'Reshape', inputs: [X('B', 3, 4), C(i64([2], [0, -1]))] },
   { op: 'Flatten', inputs: [X('B', 3, 2, 2)], attrs: [attr.int('axis', 2)] },
+  { op: 'Flatten', label: 'axis 0', inputs: [X('B', 3, 2)], attrs: [attr.int('axis', 0)] },
   { op: 'Squeeze', inputs: [X('B', 1, 4), C(i64([1], [1]))] },
   { op: 'Unsqueeze', inputs: [X('B', 4), C(i64([2], [1, -1]))] },
   { op: 'Unsqueeze', label: 'opset 11 attribute', opset: 11, inputs: [X('B', 4)], attrs: [attr.ints('axes', [0, 2])] },
@@ -116,8 +150,7 @@ export const GRAD_RULE_CASES: readonly GradRuleCase[] = [
   },
   { op: 'MaxPool', label: 'overlapping (opset bump to 16)', opset: 14, inputs: [K('distinct', 'B', 2, 7, 7)], attrs: [attr.ints('kernel_shape', [3, 3]), attr.ints('strides', [2, 2]), attr.ints('pads', [1, 1, 1, 1])] },
   { op: 'MaxPool', label: 'non-overlapping', opset: 14, inputs: [K('distinct', 'B', 2, 6, 6)], attrs: [attr.ints('kernel_shape', [2, 2]), attr.ints('strides', [2, 2])] },
-  { op: 'AveragePool', label: 'count_include_pad=0', inputs: [X('B', 2, 7, 7)], attrs: [attr.ints('kernel_shape', [3, 3]), attr.ints('strides', [2, 2]), attr.ints('pads', [1, 1, 1, 1])] },
-  { op: 'AveragePool', label: 'count_include_pad=1', inputs: [X('B', 2, 7, 7)], attrs: [attr.ints('kernel_shape', [3, 3]), attr.ints('strides', [2, 2]), attr.ints('pads', [1, 1, 1, 1]), attr.int('count_include_pad', 1)] },
+  ...AVERAGE_POOL_CASES,
   { op: 'GlobalAveragePool', inputs: [X('B', 3, 4, 5)] },
   {
     op: 'BatchNormalization',
@@ -130,6 +163,9 @@ export const GRAD_RULE_CASES: readonly GradRuleCase[] = [
   { op: 'ReduceMean', label: 'opset 18 axes input', opset: 18, inputs: [X('B', 3, 4), C(i64([2], [-1, 1]))], attrs: [attr.int('keepdims', 0)] },
   { op: 'ReduceSum', inputs: [X('B', 3, 4), C(i64([1], [2]))], attrs: [attr.int('keepdims', 1)] },
   { op: 'ReduceSum', label: 'all axes keepdims 0', inputs: [X('B', 3, 4)], attrs: [attr.int('keepdims', 0)] },
+  { op: 'ReduceSum', label: 'noop_with_empty_axes, no axes (identity)', inputs: [X('B', 3, 4)], attrs: [attr.int('noop_with_empty_axes', 1), attr.int('keepdims', 0)] },
+  { op: 'ReduceSum', label: 'noop_with_empty_axes, empty axes (identity)', inputs: [X('B', 3, 4), C(i64([0], []))], attrs: [attr.int('noop_with_empty_axes', 1)] },
+  { op: 'ReduceSum', label: 'empty axes without noop (all axes)', inputs: [X('B', 3, 4), C(i64([0], []))], attrs: [attr.int('keepdims', 0)] },
   nog('Shape', [2], ['x']),
   nog('Size', [1], ['x']),
   nog('Constant', [2], [], [attr.tensor('value', { dims: [2], dataType: 1, floatData: [1, 2] })]),
