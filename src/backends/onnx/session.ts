@@ -141,8 +141,11 @@ const sessionOptions = (o: OnnxSessionOptions): OrtSessionOptions => ({
   ...(o.graphOptimizationLevel !== undefined ? { graphOptimizationLevel: o.graphOptimizationLevel } : {}),
 })
 
-/** Checks and assembles the feeds a graph needs; surplus feeds are dropped. */
-const feedsFor = (ort: OrtModule, g: Graph, feeds: Readonly<Record<string, HostTensor>>): E.Either<AttributionError, Record<string, OrtTensor>> => {
+/**
+ * Checks and assembles the feeds a graph needs; surplus feeds are dropped. `seedOf` maps the backward
+ * graph's cotangent inputs to the user's tensor they seed, so that messages name that tensor.
+ */
+const feedsFor = (ort: OrtModule, g: Graph, feeds: Readonly<Record<string, HostTensor>>, seedOf: Readonly<Record<string, string>> = {}): E.Either<AttributionError, Record<string, OrtTensor>> => {
   const out: Record<string, OrtTensor> = {}
   const missing: string[] = []
   for (const v of g.inputs) {
@@ -151,14 +154,18 @@ const feedsFor = (ort: OrtModule, g: Graph, feeds: Readonly<Record<string, HostT
       if (!g.initializers.has(v.name)) missing.push(v.name)
       continue
     }
+    const seeded = seedOf[v.name]
+    const what = seeded === undefined ? `input '${v.name}'` : `the cotangent (seed) of '${seeded}'`
+    const path = seeded === undefined ? ['inputs', v.name] : ['seeds', seeded]
     const want = dtypeOfElem(v.elemType)
     if (want !== null && want !== t.dtype) {
-      return E.left(err('DTypeMismatch', `input '${v.name}' must be ${want}, got ${t.dtype}`, ['inputs', v.name]))
+      return E.left(err('DTypeMismatch', `${what} must be ${want}, got ${t.dtype}`, path))
     }
     if (v.shape !== null) {
       const bad = v.shape.length !== t.shape.length || v.shape.some((d, i) => typeof d === 'number' && d !== t.shape[i])
       if (bad) {
-        return E.left(err('ShapeMismatch', `input '${v.name}' must have shape [${v.shape.map((d) => d ?? '?').join(', ')}], got [${t.shape.join(', ')}]`, ['inputs', v.name]))
+        const hint = seeded === undefined ? '' : ` (the shape of '${seeded}' as the model computes it)`
+        return E.left(err('ShapeMismatch', `${what} must have shape [${v.shape.map((d) => d ?? '?').join(', ')}]${hint}, got [${t.shape.join(', ')}]`, path))
       }
     }
     out[v.name] = toOrt(ort, t)
@@ -305,7 +312,7 @@ export const createOnnxRuntime = async (model: Uint8Array | string, options: Onn
       const t = opts.seeds[s]
       if (name !== undefined && t !== undefined) all[name] = t
     }
-    const f = feedsFor(rt, e.graph, all)
+    const f = feedsFor(rt, e.graph, all, Object.fromEntries(Object.entries(e.seedInputs).map(([s, n]) => [n, s])))
     if (E.isLeft(f)) return f
     const res = await run(e, f.right)
     if (E.isLeft(res)) return res
