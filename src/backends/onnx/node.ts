@@ -12,8 +12,14 @@ import type { OrtModule } from './ort.js'
 /** The bytes of a model file. */
 export const readModelFile = async (path: string): Promise<Uint8Array> => new Uint8Array(await readFile(path))
 
-/** onnxruntime-node, loaded on first use. */
+/**
+ * onnxruntime-node, loaded on first use. It is a CommonJS package: Node's loader exposes its exports
+ * as named bindings and as `default`, but some loaders (tsx) give only the named ones and others
+ * (bundlers) only `default`, so take whichever has the API.
+ */
 export const loadNodeRuntime = async (): Promise<OrtModule> => {
   const m = await import('onnxruntime-node')
+  const named: Partial<OrtModule> = m
+  if (named.InferenceSession !== undefined && named.Tensor !== undefined) return m
   return m.default
 }

@@ -3,6 +3,7 @@ import { builtinModules } from 'node:module'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
+import { loadNodeRuntime } from '../../../../src/backends/onnx/node.js'
 
 const ONNX = fileURLToPath(new URL('../../../../src/backends/onnx', import.meta.url))
 /** The one file allowed to touch Node: file reading and the default runtime. */
@@ -58,5 +59,14 @@ describe('the ONNX backend has no Node dependency at module scope', () => {
     const session = stripComments(readFileSync(join(ONNX, 'session.ts'), 'utf8'))
     expect(session).toMatch(/import\('\.\/node\.js'\)/)
     expect(staticImports(session)).not.toContain('./node.js')
+  })
+})
+
+describe('the default runtime', () => {
+  it('loadNodeRuntime gives onnxruntime-node with a working session factory and tensor constructor', async () => {
+    const ort = await loadNodeRuntime()
+    expect(typeof ort.InferenceSession.create).toBe('function')
+    const t = new ort.Tensor('float32', Float32Array.of(1, 2), [2])
+    expect([t.type, [...t.dims]]).toEqual(['float32', [2]])
   })
 })
