@@ -3,7 +3,7 @@
  * black box (a remote service, a hand-written scorer, a model from a runtime clarus has no backend
  * for) can be explained by the perturbation methods, which need only forward passes.
  *
- * `fn` receives the attributed inputs followed by any additional forward arguments, each with
+ * `fn` receives (copies of) the attributed inputs followed by any additional forward arguments, each with
  * the (perturbed) rows of the batch first, and returns the output with one row per input row (or
  * one value for the whole batch: a number or a 0-d tensor, Captum's "aggregate" forward).
  *
@@ -34,7 +34,9 @@ export interface FromFunctionOptions {
   readonly outputs?: readonly TensorInfo[]
 }
 
-/** A forward-only model over `fn`. Gradient methods on it fail with a typed `Unsupported` error. */
+const copyOf = (x: HostTensor): HostTensor => ({ ...x, shape: [...x.shape], data: x.data.slice() } as HostTensor)
+
+/** A forward-only model over `fn`. `fn` receives copies of the tensors, so it may write to them. Gradient methods on it fail with a typed `Unsupported` error. */
 export const fromFunction = (
   fn: (inputs: readonly HostTensor[]) => Promise<FunctionOutput> | FunctionOutput,
   options: FromFunctionOptions = {},
@@ -47,7 +49,9 @@ export const fromFunction = (
     }
     return async () => {
       try {
-        const out = await fn(inputs)
+        // fn gets its own copies: a function that writes to its arguments must not reach the
+        // caller's tensors (which may be the user's inputs) or the rows clarus still needs
+        const out = await fn(inputs.map(copyOf))
         if (typeof out === 'number') return { _tag: 'Right', right: { output: { dtype: 'float32', shape: [], data: Float32Array.of(out) }, captured: {} } }
         if (!isHostTensor(out)) {
           return { _tag: 'Left', left: err('BadModel', 'the forward function must return a host tensor {dtype, shape, data} or a number', ['model']) }
