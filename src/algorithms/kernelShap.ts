@@ -22,14 +22,29 @@
  * @since 0.1.0
  */
 import * as t from 'io-ts'
-import { PositiveInt } from '../core/codecs.js'
 import { stage } from '../dsl/build.js'
+import { MIN_KERNEL_SHAP_SAMPLES } from '../dsl/perturbation/designs.js'
 import { pipeline, type Pipeline } from '../dsl/spec.js'
 
-export const KernelShapOptions = t.readonly(t.partial({ nSamples: PositiveInt, returnInputShape: t.boolean, exact: t.boolean, baselineDistribution: t.boolean }))
+/**
+ * `nSamples` of KernelShap: an integer ≥ 2. The first two samples are the full and the empty
+ * coalition, and with the full one alone the regression has nothing to fit (all zeros, which
+ * Captum returns without a word); two give F(x) − F(x′) split evenly over the features.
+ */
+export const KernelShapSamples = new t.Type<number, number, unknown>(
+  'KernelShapSamples',
+  (u): u is number => typeof u === 'number' && Number.isInteger(u) && u >= MIN_KERNEL_SHAP_SAMPLES,
+  (u, c) =>
+    typeof u === 'number' && Number.isInteger(u) && u >= MIN_KERNEL_SHAP_SAMPLES
+      ? t.success(u)
+      : t.failure(u, c, `KernelShap needs nSamples to be an integer ≥ ${MIN_KERNEL_SHAP_SAMPLES} (the full and the empty coalition come first; with fewer the fit is identically zero), got ${JSON.stringify(u)}`),
+  t.identity,
+)
+
+export const KernelShapOptions = t.readonly(t.partial({ nSamples: KernelShapSamples, returnInputShape: t.boolean, exact: t.boolean, baselineDistribution: t.boolean }))
 export type KernelShapOptions = t.TypeOf<typeof KernelShapOptions>
 
-/** The KernelShap pipeline (`nSamples` default 25, as in Captum). */
+/** The KernelShap pipeline (`nSamples` default 25, as in Captum; at least 2). */
 export const kernelShap = (o: KernelShapOptions = {}): Pipeline =>
   pipeline(
     'KernelShap',

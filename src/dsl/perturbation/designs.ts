@@ -25,18 +25,47 @@ export const Similarity = t.union([
 ])
 export type Similarity = t.TypeOf<typeof Similarity>
 
+const CoalitionsShape = t.readonly(
+  t.intersection([
+    t.type({ _tag: t.literal('coalitions'), sampler: Sampler, nSamples: PositiveInt, similarity: Similarity }),
+    // true: the baselines are a distribution of B reference rows and a coalition's value is the
+    // mean of F over them (SHAP's KernelExplainer semantics); each coalition becomes B copies.
+    t.partial({ background: t.boolean }),
+  ]),
+)
+type CoalitionsShape = t.TypeOf<typeof CoalitionsShape>
+
+/**
+ * The fewest samples the `kernelShap` sampler accepts. Its first two coalitions are always the
+ * full and the empty one; with the full coalition alone every column of the centred design is
+ * zero, so the least-squares fit is all zeros whatever the model does (Captum returns those zeros
+ * silently). Two samples are the first that define a fit: F(x) − F(x′) split over the features.
+ */
+export const MIN_KERNEL_SHAP_SAMPLES = 2
+
+const kernelShapTooFew = (d: CoalitionsShape): boolean => d.sampler === 'kernelShap' && d.nSamples < MIN_KERNEL_SHAP_SAMPLES
+
+/** The `coalitions` design: {@link CoalitionsShape}, refusing too few `kernelShap` samples. */
+const Coalitions = new t.Type<CoalitionsShape, CoalitionsShape, unknown>(
+  'Coalitions',
+  (u): u is CoalitionsShape => CoalitionsShape.is(u) && !kernelShapTooFew(u),
+  (u, c) => {
+    const r = CoalitionsShape.validate(u, c)
+    if (r._tag === 'Left' || !kernelShapTooFew(r.right)) return r
+    return t.failure(
+      r.right.nSamples,
+      t.appendContext(c, 'nSamples', PositiveInt, r.right.nSamples),
+      `the kernelShap sampler needs nSamples ≥ ${MIN_KERNEL_SHAP_SAMPLES} (the full and the empty coalition; with fewer the fit is identically zero), got ${r.right.nSamples}`,
+    )
+  },
+  t.identity,
+)
+
 export const Design = t.union([
   t.readonly(t.type({ _tag: t.literal('ablation'), replaceWith: t.union([t.literal('baseline'), t.literal('permutation')]) })),
   t.readonly(t.type({ _tag: t.literal('shapleyExact') })),
   t.readonly(t.type({ _tag: t.literal('shapleySampling'), nSamples: PositiveInt })),
-  t.readonly(
-    t.intersection([
-      t.type({ _tag: t.literal('coalitions'), sampler: Sampler, nSamples: PositiveInt, similarity: Similarity }),
-      // true: the baselines are a distribution of B reference rows and a coalition's value is the
-      // mean of F over them (SHAP's KernelExplainer semantics); each coalition becomes B copies.
-      t.partial({ background: t.boolean }),
-    ]),
-  ),
+  Coalitions,
 ])
 export type Design = t.TypeOf<typeof Design>
 
