@@ -24,9 +24,17 @@ export interface ColourScale {
   readonly max: number
 }
 
-/** One value per pixel: Σ over channels (signed) of example `index` of an NCHW attribution. */
+/**
+ * One value per pixel: Σ over channels (signed) of example `index` of an NCHW attribution.
+ * Throws a `RangeError` (as the rest of this module does for bad arguments) when `index` is not
+ * an integer in [0, N): clamping would quietly draw another example's map.
+ */
 export const pixelMap = (attr: HostTensor, index = 0, channelsLast = false): { width: number; height: number; values: Float64Array } => {
   if (attr.shape.length !== 4) throw new RangeError(`pixelMap needs an attribution of shape [N, C, H, W], got [${attr.shape.join(', ')}]`)
+  const n = attr.shape[0]!
+  if (!Number.isInteger(index) || index < 0 || index >= n) {
+    throw new RangeError(`pixelMap: example index ${String(index)} is out of range: the attribution has ${n} example${n === 1 ? '' : 's'} (valid indices 0..${n - 1})`)
+  }
   const [, a, b, c] = attr.shape as [number, number, number, number]
   const [C, H, W] = channelsLast ? [c, a, b] : [a, b, c]
   const values = new Float64Array(H * W)

@@ -1,15 +1,17 @@
 /**
  * A self-contained HTML report: title, facts table, images (inline PNG) and token heat-maps.
- * Every piece of user text is escaped (Captum's text view was not: captum#1226).
+ * Every piece of user text is escaped (Captum's text view was not: captum#1226), and anything
+ * that reaches it as a non-string (a number, null, an object from untyped JavaScript) is first
+ * turned into text with `String()`, so it is shown rather than crashing the report.
  *
  * @category viz
  * @since 0.1.0
  */
 import { colourOf, scaleFor, type ColourScale } from './heatmap.js'
 
-/** Escapes text for HTML element content and attribute values. */
+/** Escapes text for HTML element content and attribute values (a non-string is passed through `String()` first). */
 export const escapeHtml = (s: string): string =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
+  String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
 
 export interface ReportSection {
   readonly heading: string
@@ -23,7 +25,8 @@ const tokenHtml = (t: NonNullable<ReportSection['tokens']>): string => {
   const scale = t.scale ?? scaleFor(t.scores, 'signed', 1)
   return `<p class="tokens">${t.words
     .map((w, i) => {
-      const [r, g, b] = colourOf(t.scores[i] ?? 0, scale)
+      const score = Number(t.scores[i] ?? 0)
+      const [r, g, b] = colourOf(Number.isFinite(score) ? score : 0, scale)
       return `<span title="${escapeHtml(String(t.scores[i]))}" style="background: rgb(${r},${g},${b})">${escapeHtml(w)}</span>`
     })
     .join(' ')}</p>`

@@ -7,7 +7,19 @@
 import { PNG } from 'pngjs'
 import type { Rgba } from './heatmap.js'
 
+/**
+ * PNG bytes of `img`. Throws a `RangeError` when the size is not a pair of positive integers or
+ * `data` does not hold exactly width × height × 4 bytes (pngjs would otherwise encode whatever
+ * lies past the end of a short array).
+ */
 export const encodePng = (img: Rgba): Buffer => {
+  const { width, height } = img
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
+    throw new RangeError(`encodePng: width and height must be positive integers, got ${String(width)} × ${String(height)}`)
+  }
+  if (img.data.length !== width * height * 4) {
+    throw new RangeError(`encodePng: a ${width} × ${height} RGBA image needs ${width * height * 4} bytes of data, got ${img.data.length}`)
+  }
   const png = new PNG({ width: img.width, height: img.height })
   png.data = Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength)
   return PNG.sync.write(png)
