@@ -36,6 +36,11 @@ export interface CallOptions<T> {
   /** Seed for stochastic methods (default 0). */
   readonly seed?: number
   readonly signal?: AbortSignal
+  /**
+   * Wall-clock limit for the call in milliseconds; past it the call returns `Cancelled` (within one
+   * model call, even one that never settles). Default: no limit.
+   */
+  readonly timeoutMs?: number
   readonly onProgress?: (p: Progress) => void
   /**
    * Perturbation methods: integer feature ids, one tensor per input, broadcastable to it (shared
@@ -60,6 +65,7 @@ export const CallOptionsCodec = t.partial({
   memoryBudgetBytes: PositiveNumber,
   seed: Integer,
   perturbationsPerEval: PositiveInt,
+  timeoutMs: PositiveNumber,
 })
 
 const asList = <A>(x: A | readonly A[] | undefined, isOne: (u: unknown) => boolean): readonly A[] =>
@@ -110,6 +116,7 @@ export const attribute = <T>(
           ...(options.memoryBudgetBytes !== undefined ? { memoryBudgetBytes: options.memoryBudgetBytes } : {}),
         },
         ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
         ...(options.featureMask !== undefined ? { featureMask: masks } : {}),
         ...(options.perturbationsPerEval !== undefined ? { perturbationsPerEval: options.perturbationsPerEval } : {}),

@@ -49,6 +49,12 @@ export const selectedOutput = <T>(ctx: RunContext<T>, modelInputs: readonly T[],
     TE.chainEitherK((res) => {
       const out = ctx.track(res.output)
       ctx.tick(rowExample.length)
+      const shape = ctx.backend.shapeOf(out)
+      if (shape.length === 0 || shape[0] !== rowExample.length) {
+        return E.left(err('BadModel', `the model returned an output of shape [${shape.join(', ')}] for ${rowExample.length} input rows; ` +
+          'a completeness delta compares F(x) − F(x′) per example, so the output needs one row per example (dimension 0). ' +
+          'Return per-example outputs (do not sum or mean over the batch), or call without returnConvergenceDelta', ['output']))
+      }
       const target = ctx.target
       if (typeof target === 'function') {
         const tidy = ctx.backend.tidy

@@ -40,6 +40,11 @@ export interface RunRequest<T> {
   readonly seed?: number
   readonly chunk?: Partial<ChunkPolicy>
   readonly signal?: AbortSignal
+  /**
+   * Wall-clock limit for the whole call in milliseconds: past it the run stops with `Cancelled`
+   * within one model call, even if a model call never settles.
+   */
+  readonly timeoutMs?: number
   readonly onProgress?: (p: Progress) => void
   /** Feature masks for perturbation methods (one integer tensor per input). */
   readonly featureMask?: readonly HostTensor[]
@@ -65,6 +70,54 @@ export interface AttributionResult {
 }
 
 type Def = AnyStageDef
+
+/** Lets timers and I/O run (setImmediate in Node, a macrotask elsewhere). */
+const nextMacrotask = (): Promise<void> =>
+  new Promise((resolve) => {
+    const g = globalThis as { setImmediate?: (f: () => void) => unknown }
+    if (typeof g.setImmediate === 'function') g.setImmediate(resolve)
+    else setTimeout(resolve, 0)
+  })
+
+/** Yields to the event loop at most every this many milliseconds of interpreter work. */
+const YIELD_EVERY_MS = 10
+
+/**
+ * The run's own abort signal: the caller's signal and the timeout, combined. `stopped` settles
+ * with the Cancelled error once either fires, so a model call that never settles can be raced.
+ */
+interface Stopper {
+  readonly signal: AbortSignal
+  readonly stopped: Promise<E.Either<AttributionError, never>>
+  readonly reason: () => AttributionError
+  readonly release: () => void
+}
+
+const stopperOf = (signal: AbortSignal | undefined, timeoutMs: number | undefined): Stopper => {
+  const ctl = new AbortController()
+  let reason: AttributionError = err('Cancelled', 'the attribution was cancelled by its AbortSignal')
+  const onAbort = (): void => ctl.abort()
+  if (signal?.aborted) ctl.abort()
+  else signal?.addEventListener('abort', onAbort, { once: true })
+  const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
+    reason = err('Cancelled', `the attribution took longer than timeoutMs = ${timeoutMs} ms and was stopped`, ['timeoutMs'])
+    ctl.abort()
+  }, timeoutMs)
+  const stopped = new Promise<E.Either<AttributionError, never>>((resolve) => {
+    const fire = (): void => resolve(E.left(reason))
+    if (ctl.signal.aborted) fire()
+    else ctl.signal.addEventListener('abort', fire, { once: true })
+  })
+  return {
+    signal: ctl.signal,
+    stopped,
+    reason: () => reason,
+    release: () => {
+      if (timer !== undefined) clearTimeout(timer)
+      signal?.removeEventListener('abort', onAbort)
+    },
+  }
+}
 
 const defOf = (s: StageSpec): Def => stageDef(s._tag)!
 const paramsOf = (s: StageSpec): unknown => {
@@ -135,6 +188,17 @@ export const runPipeline = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>)
   let chunks = 0
   let planned = 0
   const chunk: ChunkPolicy = { memoryBudgetBytes: DEFAULT_MEMORY_BUDGET, ...req.chunk }
+  const stop = stopperOf(req.signal, req.timeoutMs)
+  let lastYield = Date.now()
+  let finished = false
+  /** Checks for cancellation, and lets the event loop breathe when the run has held it for a while. */
+  const checkpoint = async (): Promise<E.Either<AttributionError, void>> => {
+    if (Date.now() - lastYield >= YIELD_EVERY_MS) {
+      await nextMacrotask()
+      lastYield = Date.now()
+    }
+    return stop.signal.aborted ? E.left(stop.reason()) : E.right(undefined)
+  }
   const ctx: RunContext<T> = {
     model,
     backend,
@@ -147,11 +211,13 @@ export const runPipeline = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>)
     target: req.target ?? null,
     key: keyOf(req.seed ?? 0),
     chunk,
-    ...(req.signal ? { signal: req.signal } : {}),
+    signal: stop.signal,
     ...(req.featureMask ? { featureMask: req.featureMask } : {}),
     ...(req.perturbationsPerEval !== undefined ? { perturbationsPerEval: req.perturbationsPerEval } : {}),
     track: (t) => {
-      scopes[scopes.length - 1]!.add(t)
+      // A step still running after the run ended (it was cancelled while a model call hung) frees what it makes.
+      if (finished) backend.dispose(t)
+      else scopes[scopes.length - 1]!.add(t)
       return t
     },
     tick: (rows) => {
@@ -187,18 +253,22 @@ export const runPipeline = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>)
     s.clear()
   }
 
-  const guard = <A>(f: () => TE.TaskEither<AttributionError, A>): TE.TaskEither<AttributionError, A> => {
+  /** Runs one step of a stage: thrown errors become typed, and cancellation wins over a step that never settles. */
+  const guard = <A>(f: () => TE.TaskEither<AttributionError, A>): TE.TaskEither<AttributionError, A> => () => {
+    let task: Promise<E.Either<AttributionError, A>>
     try {
-      return f()
+      task = f()().catch((e: unknown) => E.left(isAttributionError(e) ? e : backendFailure(`a stage failed: ${e instanceof Error ? e.message : String(e)}`, e)))
     } catch (e) {
-      return TE.left(isAttributionError(e) ? e : backendFailure(`a stage failed: ${e instanceof Error ? e.message : String(e)}`, e))
+      task = Promise.resolve(E.left(isAttributionError(e) ? e : backendFailure(`a stage failed: ${e instanceof Error ? e.message : String(e)}`, e)))
     }
+    return Promise.race([task, stop.stopped])
   }
 
   const exec = (from: number, to: number, flow0: Flow<T>): TE.TaskEither<AttributionError, Flow<T>> => async () => {
     let flow = flow0
     for (let i = from; i < to; i++) {
-      if (req.signal?.aborted) return E.left(err('Cancelled', 'the attribution was cancelled by its AbortSignal'))
+      const go = await checkpoint()
+      if (E.isLeft(go)) return go
       const s = stages[i]!
       const d = defOf(s)
       const params = paramsOf(s)
@@ -228,7 +298,8 @@ export const runPipeline = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>)
       let lastInfo = { start: 0, end: 0, count, rowsIn }
       const parent = scopes[scopes.length - 1]!
       for (let start = 0; start < count; start += perChunk) {
-        if (req.signal?.aborted) return E.left(err('Cancelled', 'the attribution was cancelled by its AbortSignal'))
+        const go = await checkpoint()
+        if (E.isLeft(go)) return go
         const end = Math.min(count, start + perChunk)
         const scope = new Set<T>()
         scopes.push(scope)
@@ -300,6 +371,8 @@ export const runPipeline = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>)
     } catch (e) {
       return E.left(isAttributionError(e) ? e : backendFailure(`attribution failed: ${e instanceof Error ? e.message : String(e)}`, e))
     } finally {
+      finished = true
+      stop.release()
       for (const s of scopes) disposeScope(s, new Set())
     }
   }
