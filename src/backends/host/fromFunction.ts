@@ -3,9 +3,10 @@
  * black box (a remote service, a hand-written scorer, a model from a runtime clarus has no backend
  * for) can be explained by the perturbation methods, which need only forward passes.
  *
- * `fn` receives (copies of) the attributed inputs followed by any additional forward arguments, each with
- * the (perturbed) rows of the batch first, and returns the output with one row per input row (or
- * one value for the whole batch: a number or a 0-d tensor, Captum's "aggregate" forward).
+ * `fn` receives copies of the attributed inputs followed by any additional forward arguments, each
+ * with the (perturbed) rows of the batch first, and returns the output with one row per input row
+ * (or one value for the whole batch: a number or a 0-d tensor, Captum's "aggregate" forward).
+ * Being copies, they are `fn`'s to modify: the caller's tensors never change.
  *
  * Captum: passing any Python callable as `forward_func` to a perturbation method.
  *
@@ -36,7 +37,10 @@ export interface FromFunctionOptions {
 
 const copyOf = (x: HostTensor): HostTensor => ({ ...x, shape: [...x.shape], data: x.data.slice() } as HostTensor)
 
-/** A forward-only model over `fn`. `fn` receives copies of the tensors, so it may write to them. Gradient methods on it fail with a typed `Unsupported` error. */
+/**
+ * A forward-only model over `fn`. `fn` receives copies of the tensors, so it may write to them.
+ * Gradient methods on it fail with a typed `Unsupported` error.
+ */
 export const fromFunction = (
   fn: (inputs: readonly HostTensor[]) => Promise<FunctionOutput> | FunctionOutput,
   options: FromFunctionOptions = {},
