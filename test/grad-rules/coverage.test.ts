@@ -4,7 +4,7 @@ import { buildBackward } from '../../src/backends/onnx/gradients/builder.js'
 import { noGradient } from '../../src/backends/onnx/gradients/rule.js'
 import { ALL_GRAD_RULES, makeGradRegistry } from '../../src/backends/onnx/gradients/rules/index.js'
 import { Relu } from '../../src/backends/onnx/gradients/rules/Relu.js'
-import { ElemType, type Graph } from '../../src/backends/onnx/graph/ir.js'
+import { attr, ElemType, type Graph } from '../../src/backends/onnx/graph/ir.js'
 import { GRAD_RULE_CASES } from './gradRuleCases.js'
 import { caseGraph } from './ruleCheck.js'
 
@@ -80,5 +80,49 @@ describe('gradient rule coverage', () => {
     } else {
       expect.fail(`expected UnsupportedOps, got ${E.isLeft(r) ? r.left._tag : 'Right'}`)
     }
+  })
+
+  describe('edges a rule does not differentiate are reported when they lie on the gradient path', () => {
+    const f = (name: string) => ({ name, elemType: ElemType.FLOAT, shape: [2, 3] })
+    const graph = (nodes: Graph['nodes'], outputs = ['y']): Graph => ({
+      name: 'g', nodes, inputs: [f('x')], outputs: outputs.map(f),
+      initializers: new Map([['c', { name: 'c', dims: [3], dataType: ElemType.FLOAT, floatData: [1, 2, 3] }]]),
+      valueInfo: [], opsetImports: [{ domain: '', version: 17 }], irVersion: 8, modelExtras: {},
+    })
+    const unsupported = (r: ReturnType<typeof buildBackward>): string => {
+      if (E.isLeft(r) && r.left._tag === 'UnsupportedOps') return `${r.left.nodes.map((n) => n.name).join(',')}: ${r.left.message}`
+      return E.isLeft(r) ? `${r.left._tag}: ${r.left.message}` : 'Right'
+    }
+    // a Mul rule that only differentiates its first input
+    const firstOnly = ALL_GRAD_RULES.map((r) => (r.opType === 'Mul' ? { ...r, gradInputs: [0] } : r))
+
+    it('an input the rule does not differentiate (reported), unless it does not depend on wrt (control)', () => {
+      const mul = { name: 'm', opType: 'Mul', domain: '', inputs: ['x', 'x'], outputs: ['y'], attributes: [] }
+      expect(unsupported(buildBackward(graph([mul]), { seeds: ['y'], wrt: ['x'] }, firstOnly))).toMatch(/^m: .*input 1 \('x'\)/)
+      const byConst = { ...mul, inputs: ['x', 'c'] }
+      expect(E.isRight(buildBackward(graph([byConst]), { seeds: ['y'], wrt: ['x'] }, firstOnly))).toBe(true)
+      // the same edge as the only path: reported, not NotReachable
+      const second = { ...mul, inputs: ['c', 'x'] }
+      expect(unsupported(buildBackward(graph([second]), { seeds: ['y'], wrt: ['x'] }, firstOnly))).toMatch(/^m: .*input 1/)
+    })
+
+    it('an output whose cotangent the rule ignores (reported), unless nothing downstream uses it (control)', () => {
+      const split = { name: 's', opType: 'Split', domain: '', inputs: ['x'], outputs: ['a', 'b'], attributes: [attr.int('axis', 0)] }
+      const firstOut = ALL_GRAD_RULES.map((r) => (r.opType === 'Split' ? { ...r, gradOutputs: [0] } : r))
+      const add = { name: 'add', opType: 'Add', domain: '', inputs: ['a', 'b'], outputs: ['y'], attributes: [] }
+      expect(unsupported(buildBackward(graph([split, add]), { seeds: ['y'], wrt: ['x'] }, firstOut))).toMatch(/^s: .*output 1 \('b'\)/)
+      const onlyA = { ...add, inputs: ['a', 'a'] }
+      expect(E.isRight(buildBackward(graph([split, onlyA]), { seeds: ['y'], wrt: ['x'] }, firstOut))).toBe(true)
+    })
+
+    it('a subgraph capture is reported even when a rule for the op type is registered', () => {
+      const branch = (name: string, op: string) => ({ name, type: 'raw' as const, value: { name, type: 5, g: { name, node: [{ opType: op, input: ['x'], output: ['o'] }], output: [{ name: 'o' }] } } })
+      const ifNode = { name: 'if', opType: 'If', domain: '', inputs: ['cond'], outputs: ['y'], attributes: [branch('then_branch', 'Neg'), branch('else_branch', 'Relu')] }
+      const g0 = graph([ifNode])
+      const g = { ...g0, initializers: new Map([...g0.initializers, ['cond', { name: 'cond', dims: [], dataType: ElemType.BOOL, int32Data: [1] }]]) }
+      expect(unsupported(buildBackward(g, { seeds: ['y'], wrt: ['x'] }))).toMatch(/^if: /)
+      const ifRule = { opType: 'If', domain: '', stopInputs: [0], build: () => ({}) }
+      expect(unsupported(buildBackward(g, { seeds: ['y'], wrt: ['x'] }, [...ALL_GRAD_RULES, ifRule]))).toMatch(/^if: .*subgraph reads 'x'/)
+    })
   })
 })
