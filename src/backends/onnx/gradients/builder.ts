@@ -8,7 +8,7 @@
  * @internal
  */
 import * as E from 'fp-ts/lib/Either.js'
-import { err, type AttributionError } from '../../../core/errors.js'
+import { err, unsupportedOps, type AttributionError, type UnsupportedNode } from '../../../core/errors.js'
 import { opsetOf, type Graph, type Node, type ValueInfo } from '../graph/ir.js'
 import { tensorNames } from '../graph/edit.js'
 import { inferTypes, producers } from '../graph/shapeInference.js'
@@ -105,7 +105,13 @@ export const buildBackward = (graph: Graph, req: BackwardRequest, rules: readonl
   }
 
   const forward = [...graph.nodes]
+  // nodes whose rule gave up on this node (rule.fail) or left a required input without a gradient
+  const failed: UnsupportedNode[] = []
   const failures: string[] = []
+  const fail = (n: Node, why: string): void => {
+    if (!failed.some((f) => f.name === n.name && f.opType === n.opType)) failed.push({ name: n.name, opType: n.opType, domain: n.domain, opset: opsetOf(graph, n.domain) })
+    failures.push(why)
+  }
   for (let k = path.nodes.length - 1; k >= 0; k--) {
     const ni = path.nodes[k] as number
     const n = graph.nodes[ni] as Node
@@ -122,16 +128,17 @@ export const buildBackward = (graph: Graph, req: BackwardRequest, rules: readonl
       required.forEach((need, i) => {
         if (!need) return
         const gi = res[i]
-        if (gi === undefined) failures.push(`${n.opType} node '${n.name}': no gradient for input ${i} ('${n.inputs[i] ?? ''}')`)
+        if (gi === undefined) fail(n, `${n.opType} node '${n.name}': its gradient rule returned no gradient for input ${i} ('${n.inputs[i] ?? ''}')`)
         else contribute(n.inputs[i] as string, gi)
       })
     } catch (e) {
-      if (e instanceof GradBuildError) failures.push(e.message)
+      if (e instanceof GradBuildError) fail(n, e.message)
       else throw e
     }
   }
-  if (failures.length > 0) {
-    return E.left(err('Unsupported', `cannot build the backward graph: ${failures.join('; ')}`, ['graph', 'nodes']))
+  if (failed.length > 0) {
+    const e = unsupportedOps(failed, ['graph', 'nodes'])
+    return E.left({ ...e, message: `${e.message} Details: ${failures.join('; ')}.` })
   }
 
   const gradOutputs: Record<string, string> = {}

@@ -15,7 +15,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { err, type AttributionError } from '../../../core/errors.js'
-import { attr, ElemType, getAttr, opsetOf, type Attribute, type Graph, type Node } from './ir.js'
+import { attr, ElemType, getAttr, nodeReads, opsetOf, type Attribute, type Graph, type Node } from './ir.js'
 import type { TensorProto } from './proto.js'
 import { constValue, inferTypes, producers, type TypeInfo } from './shapeInference.js'
 
@@ -260,7 +260,7 @@ export const upgradeOpset = (graph: Graph, target = 13): E.Either<AttributionErr
   }
   const types = inferTypes(graph)
   const prod = producers(graph)
-  const read = new Set([...graph.nodes.flatMap((n) => n.inputs), ...graph.outputs.map((o) => o.name)])
+  const read = new Set([...graph.nodes.flatMap(nodeReads), ...graph.outputs.map((o) => o.name)])
   const bad: string[] = []
   const nodes: Node[] = []
   graph.nodes.forEach((n, i) => {
