@@ -37,7 +37,13 @@ describe('gradient rule coverage', () => {
     const row = GRAD_RULE_CASES.find((r) => r.op === 'Sigmoid')!
     const bad = ALL_GRAD_RULES.map((r) => (r.opType === 'Sigmoid' ? { ...r, build: () => ({}) } : r))
     const { graph, floats, seeds } = caseGraph(row, 1)
-    expect(E.isLeft(buildBackward(graph, { seeds, wrt: floats.map((f) => f.name) }, bad))).toBe(true)
+    const r = buildBackward(graph, { seeds, wrt: floats.map((f) => f.name) }, bad)
+    expect(E.isLeft(r) && r.left._tag).toBe('UnsupportedOps')
+    if (E.isLeft(r) && r.left._tag === 'UnsupportedOps') {
+      expect(r.left.nodes.map((n) => n.name)).toEqual(['op'])
+      expect(r.left.message).toMatch(/no gradient for input 0 \('x0'\)/)
+    }
+    expect(E.isRight(buildBackward(graph, { seeds, wrt: floats.map((f) => f.name) }))).toBe(true)
   })
 
   it('duplicate registration is an error naming the op', () => {

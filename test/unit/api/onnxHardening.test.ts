@@ -150,6 +150,15 @@ describe('edges a rule does not differentiate are reported, never dropped', () =
     const e = await failsWith(new Saliency(m).attribute(x, { target: 0 }), 'UnsupportedOps', /ln \(LayerNormalization.*output 2 \('r'\)/)
     expect(unsupportedNames(e)).toEqual(['ln'])
     await m.dispose()
+    // control: the same statistics as a side output that the explained output does not use
+    const side = await model({
+      nodes: [node('ln', 'LayerNormalization', ['x', 'scale'], ['y', '', 'r'])],
+      outputs: [{ name: 'y' }, { name: 'r' }],
+      initializers: [ones],
+    })
+    const g = await new Saliency(side).attribute(x, { target: 0, abs: false })
+    expect(values(g).some((v) => v !== 0)).toBe(true)
+    await side.dispose()
   })
 
   it('BatchNormalization whose scale depends on x is reported', async () => {
