@@ -161,6 +161,7 @@ export const GRAD_RULE_CASES: readonly GradRuleCase[] = [
   { op: 'LayerNormalization', label: 'axis 1', inputs: [X('B', 3, 4), X(3, 4), X(3, 4)], attrs: [attr.int('axis', 1)] },
   { op: 'ReduceMean', inputs: [X('B', 3, 4)], attrs: [attr.ints('axes', [1]), attr.int('keepdims', 0)] },
   { op: 'ReduceMean', label: 'opset 18 axes input', opset: 18, inputs: [X('B', 3, 4), C(i64([2], [-1, 1]))], attrs: [attr.int('keepdims', 0)] },
+  { op: 'ReduceMean', label: 'opset 18 noop_with_empty_axes, no axes (identity)', opset: 18, inputs: [X('B', 3, 4)], attrs: [attr.int('noop_with_empty_axes', 1)] },
   { op: 'ReduceSum', inputs: [X('B', 3, 4), C(i64([1], [2]))], attrs: [attr.int('keepdims', 1)] },
   { op: 'ReduceSum', label: 'all axes keepdims 0', inputs: [X('B', 3, 4)], attrs: [attr.int('keepdims', 0)] },
   { op: 'ReduceSum', label: 'noop_with_empty_axes, no axes (identity)', inputs: [X('B', 3, 4)], attrs: [attr.int('noop_with_empty_axes', 1), attr.int('keepdims', 0)] },
