@@ -2,7 +2,9 @@
  * buildBackward: appends to a forward ONNX graph the standard-op nodes that compute
  * d(Σ_seeds ⟨seed, cotangent⟩)/d(wrt), in the manner of ORT's GradientGraphBuilder: a reverse
  * topological walk over the nodes on a wrt→seed path, one rule per op type, fan-out contributions
- * summed, non-differentiable edges cut. The forward outputs are kept; one graph input per seed carries
+ * summed, stop edges (shapes, indices, piecewise-constant ops) cut. An edge on the path that a rule
+ * does not differentiate is never cut silently: it makes the node an UnsupportedOps error (see
+ * `inputEdge` and `checkCoverage`). The forward outputs are kept; one graph input per seed carries
  * its cotangent and one graph output per wrt tensor holds its gradient.
  *
  * @internal

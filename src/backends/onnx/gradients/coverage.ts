@@ -1,7 +1,9 @@
 /**
  * Preflight of the gradient builder: which tensors and nodes lie on a differentiable path from the
- * wrt tensors to the seeds, and which of those nodes have no usable rule. All unsupported nodes are
- * reported at once, before anything is built.
+ * wrt tensors to the seeds, and which of those nodes cannot pass gradient along it (no usable rule,
+ * or a rule that drops an edge on the path: an input it does not differentiate, a tensor a subgraph
+ * captures, an output whose cotangent it ignores). All such nodes are reported at once, before
+ * anything is built.
  *
  * @internal
  */
