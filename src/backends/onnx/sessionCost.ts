@@ -7,9 +7,11 @@
  * A node output's size comes from its declared shape when every dimension is known (symbolic
  * dimensions count as 1, i.e. one example row); otherwise it is taken to be as large as the largest
  * graph input. The first term is the weights the session holds; the second stands in for the
- * activation memory the runtime plans for one row. On resnet18 (1×3×224×224) this gives about
- * 80 MiB for a forward session and about 170 MiB for a backward one, near the 150–190 MiB of
- * resident memory each backward session was measured to add (bench/RESULTS.md).
+ * activation memory the runtime plans for one row. On resnet18 (1×3×224×224) this gives 79 MiB
+ * for the forward session and 129–193 MiB for a backward session to one layer (deeper layers cut
+ * off less of the graph), against 110–206 MiB of resident memory measured for the same sessions
+ * (bench/RESULTS.md). It is a ranking and bounding device, not an exact account: ORT's arena
+ * growth and the allocator's retained pages are not modelled.
  *
  * @internal
  */
