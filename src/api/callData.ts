@@ -8,10 +8,10 @@
  * @since 0.1.0
  */
 import * as E from 'fp-ts/lib/Either.js'
-import type { Backend } from '../core/backend.js'
-import { isHostTensor } from '../core/codecs.js'
+import type { Backend, ModelSignature } from '../core/backend.js'
+import { hostTensorProblem, isHostTensor } from '../core/codecs.js'
 import { err, type AttributionError } from '../core/errors.js'
-import type { HostTensor } from '../core/tensor.js'
+import type { DType, HostTensor } from '../core/tensor.js'
 
 /** A tensor as a user may pass it: a host tensor or the backend's own tensor type. */
 export type TensorLike<T> = T | HostTensor
@@ -38,6 +38,18 @@ export const toBackend = <T>(backend: Backend<T>, owned: Owned<T>, x: TensorLike
   throw new TypeError('not a tensor')
 }
 
+/**
+ * The error for a value that should have been a tensor: says which field (`inputs.0`), what is
+ * wrong with it (float64 data, a length that disagrees with the shape, …) and what to do.
+ */
+const notATensor = <T>(backend: Backend<T>, u: unknown, path: readonly string[], tag: 'ShapeMismatch' | 'BadBaseline' = 'ShapeMismatch'): AttributionError => {
+  const field = path.join('.')
+  const looksLikeHost = typeof u === 'object' && u !== null && ('dtype' in u || 'data' in u)
+  const problem = hostTensorProblem(u)
+  if (looksLikeHost && problem !== undefined) return err(problem.tag, `${field}: ${problem.message}`, path)
+  return err(tag, `${field} is not a tensor: pass ${tag === 'BadBaseline' ? 'a number, ' : ''}a ${backend.name} tensor or a host tensor {dtype, shape, data}`, path)
+}
+
 /** Inputs as a list of backend tensors, or a typed error naming the bad entry. */
 export const prepareInputs = <T>(
   backend: Backend<T>,
@@ -48,17 +60,84 @@ export const prepareInputs = <T>(
   const out: T[] = []
   for (let i = 0; i < inputs.length; i++) {
     const x = inputs[i]
-    if (!backend.isTensor(x) && !isHostTensor(x)) {
-      return E.left(err('ShapeMismatch', `${what}[${i}] is not a tensor: pass a ${backend.name} tensor or a host tensor {dtype, shape, data}`, [what, String(i)]))
-    }
+    if (!backend.isTensor(x) && !isHostTensor(x)) return E.left(notATensor(backend, x, [what, String(i)]))
     out.push(toBackend(backend, owned, x as TensorLike<T>))
+  }
+  return E.right(out)
+}
+
+const isIntegral = (d: DType): boolean => d !== 'float32'
+
+/** One baseline entry per input: `undefined` (zeros), one value for all, or the user's list. */
+const baselineList = <T>(backend: Backend<T>, n: number, baselines: Baseline<T> | readonly Baseline<T>[] | undefined): readonly (Baseline<T> | undefined)[] =>
+  baselines === undefined
+    ? Array.from({ length: n }, () => undefined)
+    : Array.isArray(baselines) && !isHostTensor(baselines) && !backend.isTensor(baselines)
+      ? (baselines as readonly Baseline<T>[])
+      : Array.from({ length: n }, () => baselines as Baseline<T>)
+
+/** The first value of a host tensor that is not a whole number, if any. */
+const firstFraction = (h: HostTensor): number | undefined => {
+  if (h.dtype !== 'float32') return undefined
+  for (const v of h.data as Float32Array) if (Number.isFinite(v) && !Number.isInteger(v)) return v
+  return undefined
+}
+
+/**
+ * A non-whole baseline value on an integer input, found without reading device memory (numbers
+ * and host tensors); {@link promoteForBaselines} also reads backend tensors.
+ */
+const hostFraction = (b: unknown): number | undefined =>
+  typeof b === 'number' ? (Number.isFinite(b) && !Number.isInteger(b) ? b : undefined) : isHostTensor(b) ? firstFraction(b) : undefined
+
+const wholeNumberNeeded = (i: number, dtype: DType, v: number, declared?: { readonly name: string; readonly dtype: DType }): AttributionError =>
+  err('DTypeMismatch',
+    declared !== undefined
+      ? `baselines.${i}: the model's input ${i} (${JSON.stringify(declared.name)}) is integer (${declared.dtype}), so its baseline must be a whole number; got ${v}. ` +
+        'clarus does not round baselines: give a whole number (for token ids, e.g. a padding id)'
+      : `baselines.${i}: input ${i} is integer (${dtype}), so its baseline must be a whole number; got ${v}. ` +
+        'clarus does not round baselines: give a whole number, or pass the input as float32 if the model takes floats',
+    ['baselines', String(i)])
+
+/**
+ * Captum's dtype promotion for baselines: an integer (or bool) input whose baseline is not a
+ * whole number (0.2, or a float tensor with fractional values) is cast to float32, so the
+ * perturbed and interpolated copies carry the baseline's values exactly. Where the model declares
+ * that input as integer (`signature.inputs[i].dtype`, e.g. an ONNX graph whose input is int64)
+ * it cannot take floats, and the call fails with `DTypeMismatch` at `baselines.<i>` instead;
+ * clarus never truncates a baseline silently. Whole-number baselines leave the input as it is.
+ * Returns the inputs to use from here on (promoted copies are added to `owned`).
+ */
+export const promoteForBaselines = async <T>(
+  backend: Backend<T>,
+  owned: Owned<T>,
+  inputs: readonly T[],
+  baselines: Baseline<T> | readonly Baseline<T>[] | undefined,
+  signature: ModelSignature,
+): Promise<E.Either<AttributionError, T[]>> => {
+  const list = baselineList(backend, inputs.length, baselines)
+  const out = [...inputs]
+  for (let i = 0; i < inputs.length && i < list.length; i++) {
+    const x = inputs[i]!
+    const dtype = backend.dtypeOf(x)
+    if (!isIntegral(dtype)) continue
+    const b = list[i]
+    const v = backend.isTensor(b) && backend.dtypeOf(b) === 'float32' ? firstFraction(await backend.toHost(b)) : hostFraction(b)
+    if (v === undefined) continue
+    const declared = signature.inputs[i]
+    if (declared !== undefined && isIntegral(declared.dtype)) return E.left(wholeNumberNeeded(i, dtype, v, declared))
+    const promoted = backend.cast(x, 'float32')
+    owned.list.push(promoted)
+    out[i] = promoted
   }
   return E.right(out)
 }
 
 /**
  * Baselines laid out like the inputs (one row per example). `undefined` means zeros; a single
- * value is used for every input; a list gives one per input.
+ * value is used for every input; a list gives one per input. A baseline is cast to its input's
+ * dtype; on an integer input a baseline that is not a whole number is a `DTypeMismatch` (call
+ * {@link promoteForBaselines} first to promote such inputs to float32 as Captum does).
  */
 export const prepareBaselines = <T>(
   backend: Backend<T>,
@@ -66,12 +145,7 @@ export const prepareBaselines = <T>(
   inputs: readonly T[],
   baselines: Baseline<T> | readonly Baseline<T>[] | undefined,
 ): E.Either<AttributionError, T[]> => {
-  const list: readonly (Baseline<T> | undefined)[] =
-    baselines === undefined
-      ? inputs.map(() => undefined)
-      : Array.isArray(baselines) && !isHostTensor(baselines) && !backend.isTensor(baselines)
-        ? (baselines as readonly Baseline<T>[])
-        : inputs.map(() => baselines as Baseline<T>)
+  const list = baselineList(backend, inputs.length, baselines)
   if (list.length !== inputs.length) {
     return E.left(err('BadBaseline', `got ${list.length} baselines for ${inputs.length} inputs: give one per input (or one value for all)`, ['baselines']))
   }
@@ -85,15 +159,15 @@ export const prepareBaselines = <T>(
       owned.list.push(t)
       return t
     }
+    const fraction = isIntegral(backend.dtypeOf(x)) ? hostFraction(b) : undefined
+    if (fraction !== undefined) return E.left(wholeNumberNeeded(i, backend.dtypeOf(x), fraction))
     if (b === undefined || typeof b === 'number') {
       const v: number = typeof b === 'number' ? b : 0
-      if (!Number.isFinite(v)) return E.left(err('BadBaseline', `baseline ${i} is ${v}; baselines must be finite`, ['baselines', String(i)]))
+      if (!Number.isFinite(v)) return E.left(err('BadBaseline', `baselines.${i} is ${v}; baselines must be finite`, ['baselines', String(i)]))
       out.push(keep(backend.fill(shape, v, backend.dtypeOf(x))))
       continue
     }
-    if (!backend.isTensor(b) && !isHostTensor(b)) {
-      return E.left(err('BadBaseline', `baseline ${i} is neither a number nor a tensor`, ['baselines', String(i)]))
-    }
+    if (!backend.isTensor(b) && !isHostTensor(b)) return E.left(notATensor(backend, b, ['baselines', String(i)], 'BadBaseline'))
     let t = toBackend(backend, owned, b)
     const bs = backend.shapeOf(t)
     if (backend.dtypeOf(t) !== backend.dtypeOf(x)) {
@@ -136,8 +210,7 @@ export const prepareDistribution = <T>(
   if (baselines === undefined) {
     return E.left(err('BadBaseline', 'a baseline distribution is required: pass baselines with B reference rows per input, shape [B, …one example]', ['baselines']))
   }
-  const list: readonly Baseline<T>[] =
-    Array.isArray(baselines) && !isHostTensor(baselines) && !backend.isTensor(baselines) ? (baselines as readonly Baseline<T>[]) : inputs.map(() => baselines as Baseline<T>)
+  const list = baselineList(backend, inputs.length, baselines) as readonly Baseline<T>[]
   if (list.length !== inputs.length) {
     return E.left(err('BadBaseline', `got ${list.length} baseline distributions for ${inputs.length} inputs: give one per input`, ['baselines']))
   }
@@ -146,10 +219,12 @@ export const prepareDistribution = <T>(
   for (let i = 0; i < inputs.length; i++) {
     const shape = backend.shapeOf(inputs[i]!)
     const b = list[i]!
+    const fraction = isIntegral(backend.dtypeOf(inputs[i]!)) ? hostFraction(b) : undefined
+    if (fraction !== undefined) return E.left(wholeNumberNeeded(i, backend.dtypeOf(inputs[i]!), fraction))
     if (typeof b === 'number') {
       out.push(owned.list[owned.list.push(backend.fill([1, ...shape.slice(1)], b, backend.dtypeOf(inputs[i]!))) - 1]!)
     } else {
-      if (!backend.isTensor(b) && !isHostTensor(b)) return E.left(err('BadBaseline', `baseline ${i} is neither a number nor a tensor`, ['baselines', String(i)]))
+      if (!backend.isTensor(b) && !isHostTensor(b)) return E.left(notATensor(backend, b, ['baselines', String(i)], 'BadBaseline'))
       let t = toBackend(backend, owned, b)
       const bs = backend.shapeOf(t)
       const inner = shape.slice(1)

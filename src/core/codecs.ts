@@ -17,29 +17,79 @@ const typedArrayFor = {
   bool: Uint8Array,
 } as const
 
-/** True when `u` is a well-formed {@link HostTensor}. */
-export const isHostTensor = (u: unknown): u is HostTensor => {
-  if (typeof u !== 'object' || u === null) return false
-  const o = u as { dtype?: unknown; shape?: unknown; data?: unknown }
-  if (typeof o.dtype !== 'string' || !(o.dtype in typedArrayFor) || !Array.isArray(o.shape)) return false
-  if (!o.shape.every((d) => Number.isInteger(d) && d >= 0)) return false
-  const Ctor = typedArrayFor[o.dtype as keyof typeof typedArrayFor]
-  return o.data instanceof Ctor && (o.data as { length: number }).length === sizeOf(o.shape as number[])
+/** What is wrong with a would-be host tensor (see {@link hostTensorProblem}). */
+export interface HostTensorProblem {
+  /** DTypeMismatch for a bad dtype or data array type, ShapeMismatch for the rest. */
+  readonly tag: 'DTypeMismatch' | 'ShapeMismatch'
+  readonly message: string
 }
+
+/**
+ * Why `u` is not a well-formed {@link HostTensor}, in words a user can act on (undefined when it
+ * is one): an unknown dtype, data of the wrong array type, or a data length that disagrees with
+ * the shape. Callers prefix the field (`inputs.0: …`).
+ */
+export const hostTensorProblem = (u: unknown): HostTensorProblem | undefined => {
+  const shape = (message: string): HostTensorProblem => ({ tag: 'ShapeMismatch', message })
+  const dtype = (message: string): HostTensorProblem => ({ tag: 'DTypeMismatch', message })
+  if (typeof u !== 'object' || u === null) return shape(`expected a tensor, got ${showValue(u)}`)
+  const o = u as { dtype?: unknown; shape?: unknown; data?: unknown }
+  if (typeof o.dtype !== 'string') return dtype('a host tensor needs a dtype (float32, int32, int64 or bool)')
+  if (!(o.dtype in typedArrayFor)) {
+    return dtype(o.dtype === 'float64'
+      ? 'float64 is not supported: convert with {dtype: \'float32\', data: Float32Array.from(data)}'
+      : `dtype ${JSON.stringify(o.dtype)} is not supported: use float32, int32, int64 or bool`)
+  }
+  if (!Array.isArray(o.shape) || !o.shape.every((d) => Number.isInteger(d) && d >= 0)) {
+    return shape(`shape ${showValue(o.shape)} is not a list of whole numbers ≥ 0`)
+  }
+  const Ctor = typedArrayFor[o.dtype as keyof typeof typedArrayFor]
+  if (!(o.data instanceof Ctor)) {
+    const got = o.data instanceof Float64Array ? 'a Float64Array (float64 is not supported)'
+      : ArrayBuffer.isView(o.data) ? `a ${o.data.constructor.name}`
+        : Array.isArray(o.data) ? 'a plain array' : showValue(o.data)
+    return dtype(`${o.dtype} data must be a ${Ctor.name}, got ${got}: convert with ${Ctor.name}.from(data)`)
+  }
+  const n = sizeOf(o.shape as number[])
+  const len = (o.data as { length: number }).length
+  return len === n ? undefined : shape(`data has ${len} elements but shape [${(o.shape as number[]).join(',')}] needs ${n}`)
+}
+
+/** True when `u` is a well-formed {@link HostTensor}. */
+export const isHostTensor = (u: unknown): u is HostTensor => hostTensorProblem(u) === undefined
 
 /** A codec that accepts host tensors as they are (no JSON form; see `NestedTensor` for that). */
 export const HostTensorCodec = new t.Type<HostTensor, HostTensor, unknown>(
   'HostTensor',
   isHostTensor,
-  (u, c) => (isHostTensor(u) ? t.success(u) : t.failure(u, c, 'expected a host tensor {dtype, shape, data} whose data length matches its shape')),
+  (u, c) => {
+    const problem = hostTensorProblem(u)
+    return problem === undefined ? t.success(u as HostTensor) : t.failure(u, c, `expected a host tensor {dtype, shape, data}: ${problem.message}`)
+  },
   t.identity,
 )
+
+/**
+ * A value as a user would write it, for error messages: JSON, except that NaN and ±Infinity are
+ * printed as such (JSON would show them as null) and undefined, functions and symbols by name.
+ */
+export const showValue = (v: unknown): string => {
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'undefined') return String(v)
+  if (typeof v === 'function') return 'a function'
+  if (typeof v === 'symbol') return v.toString()
+  try {
+    const marked = JSON.stringify(v, (_k, x: unknown) => (typeof x === 'number' && !Number.isFinite(x) ? `\u0000${String(x)}\u0000` : typeof x === 'bigint' ? `\u0000${String(x)}\u0000` : x))
+    return marked === undefined ? String(v) : marked.replace(/"\\u0000([^"\\]*)\\u0000"/g, '$1')
+  } catch {
+    return String(v)
+  }
+}
 
 /** An integer (plain `number` type, no brand, so hand-written specs type-check). */
 export const Integer = new t.Type<number, number, unknown>(
   'Integer',
   (u): u is number => typeof u === 'number' && Number.isInteger(u),
-  (u, c) => (typeof u === 'number' && Number.isInteger(u) ? t.success(u) : t.failure(u, c, `expected an integer, got ${JSON.stringify(u)}`)),
+  (u, c) => (typeof u === 'number' && Number.isInteger(u) ? t.success(u) : t.failure(u, c, `expected an integer, got ${showValue(u)}`)),
   t.identity,
 )
 
@@ -47,7 +97,7 @@ export const Integer = new t.Type<number, number, unknown>(
 export const PositiveInt = new t.Type<number, number, unknown>(
   'PositiveInt',
   (u): u is number => typeof u === 'number' && Number.isInteger(u) && u >= 1,
-  (u, c) => (typeof u === 'number' && Number.isInteger(u) && u >= 1 ? t.success(u) : t.failure(u, c, `expected an integer ≥ 1, got ${JSON.stringify(u)}`)),
+  (u, c) => (typeof u === 'number' && Number.isInteger(u) && u >= 1 ? t.success(u) : t.failure(u, c, `expected an integer ≥ 1, got ${showValue(u)}`)),
   t.identity,
 )
 export type PositiveInt = number
@@ -77,17 +127,10 @@ export const toInvalidSpec = (errors: t.Errors, root: readonly string[] = []): I
     if (e.message !== undefined) entry.message = e.message
     byPath.set(id, entry)
   }
-  const shown = (v: unknown): string => {
-    try {
-      return JSON.stringify(v) ?? String(v)
-    } catch {
-      return String(v)
-    }
-  }
   return invalidSpec(
     [...byPath.values()].map((i) => ({
       path: i.path,
-      message: i.message ?? `got ${shown(i.value)}, expected ${i.expected.join(' | ')}`,
+      message: i.message ?? `got ${showValue(i.value)}, expected ${i.expected.join(' | ')}`,
     })),
   )
 }
