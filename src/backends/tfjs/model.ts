@@ -92,6 +92,25 @@ const unknownNames = (names: readonly string[], known: readonly string[], what: 
     : err('UnknownTensor', `${what} ${bad.map((b) => JSON.stringify(b)).join(', ')} not found; known: ${known.slice(0, 20).join(', ')}${known.length > 20 ? ', …' : ''}`, ['layers', bad[0]!])
 }
 
+/** A tf.Tensor from any copy of the tfjs packages (duck-typed, like the model kinds). */
+const isTfTensor = (u: unknown): u is tf.Tensor =>
+  typeof u === 'object' && u !== null && typeof (u as { dispose?: unknown }).dispose === 'function' &&
+  Array.isArray((u as { shape?: unknown }).shape) && typeof (u as { dtype?: unknown }).dtype === 'string'
+
+/**
+ * What a model function returned, as one tensor; anything else (several tensors, a number) throws
+ * a typed `BadModel`. It is called inside `tf.tidy`, which releases whatever the run made.
+ */
+const oneOutput = (y: unknown): tf.Tensor => {
+  if (isTfTensor(y)) return y
+  const many = Array.isArray(y) ? y : typeof y === 'object' && y !== null ? Object.values(y) : undefined
+  const n = many?.filter(isTfTensor).length ?? 0
+  const what = n > 0 ? `${n} tensors (${Array.isArray(y) ? 'an array' : 'a map'})` : typeof y === 'number' ? `a number (${y}), not a tf.Tensor` : `${y === null ? 'null' : typeof y}, not a tf.Tensor`
+  throw new ClarusError(err('BadModel',
+    `the model returned ${what}; clarus explains one output — wrap the model to return the one you want (e.g. (x) => f(x)[0]), ` +
+      'or, for a LayersModel or GraphModel, pick it with fromTfjs(model, { outputName })', ['model']))
+}
+
 // ------------------------------------------------------------------------------------------------
 // runners
 // ------------------------------------------------------------------------------------------------
@@ -103,7 +122,7 @@ const functionRunner = (fn: TfjsFunction, options: FromTfjsOptions): Runner => (
     capture.length > 0 || inject.length > 0
       ? err('Unsupported', `${capture.length > 0 ? 'capture' : 'inject'} needs named internal tensors, which a function model does not have; it is supported for ${LAYER_KINDS}`, [capture.length > 0 ? 'capture' : 'inject'])
       : undefined,
-  run: (inputs) => ({ output: fn(...inputs), captured: {} }),
+  run: (inputs) => ({ output: oneOutput(fn(...inputs)), captured: {} }),
   dispose: () => undefined,
 })
 
@@ -120,7 +139,7 @@ const tappedRunner = (m: TappedFunction, options: FromTfjsOptions): Runner => ({
       if (capture.includes(name)) captured[name] = v
       return v
     }
-    const output = m.fn(tap, ...inputs)
+    const output = oneOutput(m.fn(tap, ...inputs))
     const missing = [...capture, ...Object.keys(inject)].filter((n) => !seen.has(n))
     if (missing.length > 0) {
       throw new ClarusError(err('UnknownTensor', `the model function never tapped ${missing.map((n) => JSON.stringify(n)).join(', ')}`, ['layers', missing[0]!]))
@@ -308,6 +327,34 @@ const releaseTape = (): void => {
   state.activeTape = null
 }
 
+/**
+ * Checks each input against the model's declared input (rank, and every dimension but the batch
+ * one). Only per-example dimensions are compared and reported: clarus may have stacked many
+ * copies of the batch (steps, perturbations) into the first dimension, which is not the user's.
+ */
+const inputShapeProblem = (inputs: readonly tf.Tensor[], signature: ModelSignature): AttributionError | undefined => {
+  for (let i = 0; i < inputs.length && i < signature.inputs.length; i++) {
+    const declared = signature.inputs[i]!
+    const want = declared.shape
+    if (want.length === 0) continue
+    const got = inputs[i]!.shape
+    const dim = (d: number | string | null): string => (typeof d === 'number' ? String(d) : '?')
+    const example = (dims: readonly (number | string | null)[]): string => `[${dims.slice(1).map(dim).join(', ')}]`
+    const fits = got.length === want.length && want.every((d, k) => k === 0 || typeof d !== 'number' || d === got[k])
+    if (fits) continue
+    const full = `[${want.map(dim).join(', ')}]`
+    const known = want.slice(1).every((d) => typeof d === 'number')
+    const detail = got.length === want.length - 1
+      ? `but input ${i} has rank ${got.length}: it lacks the batch dimension (dimension 0 counts the examples)` +
+        (known ? `; for one example, pass shape [1, ${want.slice(1).join(', ')}]` : '')
+      : `but input ${i} has rank ${got.length} with examples of shape ${example(got)}`
+    return err('ShapeMismatch',
+      `inputs.${i}: the model's input ${JSON.stringify(declared.name)} is declared ${full}, so each example must have shape ${example(want)}, ${detail}`,
+      ['inputs', String(i)])
+  }
+  return undefined
+}
+
 const bytesPerElement = (t: tf.Tensor): number => (t.dtype === 'bool' ? 1 : 4)
 
 /** An owned copy when `t` is one of the caller's tensors (so the caller never disposes one twice). */
@@ -320,7 +367,7 @@ const makeModel = (runner: Runner): Model<tf.Tensor> => {
     wrap(async () => {
       const capture = options.capture ?? []
       const inject = options.inject ?? {}
-      const bad = runner.check(capture, Object.keys(inject))
+      const bad = runner.check(capture, Object.keys(inject)) ?? inputShapeProblem(inputs, runner.signature)
       if (bad) return E.left(bad)
       const theirs = new Set([...inputs, ...Object.values(inject)])
       let out: tf.Tensor[]
@@ -349,6 +396,8 @@ const makeModel = (runner: Runner): Model<tf.Tensor> => {
       const layer = wrt.kind === 'layer' ? wrt.name : undefined
       const bad = runner.check(layer === undefined ? capture : [...capture, layer], layer === undefined ? Object.keys(inject) : [...Object.keys(inject), layer])
       if (bad) return E.left(wrt.kind === 'layer' && bad._tag === 'Unsupported' ? { ...bad, message: `gradients w.r.t. a layer: ${bad.message}`, path: ['wrt'] } : bad)
+      const badShape = inputShapeProblem(inputs, runner.signature)
+      if (badShape) return E.left(badShape)
       // The differentiated inputs: the leading run of float32 inputs (see fromTfjs).
       let nFloat = 0
       while (nFloat < inputs.length && inputs[nFloat]!.dtype === 'float32') nFloat++
@@ -371,6 +420,12 @@ const makeModel = (runner: Runner): Model<tf.Tensor> => {
           const otherCapture = capture.filter((n) => n !== layer)
           const once = (feedInputs: readonly tf.Tensor[], feedInject: tf.NamedTensorMap): tf.Tensor => {
             const r = runner.run(feedInputs, otherCapture, feedInject)
+            if (r.output.dtype !== 'float32') {
+              throw new ClarusError(err('DTypeMismatch',
+                `the model output is ${r.output.dtype}: integer and boolean outputs (argmax, comparisons, casts) are not differentiable, so gradient methods cannot explain them. ` +
+                  'Explain the float scores before that step (wrap the model to return them), or use a perturbation method (FeatureAblation, ShapleyValueSampling, KernelShap, …), which needs only forward passes',
+                ['output']))
+            }
             output = keep(r.output)
             captured = Object.fromEntries(otherCapture.map((n) => [n, keep(r.captured[n]!)]))
             return selectValue(r.output, selector)
