@@ -17,6 +17,7 @@ import { occlusion, OcclusionOptions } from '../algorithms/occlusion.js'
 import { shapleyValueSampling, ShapleyValueSamplingOptions } from '../algorithms/shapleyValueSampling.js'
 import { shapleyValues } from '../algorithms/shapleyValues.js'
 import type { Model } from '../core/backend.js'
+import type { HostTensor } from '../core/tensor.js'
 import { decodeWith } from '../core/codecs.js'
 import { ClarusError } from '../core/errors.js'
 import type { InterpretableModel } from '../dsl/perturbation/linearModels.js'
@@ -33,6 +34,12 @@ const run = async <T, I extends Inputs<T>>(method: Pipeline, model: Model<T>, in
   const r = await attribute(method, model, inputs, options)()
   if (E.isLeft(r)) throw new ClarusError(r.left)
   return (Array.isArray(inputs) ? [...r.right.attributions] : r.right.attributions[0]) as Mirrored<I>
+}
+
+/** Lime and KernelShap: the coefficient matrix alone with `returnInputShape: false`, as in Captum. */
+const runSurrogate = async <T, I extends Inputs<T>>(method: Pipeline, model: Model<T>, inputs: I, options: SurrogateCallOptions<T>): Promise<Mirrored<I> | HostTensor> => {
+  const r = await run(method, model, inputs, options)
+  return options.returnInputShape === false && Array.isArray(r) ? (r[0] as HostTensor) : r
 }
 
 const checked = <A>(codec: t.Decoder<unknown, A>, u: unknown): A => {
@@ -97,7 +104,12 @@ export class ShapleyValueSampling<T> {
 /** Options of Lime.attribute and KernelShap.attribute. */
 export interface SurrogateCallOptions<T> extends CallOptions<T> {
   readonly nSamples?: number
-  /** true (default): coefficients spread over each group's elements; false: the `(nOut, M)` coefficient matrix (one tensor). */
+  /**
+   * true (default): coefficients spread over each group's elements, one tensor per input (mirroring
+   * the inputs' container). false: the coefficient matrix, shape `(nOut, M)` for M features over all
+   * inputs together — always one tensor, even when several inputs are given (as in Captum, which
+   * returns a single tensor, not a tuple, with `return_input_shape=False`).
+   */
   readonly returnInputShape?: boolean
 }
 
@@ -114,9 +126,11 @@ export class Lime<T> {
     readonly model: Model<T>,
     readonly config: LimeConfig = {},
   ) {}
-  attribute<I extends Inputs<T>>(inputs: I, options: SurrogateCallOptions<T> = {}): Promise<Mirrored<I>> {
+  attribute<I extends Inputs<T>>(inputs: I, options: SurrogateCallOptions<T> & { readonly returnInputShape: false }): Promise<HostTensor>
+  attribute<I extends Inputs<T>>(inputs: I, options?: SurrogateCallOptions<T>): Promise<Mirrored<I>>
+  attribute<I extends Inputs<T>>(inputs: I, options: SurrogateCallOptions<T> = {}): Promise<Mirrored<I> | HostTensor> {
     const o = checked(LimeOptions, { ...this.config, ...pick(options, ['nSamples', 'returnInputShape']) })
-    return run(lime(o), this.model, inputs, options)
+    return runSurrogate(lime(o), this.model, inputs, options)
   }
 }
 
@@ -156,9 +170,11 @@ export class LimeBase<T> {
       ...(typeof config.sampler === 'function' ? { samplers: { 'limeBase.sampler': config.sampler } } : {}),
     }
   }
-  attribute<I extends Inputs<T>>(inputs: I, options: SurrogateCallOptions<T> = {}): Promise<Mirrored<I>> {
+  attribute<I extends Inputs<T>>(inputs: I, options: SurrogateCallOptions<T> & { readonly returnInputShape: false }): Promise<HostTensor>
+  attribute<I extends Inputs<T>>(inputs: I, options?: SurrogateCallOptions<T>): Promise<Mirrored<I>>
+  attribute<I extends Inputs<T>>(inputs: I, options: SurrogateCallOptions<T> = {}): Promise<Mirrored<I> | HostTensor> {
     const o = checked(LimeOptions, { ...this.spec, ...pick(options, ['nSamples', 'returnInputShape']) })
-    return run(lime(o), this.model, inputs, { ...options, plugins: { ...options.plugins, ...this.plugins } })
+    return runSurrogate(lime(o), this.model, inputs, { ...options, plugins: { ...options.plugins, ...this.plugins } })
   }
 }
 
@@ -177,9 +193,11 @@ export interface KernelShapCallOptions<T> extends SurrogateCallOptions<T> {
 /** Captum: `KernelShap(forward_func)`; see {@link kernelShap}. */
 export class KernelShap<T> {
   constructor(readonly model: Model<T>) {}
-  attribute<I extends Inputs<T>>(inputs: I, options: KernelShapCallOptions<T> = {}): Promise<Mirrored<I>> {
+  attribute<I extends Inputs<T>>(inputs: I, options: KernelShapCallOptions<T> & { readonly returnInputShape: false }): Promise<HostTensor>
+  attribute<I extends Inputs<T>>(inputs: I, options?: KernelShapCallOptions<T>): Promise<Mirrored<I>>
+  attribute<I extends Inputs<T>>(inputs: I, options: KernelShapCallOptions<T> = {}): Promise<Mirrored<I> | HostTensor> {
     const o = checked(KernelShapOptions, pick(options, ['nSamples', 'returnInputShape', 'exact', 'baselineDistribution']))
-    return run(kernelShap(o), this.model, inputs, options)
+    return runSurrogate(kernelShap(o), this.model, inputs, options)
   }
 }
 
