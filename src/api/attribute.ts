@@ -41,6 +41,11 @@ export interface CallOptions<T> {
    * model call, even one that never settles). Default: no limit.
    */
   readonly timeoutMs?: number
+  /**
+   * NaN or ±Infinity in the inputs, baselines, target mask, model outputs or gradients is a
+   * `NonFinite` error naming where it appeared (default). Set true to get such values back instead.
+   */
+  readonly allowNonFinite?: boolean
   readonly onProgress?: (p: Progress) => void
   /**
    * Perturbation methods: integer feature ids, one tensor per input, broadcastable to it (shared
@@ -66,6 +71,7 @@ export const CallOptionsCodec = t.partial({
   seed: Integer,
   perturbationsPerEval: PositiveInt,
   timeoutMs: PositiveNumber,
+  allowNonFinite: t.boolean,
 })
 
 const asList = <A>(x: A | readonly A[] | undefined, isOne: (u: unknown) => boolean): readonly A[] =>
@@ -117,6 +123,7 @@ export const attribute = <T>(
         },
         ...(options.signal ? { signal: options.signal } : {}),
         ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+        ...(options.allowNonFinite !== undefined ? { allowNonFinite: options.allowNonFinite } : {}),
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
         ...(options.featureMask !== undefined ? { featureMask: masks } : {}),
         ...(options.perturbationsPerEval !== undefined ? { perturbationsPerEval: options.perturbationsPerEval } : {}),

@@ -51,6 +51,8 @@ export interface ForwardOptions<T> {
   readonly capture?: readonly string[]
   /** Internal tensors to replace by these values (the graph is cut there). */
   readonly inject?: Readonly<Record<string, T>>
+  /** Return NaN/Infinity in outputs instead of a `NonFinite` error (the call's `allowNonFinite`). */
+  readonly allowNonFinite?: boolean
 }
 
 export interface ForwardResult<T> {

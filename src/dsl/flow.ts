@@ -86,6 +86,8 @@ export interface RunContext<T> {
   readonly tick: (rows: number) => void
   /** Feature masks of perturbation methods, one integer tensor per input (absent: one feature per scalar). */
   readonly featureMask?: readonly HostTensor[]
+  /** What every model call passes on from the call (today: `allowNonFinite`). */
+  readonly modelOptions: { readonly allowNonFinite?: boolean }
   /** Captum's `perturbations_per_eval` when the caller set it: an upper bound on perturbations per model call. */
   readonly perturbationsPerEval?: number
 }

@@ -45,7 +45,7 @@ export const sumPerRow = <T>(ctx: RunContext<T>, x: T): T => {
 /** The selected model output per row (Σ over any remaining non-batch dims), as Captum's delta uses it. */
 export const selectedOutput = <T>(ctx: RunContext<T>, modelInputs: readonly T[], rowExample: Int32Array): TE.TaskEither<AttributionError, T> =>
   pipe(
-    ctx.model.forward(modelInputs),
+    ctx.model.forward(modelInputs, ctx.modelOptions),
     TE.chainEitherK((res) => {
       const out = ctx.track(res.output)
       ctx.tick(rowExample.length)
@@ -70,7 +70,7 @@ export const selectedOutput = <T>(ctx: RunContext<T>, modelInputs: readonly T[],
 /** The value of internal tensor `layer` when the model runs on `inputs` (one forward pass). */
 export const layerValue = <T>(ctx: RunContext<T>, inputs: readonly T[], rowExample: Int32Array, layer: string): TE.TaskEither<AttributionError, T> =>
   pipe(
-    ctx.model.forward([...inputs, ...extraRows(ctx, rowExample)], { capture: [layer] }),
+    ctx.model.forward([...inputs, ...extraRows(ctx, rowExample)], { ...ctx.modelOptions, capture: [layer] }),
     TE.chain((res) => {
       ctx.track(res.output)
       ctx.tick(rowExample.length)

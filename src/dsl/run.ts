@@ -17,6 +17,7 @@ import { keyOf } from '../core/random.js'
 import type { Target, TargetFn } from '../core/target.js'
 import type { HostTensor } from '../core/tensor.js'
 import type { ChunkPolicy, Flow, Progress, RunContext } from './flow.js'
+import { nonFiniteIn } from '../core/finite.js'
 import type { Plugins } from './perturbation/plugins.js'
 import { callDataOf, compositionOf, decodePipeline, stageDef, type Pipeline, type StageSpec } from './spec.js'
 import type { AnyStageDef, ExpandStageDef, ReduceStageDef } from './stage.js'
@@ -45,6 +46,8 @@ export interface RunRequest<T> {
    * within one model call, even if a model call never settles.
    */
   readonly timeoutMs?: number
+  /** Return NaN/Infinity in results instead of a `NonFinite` error (see `finite.ts`); default false. */
+  readonly allowNonFinite?: boolean
   readonly onProgress?: (p: Progress) => void
   /** Feature masks for perturbation methods (one integer tensor per input). */
   readonly featureMask?: readonly HostTensor[]
@@ -212,6 +215,7 @@ export const runPipeline = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>)
     key: keyOf(req.seed ?? 0),
     chunk,
     signal: stop.signal,
+    modelOptions: req.allowNonFinite === true ? { allowNonFinite: true } : {},
     ...(req.featureMask ? { featureMask: req.featureMask } : {}),
     ...(req.perturbationsPerEval !== undefined ? { perturbationsPerEval: req.perturbationsPerEval } : {}),
     track: (t) => {
@@ -357,12 +361,47 @@ export const runPipeline = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>)
     space: { kind: 'input' },
   }
 
+  /** The call data, checked for NaN and Infinity before the first model call. */
+  const checkCallData = async (): Promise<E.Either<AttributionError, void>> => {
+    if (req.allowNonFinite === true) return E.right(undefined)
+    const groups: [string, readonly T[] | undefined, string][] = [
+      ['inputs', req.inputs, 'clean or impute the input first'],
+      ['baselines', req.baselines, 'baselines must be finite reference values'],
+      ['baselines', req.baselineDistribution, 'baselines must be finite reference values'],
+      ['additionalForwardArgs', req.extraArgs, 'additional forward arguments must be finite'],
+    ]
+    for (const [field, ts, advice] of groups) {
+      for (let i = 0; i < (ts ?? []).length; i++) {
+        const bad = nonFiniteIn(await backend.toHost(ts![i]!), [field, String(i)], `${field} ${i}`, advice)
+        if (bad !== undefined) return E.left(bad)
+      }
+    }
+    const target = req.target
+    if (typeof target === 'object' && target !== null && !Array.isArray(target) && 'mask' in target) {
+      const bad = nonFiniteIn(target.mask, ['target', 'mask'], 'the target mask', 'a mask weights the model outputs and must be finite')
+      if (bad !== undefined) return E.left(bad)
+    }
+    return E.right(undefined)
+  }
+
   return async () => {
     try {
+      const callData = await checkCallData()
+      if (E.isLeft(callData)) return callData
       const out = await exec(0, stages.length, initial)()
       if (E.isLeft(out)) return out
       const attributions = await Promise.all(out.right.value.map((v) => backend.toHost(v)))
       const delta = out.right.delta === undefined ? undefined : await backend.toHost(out.right.delta)
+      if (req.allowNonFinite !== true) {
+        const advice = 'the inputs, baselines and model outputs were finite, so a gradient (or the target function) was not: ' +
+          'look for ops with infinite slopes at these inputs (sqrt or log at 0, pow with a fractional exponent), or use a perturbation method'
+        for (let i = 0; i < attributions.length; i++) {
+          const bad = nonFiniteIn(attributions[i]!, ['gradient', String(i)], `attribution ${i}`, advice)
+          if (bad !== undefined) return E.left(bad)
+        }
+        const bad = delta === undefined ? undefined : nonFiniteIn(delta, ['gradient'], 'the convergence delta', advice)
+        if (bad !== undefined) return E.left(bad)
+      }
       return E.right({
         attributions,
         ...(delta ? { delta } : {}),

@@ -12,6 +12,7 @@ import * as TE from 'fp-ts/lib/TaskEither.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import type { Model, ModelSignature, Selector, TensorInfo, VjpResult } from '../../core/backend.js'
 import { err, type AttributionError } from '../../core/errors.js'
+import { nonFiniteIn } from '../../core/finite.js'
 import { sizeOf, type HostTensor } from '../../core/tensor.js'
 import { hostBackend } from '../host/hostBackend.js'
 import type { OrtModule } from './ort.js'
@@ -99,6 +100,10 @@ const modelOf = (rt: OnnxRuntime, options: FromOnnxOptions): E.Either<Attributio
     )
   }
 
+  /** The output's first NaN/Infinity as a NonFinite error (see core/finite.ts), or undefined. */
+  const nonFiniteOutput = (output: HostTensor): AttributionError | undefined =>
+    nonFiniteIn(output, ['output'], `the model output ${outputName}`, 'check the inputs (and baselines) for extreme values and the model for unstable ops (log, division)')
+
   const vjp = (inputs: readonly HostTensor[], selector: Selector<HostTensor>, opts: Parameters<Model<HostTensor>['vjp']>[2]): TE.TaskEither<AttributionError, VjpResult<HostTensor>> => {
     if (selector.kind === 'fn') {
       return TE.left(err('Unsupported', 'function targets need a backend that differentiates JS functions (tfjs). On ONNX models give the target as data: an index, a per-example list, or { mask } for a weighted sum of outputs', ['target']))
@@ -129,10 +134,8 @@ const modelOf = (rt: OnnxRuntime, options: FromOnnxOptions): E.Either<Attributio
             }
             const captured = Object.fromEntries((opts.capture ?? []).flatMap((c) => (r.outputs[c] ? [[c, r.outputs[c]!]] : [])))
             const value = sumPerRow(hostBackend.mul(output, seed))
-            if (!Array.from(output.data as Float32Array).every(Number.isFinite)) {
-              return E.left(err('NonFinite', `the model output ${outputName} contains NaN or Infinity for these inputs`, ['output']))
-            }
-            return E.right({ output, value, grads, captured })
+            const bad = opts.allowNonFinite === true ? undefined : nonFiniteOutput(output)
+            return bad !== undefined ? E.left(bad) : E.right({ output, value, grads, captured })
           }),
         ),
       ),
@@ -156,7 +159,8 @@ const modelOf = (rt: OnnxRuntime, options: FromOnnxOptions): E.Either<Attributio
           const output = o[outputName]
           if (output === undefined) return E.left(err('UnknownTensor', `the model did not return ${outputName}`))
           const captured = Object.fromEntries((opts.capture ?? []).flatMap((c) => (o[c] ? [[c, o[c]!]] : [])))
-          return E.right({ output, captured })
+          const bad = opts.allowNonFinite === true ? undefined : nonFiniteOutput(output)
+          return bad !== undefined ? E.left(bad) : E.right({ output, captured })
         }),
       )
     },

@@ -82,7 +82,7 @@ export const selectValues = <T>(ctx: RunContext<T>, out: T, rowExample: Int32Arr
 
 /** F(x) at the flow's rows (one per example): the raw output shape and the selected values. */
 export const evaluateReference = <T>(ctx: RunContext<T>, inputs: readonly T[], rowExample: Int32Array): TE.TaskEither<AttributionError, Reference> => async () => {
-  const res = await ctx.model.forward([...inputs, ...extraRows(ctx, rowExample)])()
+  const res = await ctx.model.forward([...inputs, ...extraRows(ctx, rowExample)], ctx.modelOptions)()
   if (E.isLeft(res)) return res
   const out = ctx.track(res.right.output)
   ctx.tick(rowExample.length)
@@ -116,7 +116,7 @@ export const evaluatePerturbed = <T>(
   const K = R / N
   const nOut = ref.selected.length
   const one = async (xs: readonly T[], rows: Int32Array): Promise<E.Either<AttributionError, Selected & { raw: readonly number[] }>> => {
-    const res = await ctx.model.forward([...xs, ...extraRows(ctx, rows)])()
+    const res = await ctx.model.forward([...xs, ...extraRows(ctx, rows)], ctx.modelOptions)()
     if (E.isLeft(res)) return res
     const out = ctx.track(res.right.output)
     ctx.tick(rows.length)

@@ -59,6 +59,7 @@ export const grad: MapStageDef<'grad', GradParams> = {
     const layer = p.layer
     return pipe(
       ctx.model.vjp(modelInputs, selectorOf(ctx, rows, true), {
+        ...ctx.modelOptions,
         wrt: layer === undefined ? { kind: 'inputs', count: nAttributed } : { kind: 'layer', name: layer },
         ...(injecting && layer !== undefined ? { inject: { [layer]: flow.value[0]! } } : {}),
         ...(layer !== undefined && !injecting ? { capture: [layer] } : {}),

@@ -15,6 +15,7 @@ import * as TE from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts'
 import { err, invalidSpec, type AttributionError } from '../../core/errors.js'
 import { QuadratureRule, StepCount, checkSteps, sharedQuadrature } from '../quadratureRules.js'
+import { firstProblem, missingSlot, wrongKind } from '../abstract.js'
 import type { ExpandStageDef, Expanded } from '../stage.js'
 import type { Flow, RunContext } from '../flow.js'
 
@@ -39,6 +40,10 @@ export const interpolate: ExpandStageDef<'interpolate', InterpolateParams> = {
   kind: 'expand',
   axis: 'path',
   params: InterpolateParams,
+  needs: () => ['baselines'],
+  abstract: (_p, f) =>
+    firstProblem([wrongKind(f, ['points'], 'interpolate lays points on the path from x′ to x'), missingSlot(f, ['baseline'], 'this flow lost its baselines (put interpolate before stages that drop them)')],
+      () => ({ ...f, kind: 'points', slots: new Set(['baseline']), depth: f.depth + 1 })),
   summary: (p) =>
     `nSteps=${p.nSteps}, method=${p.method}` + (p.path && p.path._tag === 'power' ? `, path=x′+α^${p.path.exponent}(x−x′)` : ''),
   count: (p) => p.nSteps,
