@@ -12,14 +12,15 @@ import * as t from 'io-ts'
 import type { Model } from '../core/backend.js'
 import { decodeWith, Integer, PositiveInt, PositiveNumber } from '../core/codecs.js'
 import { err, type AttributionError } from '../core/errors.js'
-import { isHostTensor } from '../core/codecs.js'
+import { hostTensorProblem } from '../core/codecs.js'
+import { declaredShapeProblem } from '../core/declaredShape.js'
 import type { HostTensor } from '../core/tensor.js'
 import { Target, type TargetFn } from '../core/target.js'
 import type { Progress } from '../dsl/flow.js'
 import type { Plugins } from '../dsl/perturbation/plugins.js'
 import { runPipeline, type AttributionResult } from '../dsl/run.js'
 import { callDataOf, decodePipeline, type Pipeline } from '../dsl/spec.js'
-import { prepareBaselines, prepareDistribution, prepareInputs, type Baseline, type Owned, type TensorLike } from './callData.js'
+import { prepareBaselines, prepareDistribution, prepareInputs, promoteForBaselines, type Baseline, type Owned, type TensorLike } from './callData.js'
 
 /** Options every method call accepts (validated with {@link CallOptionsCodec}). */
 export interface CallOptions<T> {
@@ -99,19 +100,33 @@ export const attribute = <T>(
       if (E.isLeft(xs)) return xs
       const extras = prepareInputs(backend, owned, asList(options.additionalForwardArgs, isOne), 'additionalForwardArgs')
       if (E.isLeft(extras)) return extras
+      // Checked before any expansion, so the message shows the caller's shapes.
+      const badShape = declaredShapeProblem(xs.right.map((x) => backend.shapeOf(x)), model.signature)
+      if (badShape !== undefined) return E.left(badShape)
       // Call data is prepared from what the stages declare (abstract.ts), never from stage tags.
       const shaped = xs.right.length > 0 && xs.right.every((x) => backend.shapeOf(x).length > 0)
-      const dist = needs.has('baselineDistribution') && shaped ? prepareDistribution(backend, owned, xs.right, options.baselines) : E.right(undefined)
+      // Captum's promotion: an integer input with a fractional baseline is attributed as float32.
+      const ins = (needs.has('baselines') || needs.has('baselineDistribution')) && shaped
+        ? await promoteForBaselines(backend, owned, xs.right, options.baselines, model.signature)
+        : E.right(xs.right)
+      if (E.isLeft(ins)) return ins
+      const dist = needs.has('baselineDistribution') && shaped ? prepareDistribution(backend, owned, ins.right, options.baselines) : E.right(undefined)
       if (E.isLeft(dist)) return dist
-      const bs = needs.has('baselines') && shaped ? prepareBaselines(backend, owned, xs.right, options.baselines) : E.right(undefined)
+      const bs = needs.has('baselines') && shaped ? prepareBaselines(backend, owned, ins.right, options.baselines) : E.right(undefined)
       if (E.isLeft(bs)) return bs
       const masks: HostTensor[] = []
       for (const m of asList(options.featureMask, isOne)) {
-        if (!isOne(m)) return E.left(err('ShapeMismatch', 'featureMask entries must be tensors (one integer tensor per input)', ['featureMask']))
-        masks.push(isHostTensor(m) ? m : await backend.toHost(m as T))
+        const i = masks.length
+        if (backend.isTensor(m)) {
+          masks.push(await backend.toHost(m))
+          continue
+        }
+        const why = hostTensorProblem(m)
+        if (why !== undefined) return E.left(err(why.tag, `featureMask.${i}: ${why.message} (give one integer tensor per input)`, ['featureMask', String(i)]))
+        masks.push(m as HostTensor)
       }
       return await runPipeline(decoded.right, model, {
-        inputs: xs.right,
+        inputs: ins.right,
         ...(bs.right ? { baselines: bs.right } : {}),
         ...(dist.right ? { baselineDistribution: dist.right } : {}),
         extraArgs: extras.right,

@@ -39,6 +39,9 @@ const withOnes = (k: number): HostFn => (xs) => {
   return float32([n, 2 + k], out)
 }
 
+/** returnInputShape: false gives one tensor for several inputs; the table compares lists. */
+const asList = (r: HostTensor | HostTensor[]): HostTensor[] => (Array.isArray(r) ? r : [r])
+
 type Method = 'FA' | 'Occ' | 'SV' | 'SVS' | 'KS' | 'KSx' | 'LimeEnum'
 
 const call = <T>(m: Method, model: Model<T>, inputs: readonly HostTensor[], o: Record<string, unknown>): Promise<HostTensor[]> => {
@@ -48,8 +51,8 @@ const call = <T>(m: Method, model: Model<T>, inputs: readonly HostTensor[], o: R
     case 'Occ': return new Occlusion(model).attribute(inputs, opts)
     case 'SV': return new ShapleyValues(model).attribute(inputs, opts)
     case 'SVS': return new ShapleyValueSampling(model).attribute(inputs, { nSamples: 300, ...opts })
-    case 'KS': return new KernelShap(model).attribute(inputs, { nSamples: 800, ...opts })
-    case 'KSx': return new KernelShap(model).attribute(inputs, { exact: true, ...opts })
+    case 'KS': return new KernelShap(model).attribute(inputs, { nSamples: 800, ...opts }).then(asList)
+    case 'KSx': return new KernelShap(model).attribute(inputs, { exact: true, ...opts }).then(asList)
     case 'LimeEnum': return new Lime(model, { sampler: 'enumerate', interpretableModel: { _tag: 'lasso', alpha: 1 }, similarity: { _tag: 'expKernel', distance: 'cosine', kernelWidth: 10 } })
       .attribute(inputs, { nSamples: 1 << 12, ...opts })
   }

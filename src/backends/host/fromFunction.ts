@@ -23,6 +23,7 @@ import * as TE from 'fp-ts/lib/TaskEither.js'
 import type { Model, TensorInfo } from '../../core/backend.js'
 import { isHostTensor } from '../../core/codecs.js'
 import { backendFailure, err, isAttributionError } from '../../core/errors.js'
+import { nonFiniteIn } from '../../core/finite.js'
 import type { HostTensor } from '../../core/tensor.js'
 import { hostBackend } from './hostBackend.js'
 
@@ -55,12 +56,13 @@ export const fromFunction = (
       try {
         // fn gets its own copies: a function that writes to its arguments must not reach the
         // caller's tensors (which may be the user's inputs) or the rows clarus still needs
-        const out = await fn(inputs.map(copyOf))
-        if (typeof out === 'number') return { _tag: 'Right', right: { output: { dtype: 'float32', shape: [], data: Float32Array.of(out) }, captured: {} } }
-        if (!isHostTensor(out)) {
+        const raw = await fn(inputs.map(copyOf))
+        const out: HostTensor | undefined = typeof raw === 'number' ? { dtype: 'float32', shape: [], data: Float32Array.of(raw) } : isHostTensor(raw) ? raw : undefined
+        if (out === undefined) {
           return { _tag: 'Left', left: err('BadModel', 'the forward function must return a host tensor {dtype, shape, data} or a number', ['model']) }
         }
-        return { _tag: 'Right', right: { output: out, captured: {} } }
+        const bad = opts?.allowNonFinite === true ? undefined : nonFiniteIn(out, ['output'], 'the forward function\'s output', 'check the function for divisions by zero, logs of non-positive values and overflow')
+        return bad !== undefined ? { _tag: 'Left', left: bad } : { _tag: 'Right', right: { output: out, captured: {} } }
       } catch (e) {
         return { _tag: 'Left', left: isAttributionError(e) ? e : backendFailure(`the forward function threw: ${e instanceof Error ? e.message : String(e)}`, e, ['model']) }
       }

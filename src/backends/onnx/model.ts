@@ -61,7 +61,9 @@ const modelOf = (rt: OnnxRuntime, options: FromOnnxOptions): E.Either<Attributio
   const outputName = options.output ?? sig.outputs[0]?.name
   const out = sig.outputs.find((o) => o.name === outputName)
   if (out === undefined || outputName === undefined) {
-    return E.left(err('UnknownTensor', `output ${JSON.stringify(options.output)} is not an output of this model; outputs: ${sig.outputs.map((o) => o.name).join(', ')}`, ['output']))
+    return E.left(err('UnknownTensor', sig.outputs.length === 0
+      ? 'this model declares no outputs, so there is nothing to explain: check the file is a complete ONNX model'
+      : `output ${JSON.stringify(options.output)} is not an output of this model; outputs: ${sig.outputs.map((o) => JSON.stringify(o.name)).join(', ')}`, ['output']))
   }
   const inputOrder = options.inputs ?? sig.inputs.map((i) => i.name)
   const unknown = inputOrder.filter((n) => !sig.inputs.some((i) => i.name === n))

@@ -21,6 +21,8 @@ import * as tf from '@tensorflow/tfjs-core'
 import { model as layersModelOf, type LayersModel, type SymbolicTensor } from '@tensorflow/tfjs-layers'
 import type { ForwardOptions, ForwardResult, Model, ModelSignature, Selector, TensorInfo, VjpOptions, VjpResult } from '../../core/backend.js'
 import { ClarusError, backendFailure, err, type AttributionError } from '../../core/errors.js'
+import { declaredShapeProblem } from '../../core/declaredShape.js'
+import { nonFiniteIn } from '../../core/finite.js'
 import type { DType } from '../../core/tensor.js'
 import { tfjsBackend } from './tfjsBackend.js'
 
@@ -304,17 +306,15 @@ const selectValue = (output: tf.Tensor, selector: Selector<tf.Tensor>): tf.Tenso
   return picked.rank <= 1 ? picked : tf.sum(picked, Array.from({ length: picked.rank - 1 }, (_, i) => i + 1))
 }
 
-const nonFiniteIn = async (ts: readonly tf.Tensor[]): Promise<boolean> => {
-  const floats = ts.filter((t) => t.dtype === 'float32')
-  if (floats.length === 0) return false
-  const flag = tf.tidy(() => tf.logicalNot(floats.map((t) => tf.all(tf.isFinite(t))).reduce((a, b) => tf.logicalAnd(a, b))))
+/** The NonFinite error for the first bad element of `t`'s float output, or undefined (one download). */
+const nonFiniteOutput = async (t: tf.Tensor): Promise<AttributionError | undefined> => {
+  if (t.dtype !== 'float32') return undefined
+  const flag = tf.tidy(() => tf.logicalNot(tf.all(tf.isFinite(t))))
   const bad = (await flag.data())[0] === 1
   flag.dispose()
-  return bad
+  if (!bad) return undefined
+  return nonFiniteIn(await tfjsBackend.toHost(t), ['output'], 'the model output', 'check the inputs (and baselines) for extreme values and the model for unstable ops (log, division)')
 }
-
-const nonFinite = (what: string): AttributionError =>
-  err('NonFinite', `the model ${what} contains NaN or Infinity; check the inputs (and baselines) for extreme values and the model for unstable ops (log, division)`, ['output'])
 
 /**
  * After a failed `tf.grads` at the outermost gradient level, releases the tensors the tape saved
@@ -332,28 +332,8 @@ const releaseTape = (): void => {
  * one). Only per-example dimensions are compared and reported: clarus may have stacked many
  * copies of the batch (steps, perturbations) into the first dimension, which is not the user's.
  */
-const inputShapeProblem = (inputs: readonly tf.Tensor[], signature: ModelSignature): AttributionError | undefined => {
-  for (let i = 0; i < inputs.length && i < signature.inputs.length; i++) {
-    const declared = signature.inputs[i]!
-    const want = declared.shape
-    if (want.length === 0) continue
-    const got = inputs[i]!.shape
-    const dim = (d: number | string | null): string => (typeof d === 'number' ? String(d) : '?')
-    const example = (dims: readonly (number | string | null)[]): string => `[${dims.slice(1).map(dim).join(', ')}]`
-    const fits = got.length === want.length && want.every((d, k) => k === 0 || typeof d !== 'number' || d === got[k])
-    if (fits) continue
-    const full = `[${want.map(dim).join(', ')}]`
-    const known = want.slice(1).every((d) => typeof d === 'number')
-    const detail = got.length === want.length - 1
-      ? `but input ${i} has rank ${got.length}: it lacks the batch dimension (dimension 0 counts the examples)` +
-        (known ? `; for one example, pass shape [1, ${want.slice(1).join(', ')}]` : '')
-      : `but input ${i} has rank ${got.length} with examples of shape ${example(got)}`
-    return err('ShapeMismatch',
-      `inputs.${i}: the model's input ${JSON.stringify(declared.name)} is declared ${full}, so each example must have shape ${example(want)}, ${detail}`,
-      ['inputs', String(i)])
-  }
-  return undefined
-}
+const inputShapeProblem = (inputs: readonly tf.Tensor[], signature: ModelSignature): AttributionError | undefined =>
+  declaredShapeProblem(inputs.map((t) => t.shape), signature)
 
 const bytesPerElement = (t: tf.Tensor): number => (t.dtype === 'bool' ? 1 : 4)
 
@@ -380,9 +360,10 @@ const makeModel = (runner: Runner): Model<tf.Tensor> => {
         return E.left(fromThrown(e, 'forward pass'))
       }
       const output = out[0]!
-      if (await nonFiniteIn([output])) {
+      const nonFinite = options.allowNonFinite === true ? undefined : await nonFiniteOutput(output)
+      if (nonFinite !== undefined) {
         out.forEach((t) => t.dispose())
-        return E.left(nonFinite('output'))
+        return E.left(nonFinite)
       }
       return E.right({ output, captured: Object.fromEntries(capture.map((n, i) => [n, out[i + 1]!])) })
     })
@@ -447,11 +428,12 @@ const makeModel = (runner: Runner): Model<tf.Tensor> => {
         return E.left(fromThrown(e, layer === undefined ? 'gradient' : `gradient w.r.t. ${JSON.stringify(layer)}`))
       }
       const out = output!
-      if (await nonFiniteIn([out, res.value])) {
+      const nonFinite = options.allowNonFinite === true ? undefined : await nonFiniteOutput(out)
+      if (nonFinite !== undefined) {
         kept.forEach((t) => t.dispose())
         res.value.dispose()
         res.grads.forEach((g) => g.dispose())
-        return E.left(nonFinite('output'))
+        return E.left(nonFinite)
       }
       // tf.keep'd tensors stay alive past every tidy; ownership passes to the caller here.
       return E.right({ output: out, value: res.value, grads: res.grads, captured })

@@ -76,6 +76,19 @@ describe('ONNX models: typed errors', () => {
     await model.dispose()
   })
 
+  it('an input of the wrong per-example shape is reported as given, before the steps expand it', async () => {
+    const model = await load(`${REF}mlp.onnx`)
+    const e = await failsWith(new LayerIntegratedGradients(model, model.signature.layers[0]!).attribute(float32([2, 11], new Array(22).fill(0.5)), { target: 0, nSteps: 4 }),
+      'ShapeMismatch', /declared \[\?, 12\], so each example must have shape \[12\], but input 0 has shape \[2, 11\]/)
+    expect(e.error.path).toEqual(['inputs', '0'])
+    await model.dispose()
+  })
+
+  it('a model that declares no outputs', async () => {
+    const r = await fromOnnx(tiny([], []))
+    expect(E.isLeft(r) && r.left.message).toMatch(/declares no outputs/)
+  })
+
   it('a file that is not an ONNX model', async () => {
     const r = await fromOnnx(new Uint8Array([1, 2, 3, 4, 5]))
     expect(E.isLeft(r) && r.left._tag).toBe('BadModel')

@@ -39,6 +39,17 @@ describe('feature masks', () => {
     const b: HostTensor = { dtype: 'bool', shape: [1, 3], data: Uint8Array.of(0, 1, 1) }
     expect((await errorOf(new FeatureAblation(model).attribute(x, { target: 0, featureMask: b })))._tag).toBe('DTypeMismatch')
   })
+  it('a malformed mask names its index and what is wrong', async () => {
+    const bad = { dtype: 'int64', shape: [1, 3], data: [0, 1, 2] } as unknown as HostTensor
+    const e = await errorOf(new FeatureAblation(model).attribute(x, { target: 0, featureMask: bad }))
+    expect(e._tag).toBe('DTypeMismatch')
+    expect(e.path).toEqual(['featureMask', '0'])
+    expect(e.message).toMatch(/featureMask\.0: .*BigInt64Array/)
+    const short = { dtype: 'int64', shape: [1, 3], data: BigInt64Array.of(0n, 1n) } as HostTensor
+    const s = await errorOf(new FeatureAblation(model).attribute(x, { target: 0, featureMask: short }))
+    expect(s._tag).toBe('ShapeMismatch')
+    expect(s.message).toMatch(/2 elements/)
+  })
   it('masks given for the wrong number of inputs', async () => {
     const e = await errorOf(new FeatureAblation(model).attribute(x, { target: 0, featureMask: [int64([1, 3], [0, 1, 2]), int64([1, 3], [0, 1, 2])] }))
     expect(e._tag).toBe('ShapeMismatch')

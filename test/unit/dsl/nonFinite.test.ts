@@ -9,7 +9,8 @@ import { fromOnnx } from '../../../src/backends/onnx/index.js'
 import { attr, ElemType, toProto } from '../../../src/backends/onnx/graph/ir.js'
 import { encodeModel } from '../../../src/backends/onnx/graph/proto.js'
 import { fromTfjs } from '../../../src/backends/tfjs/index.js'
-import { attribute, float32, integratedGradients, saliency, type HostTensor, type Model } from '../../../src/index.js'
+import { fromFunction } from '../../../src/backends/host/index.js'
+import { attribute, featureAblation, float32, integratedGradients, saliency, type HostTensor, type Model } from '../../../src/index.js'
 import { REFERENCE_DIR } from '../../helpers/reference.js'
 
 const load = async (src: string | Uint8Array): Promise<Model<HostTensor>> => {
@@ -104,5 +105,28 @@ describe('non-finite values are NonFinite errors naming where they appeared', ()
     const bad = await attribute(saliency(), tfRoot, atZero, { target: 0 })()
     expect(E.isLeft(bad)).toBe(true)
     expect(tf.memory().numTensors).toBe(before)
+  })
+
+  it('a non-finite model output, on tfjs and from a plain function, unless allowed', async () => {
+    const tfLog = fromTfjs((t: tf.Tensor) => tf.tidy(() => tf.sum(tf.log(t), 1, true)))
+    const neg = float32([1, 3], [1, -1, 2])
+    const r = await attribute(saliency(), tfLog, neg, { target: 0 })()
+    expect(E.isLeft(r) && r.left._tag).toBe('NonFinite')
+    expect(E.isLeft(r) && r.left.path).toEqual(['output'])
+    expect(E.isLeft(r) && r.left.message).toMatch(/model output holds NaN at \[0, 0\]/)
+    const ok = await attribute(saliency({ abs: false }), tfLog, neg, { target: 0, allowNonFinite: true })()
+    expect(E.isRight(ok)).toBe(true)
+    // ablating feature 0 to 0 gives log(0) = -Infinity
+    const fn = fromFunction((xs) => {
+      const d = xs[0]!.data as Float32Array
+      return float32([xs[0]!.shape[0]!, 1], Array.from({ length: xs[0]!.shape[0]! }, (_, i) => Math.log(d[i * 3]!) + d[i * 3 + 1]!))
+    })
+    const p = float32([1, 3], [1, 2, 3])
+    const f = await attribute(featureAblation(), fn, p, { target: 0 })()
+    expect(E.isLeft(f) && f.left._tag).toBe('NonFinite')
+    expect(E.isLeft(f) && f.left.message).toMatch(/forward function's output holds -Infinity/)
+    const fOk = await attribute(featureAblation(), fn, p, { target: 0, allowNonFinite: true })()
+    if (E.isLeft(fOk)) throw new Error(fOk.left.message)
+    expect((fOk.right.attributions[0]!.data as Float32Array)[0]).toBe(Number.POSITIVE_INFINITY)
   })
 })
