@@ -4,17 +4,12 @@ import { loadGraphModelSync } from '@tensorflow/tfjs-converter'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { fromFunction } from '../../../src/backends/host/index.js'
 import { fromTfjs } from '../../../src/backends/tfjs/index.js'
-import { ClarusError, FeatureAblation, IntegratedGradients, Saliency, float32, type AttributionError, type HostTensor } from '../../../src/index.js'
+import { FeatureAblation, IntegratedGradients, Saliency, float32, type HostTensor } from '../../../src/index.js'
+import { errorOf } from '../../helpers/errors.js'
 
 beforeAll(async () => {
   await tf.setBackend('cpu')
 })
-
-const errorOf = async (p: Promise<unknown>): Promise<AttributionError> => {
-  const e = await p.then(() => undefined, (u: unknown) => u)
-  expect(e).toBeInstanceOf(ClarusError)
-  return (e as ClarusError).error
-}
 
 /** A host tensor as a user might get it wrong (the types would stop most of these). */
 const loose = (dtype: string, shape: number[], data: unknown): HostTensor => ({ dtype, shape, data }) as unknown as HostTensor

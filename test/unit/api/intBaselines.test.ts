@@ -6,7 +6,8 @@ import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { fromFunction } from '../../../src/backends/host/index.js'
 import { fromTfjs } from '../../../src/backends/tfjs/index.js'
-import { ClarusError, FeatureAblation, float32, int32, int64, ShapleyValueSampling, toFloat64, type AttributionError, type HostTensor } from '../../../src/index.js'
+import { FeatureAblation, float32, int32, int64, ShapleyValueSampling, toFloat64, type HostTensor } from '../../../src/index.js'
+import { errorOf } from '../../helpers/errors.js'
 
 beforeAll(async () => {
   await tf.setBackend('cpu')
@@ -21,12 +22,6 @@ const sumForward = ([...xs]: readonly HostTensor[]): HostTensor => {
     for (let i = 0; i < n; i++) for (let e = 0; e < d; e++) out[i]! += Number(x.data[i * d + e])
   }
   return float32([n], out)
-}
-
-const errorOf = async (p: Promise<unknown>): Promise<AttributionError> => {
-  const e = await p.then(() => undefined, (u: unknown) => u)
-  expect(e).toBeInstanceOf(ClarusError)
-  return (e as ClarusError).error
 }
 
 const close = (got: HostTensor, want: readonly number[]): void => {

@@ -3,23 +3,14 @@ import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import { fromFunction } from '../../../src/backends/host/index.js'
 import {
-  attribute, ClarusError, featureAblation, FeatureAblation, IntegratedGradients, KernelShap, Occlusion, ShapleyValues, float32, int64,
-  type AttributionError, type HostTensor,
+  attribute, featureAblation, FeatureAblation, IntegratedGradients, KernelShap, Occlusion, ShapleyValues, float32, int64,
+  type HostTensor,
 } from '../../../src/index.js'
 import { multiLayer } from '../../helpers/hostModels.js'
+import { errorOf } from '../../helpers/errors.js'
 
 const model = fromFunction(multiLayer)
 const x = float32([2, 3], [2, 10, 3, 20, 50, 30])
-
-const errorOf = async (p: Promise<unknown>): Promise<AttributionError> => {
-  try {
-    await p
-  } catch (e) {
-    if (e instanceof ClarusError) return e.error
-    throw e
-  }
-  throw new Error('expected a ClarusError')
-}
 
 describe('feature masks', () => {
   it('a mask that does not broadcast to its input', async () => {

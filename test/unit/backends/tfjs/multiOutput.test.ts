@@ -3,17 +3,12 @@
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { fromTfjs, type TfjsFunction } from '../../../../src/backends/tfjs/index.js'
-import { ClarusError, FeatureAblation, IntegratedGradients, Saliency, float32, type AttributionError } from '../../../../src/index.js'
+import { FeatureAblation, IntegratedGradients, Saliency, float32 } from '../../../../src/index.js'
+import { errorOf } from '../../../helpers/errors.js'
 
 beforeAll(async () => {
   await tf.setBackend('cpu')
 })
-
-const errorOf = async (p: Promise<unknown>): Promise<AttributionError> => {
-  const e = await p.then(() => undefined, (u: unknown) => u)
-  expect(e).toBeInstanceOf(ClarusError)
-  return (e as ClarusError).error
-}
 
 const rowSum = (x: tf.Tensor): tf.Tensor => tf.sum(x, 1)
 // The wrong return types are the point of these models, hence the casts.
