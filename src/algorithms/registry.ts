@@ -8,6 +8,7 @@
  */
 import type { QuadratureRule } from '../dsl/quadratureRules.js'
 import type { Pipeline } from '../dsl/spec.js'
+import { ClarusError, invalidSpec } from '../core/errors.js'
 import { inputXGradient } from './inputXGradient.js'
 import { integratedGradients } from './integratedGradients.js'
 import { layerActivation } from './layerActivation.js'
@@ -21,6 +22,10 @@ import { shapleyValues } from './shapleyValues.js'
 import { shapleyValueSampling } from './shapleyValueSampling.js'
 import { lime } from './lime.js'
 import { kernelShap } from './kernelShap.js'
+import { gradientShap, inputBaselineXGradient } from './gradientShap.js'
+import { layerGradientShap } from './layerGradientShap.js'
+import { noiseTunnel } from './noiseTunnel.js'
+import type { SampleStatistic } from '../dsl/stages/sampleMean.js'
 
 /** Axioms a method can claim (Sundararajan et al. 2017; Lundberg & Lee 2017). */
 export type Axiom = 'completeness' | 'sensitivity' | 'implementationInvariance' | 'linearity' | 'symmetry' | 'dummy'
@@ -168,5 +173,56 @@ export const METHODS: Readonly<Record<string, MethodInfo>> = {
     stochastic: true,
     hasDelta: false,
     build: (o) => kernelShap(defined({ nSamples: num(o, 'nSamples'), returnInputShape: bool(o, 'returnInputShape'), exact: bool(o, 'exact'), baselineDistribution: bool(o, 'baselineDistribution') })),
+  },
+  gradientShap: {
+    captumName: 'GradientShap',
+    family: 'primary',
+    claims: [],
+    stochastic: true,
+    hasDelta: true,
+    build: (o) => gradientShap(defined({ nSamples: num(o, 'nSamples'), stdevs: num(o, 'stdevs'), multiplyByInputs: bool(o, 'multiplyByInputs'), returnConvergenceDelta: bool(o, 'returnConvergenceDelta') })),
+  },
+  inputBaselineXGradient: {
+    captumName: 'InputBaselineXGradient',
+    family: 'primary',
+    claims: [],
+    stochastic: true,
+    hasDelta: true,
+    build: (o) => inputBaselineXGradient(defined({ multiplyByInputs: bool(o, 'multiplyByInputs'), returnConvergenceDelta: bool(o, 'returnConvergenceDelta') })),
+  },
+  layerGradientShap: {
+    captumName: 'LayerGradientShap',
+    family: 'layer',
+    claims: [],
+    stochastic: true,
+    hasDelta: true,
+    build: (o) =>
+      layerGradientShap(defined({
+        layer: str(o, 'layer') ?? '',
+        nSamples: num(o, 'nSamples'),
+        stdevs: num(o, 'stdevs'),
+        multiplyByInputs: bool(o, 'multiplyByInputs'),
+        returnConvergenceDelta: bool(o, 'returnConvergenceDelta'),
+      })),
+  },
+  noiseTunnel: {
+    captumName: 'NoiseTunnel',
+    family: 'primary',
+    claims: [],
+    stochastic: true,
+    hasDelta: true,
+    /** `wrapped`: the wrapped method's METHODS key; its options are the other entries (NoiseTunnel's own: ntType, ntSamples, ntSamplesBatchSize, stdevs, drawBaselineFromDistrib). */
+    build: (o) => {
+      const name = str(o, 'wrapped') ?? ''
+      const inner = METHODS[name]
+      if (inner === undefined || name === 'noiseTunnel') throw new ClarusError(invalidSpec([{ path: ['wrapped'], message: `NoiseTunnel wraps a method of METHODS: got ${JSON.stringify(name)}` }]))
+      return noiseTunnel(inner.build(o), defined({
+        ntType: str(o, 'ntType') as SampleStatistic | undefined,
+        nSamples: num(o, 'ntSamples'),
+        nSamplesBatchSize: num(o, 'ntSamplesBatchSize'),
+        stdevs: num(o, 'stdevs'),
+        drawBaselineFromDistrib: bool(o, 'drawBaselineFromDistrib'),
+      }))
+    },
   },
 }

@@ -8,10 +8,7 @@
  * @category api
  * @since 0.1.0
  */
-import * as E from 'fp-ts/lib/Either.js'
 import type { Model } from '../core/backend.js'
-import { decodeWith } from '../core/codecs.js'
-import { ClarusError } from '../core/errors.js'
 import type { HostTensor } from '../core/tensor.js'
 import { inputXGradient } from '../algorithms/inputXGradient.js'
 import { integratedGradients } from '../algorithms/integratedGradients.js'
@@ -19,31 +16,17 @@ import { layerActivation } from '../algorithms/layerActivation.js'
 import { layerGradientXActivation } from '../algorithms/layerGradientXActivation.js'
 import { layerIntegratedGradients } from '../algorithms/layerIntegratedGradients.js'
 import { saliency } from '../algorithms/saliency.js'
+import { gradientShap, GradientShapOptions, inputBaselineXGradient } from '../algorithms/gradientShap.js'
+import { layerGradientShap } from '../algorithms/layerGradientShap.js'
 import type { QuadratureRule } from '../dsl/quadratureRules.js'
 import type { Pipeline } from '../dsl/spec.js'
-import { attribute, type CallOptions } from './attribute.js'
-import type { TensorLike } from './callData.js'
+import type { CallOptions } from './attribute.js'
+import { checked, mirror, runOrThrow as run, type Explainer, type Inputs, type Mirrored } from './explainer.js'
 import * as t from 'io-ts'
 import { PositiveInt } from '../core/codecs.js'
 import { QuadratureRule as QuadratureRuleCodec } from '../dsl/quadratureRules.js'
 
-/** A result mirroring the inputs' container. */
-export type Mirrored<I> = I extends readonly unknown[] ? HostTensor[] : HostTensor
-
-const run = async <T>(method: Pipeline, model: Model<T>, inputs: TensorLike<T> | readonly TensorLike<T>[], options: CallOptions<T>) => {
-  const r = await attribute(method, model, inputs, options)()
-  if (E.isLeft(r)) throw new ClarusError(r.left)
-  return r.right
-}
-
-const mirror = <I>(inputs: I, attrs: readonly HostTensor[]): Mirrored<I> =>
-  (Array.isArray(inputs) ? [...attrs] : attrs[0]) as Mirrored<I>
-
-const checked = <A>(codec: t.Decoder<unknown, A>, u: unknown): A => {
-  const r = decodeWith(codec, u)
-  if (E.isLeft(r)) throw new ClarusError(r.left)
-  return r.right
-}
+export type { Mirrored } from './explainer.js'
 
 const PathOptions = t.partial({ nSteps: PositiveInt, method: QuadratureRuleCodec, returnConvergenceDelta: t.boolean })
 
@@ -59,19 +42,22 @@ export interface IntegratedGradientsCallOptions<T> extends CallOptions<T> {
  * {@link integratedGradients} for the formula. With `returnConvergenceDelta: true` the call
  * resolves to `[attributions, delta]`, as in Captum.
  */
-export class IntegratedGradients<T> {
+export class IntegratedGradients<T> implements Explainer<T> {
   constructor(
     readonly model: Model<T>,
     readonly options: { readonly multiplyByInputs?: boolean } = {},
   ) {}
 
-  attribute<I extends TensorLike<T> | readonly TensorLike<T>[]>(inputs: I, options: IntegratedGradientsCallOptions<T> & { readonly returnConvergenceDelta: true }): Promise<[Mirrored<I>, HostTensor]>
-  attribute<I extends TensorLike<T> | readonly TensorLike<T>[]>(inputs: I, options?: IntegratedGradientsCallOptions<T>): Promise<Mirrored<I>>
-  async attribute<I extends TensorLike<T> | readonly TensorLike<T>[]>(inputs: I, options: IntegratedGradientsCallOptions<T> = {}): Promise<Mirrored<I> | [Mirrored<I>, HostTensor]> {
+  pipelineFor(options: object): Pipeline {
     const o = checked(PathOptions, options)
-    const method = integratedGradients({ ...o, ...(this.options.multiplyByInputs !== undefined ? { multiplyByInputs: this.options.multiplyByInputs } : {}) })
-    const r = await run(method, this.model, inputs, options)
-    return o.returnConvergenceDelta ? [mirror(inputs, r.attributions), r.delta!] : mirror(inputs, r.attributions)
+    return integratedGradients({ ...o, ...(this.options.multiplyByInputs !== undefined ? { multiplyByInputs: this.options.multiplyByInputs } : {}) })
+  }
+
+  attribute<I extends Inputs<T>>(inputs: I, options: IntegratedGradientsCallOptions<T> & { readonly returnConvergenceDelta: true }): Promise<[Mirrored<I>, HostTensor]>
+  attribute<I extends Inputs<T>>(inputs: I, options?: IntegratedGradientsCallOptions<T>): Promise<Mirrored<I>>
+  async attribute<I extends Inputs<T>>(inputs: I, options: IntegratedGradientsCallOptions<T> = {}): Promise<Mirrored<I> | [Mirrored<I>, HostTensor]> {
+    const r = await run(this.pipelineFor(options), this.model, inputs, options)
+    return options.returnConvergenceDelta === true ? [mirror(inputs, r.attributions), r.delta!] : mirror(inputs, r.attributions)
   }
 }
 
@@ -82,18 +68,23 @@ export interface SaliencyCallOptions<T> extends CallOptions<T> {
 }
 
 /** Captum: `Saliency(forward_func)`; `attribute(inputs, { target, abs = true, additionalForwardArgs })`. */
-export class Saliency<T> {
+export class Saliency<T> implements Explainer<T> {
   constructor(readonly model: Model<T>) {}
-  async attribute<I extends TensorLike<T> | readonly TensorLike<T>[]>(inputs: I, options: SaliencyCallOptions<T> = {}): Promise<Mirrored<I>> {
-    const o = checked(t.partial({ abs: t.boolean }), options)
-    return mirror(inputs, (await run(saliency(o), this.model, inputs, options)).attributions)
+  pipelineFor(options: object): Pipeline {
+    return saliency(checked(t.partial({ abs: t.boolean }), options))
+  }
+  async attribute<I extends Inputs<T>>(inputs: I, options: SaliencyCallOptions<T> = {}): Promise<Mirrored<I>> {
+    return mirror(inputs, (await run(this.pipelineFor(options), this.model, inputs, options)).attributions)
   }
 }
 
 /** Captum: `InputXGradient(forward_func)`; `attribute(inputs, { target, additionalForwardArgs })`. */
-export class InputXGradient<T> {
+export class InputXGradient<T> implements Explainer<T> {
   constructor(readonly model: Model<T>) {}
-  async attribute<I extends TensorLike<T> | readonly TensorLike<T>[]>(inputs: I, options: CallOptions<T> = {}): Promise<Mirrored<I>> {
+  pipelineFor(): Pipeline {
+    return inputXGradient()
+  }
+  async attribute<I extends Inputs<T>>(inputs: I, options: CallOptions<T> = {}): Promise<Mirrored<I>> {
     return mirror(inputs, (await run(inputXGradient(), this.model, inputs, options)).attributions)
   }
 }
@@ -103,43 +94,122 @@ export class InputXGradient<T> {
  * an internal tensor of the model (for ONNX: a tensor name in the graph). Resolves to the layer
  * attribution (one tensor), or `[attribution, delta]` with `returnConvergenceDelta: true`.
  */
-export class LayerIntegratedGradients<T> {
+export class LayerIntegratedGradients<T> implements Explainer<T> {
   constructor(
     readonly model: Model<T>,
     readonly layer: string,
     readonly options: { readonly multiplyByInputs?: boolean } = {},
   ) {}
 
-  attribute(inputs: TensorLike<T> | readonly TensorLike<T>[], options: IntegratedGradientsCallOptions<T> & { readonly returnConvergenceDelta: true }): Promise<[HostTensor, HostTensor]>
-  attribute(inputs: TensorLike<T> | readonly TensorLike<T>[], options?: IntegratedGradientsCallOptions<T>): Promise<HostTensor>
-  async attribute(inputs: TensorLike<T> | readonly TensorLike<T>[], options: IntegratedGradientsCallOptions<T> = {}): Promise<HostTensor | [HostTensor, HostTensor]> {
+  pipelineFor(options: object): Pipeline {
     const o = checked(PathOptions, options)
-    const method = layerIntegratedGradients({ layer: this.layer, ...o, ...(this.options.multiplyByInputs !== undefined ? { multiplyByInputs: this.options.multiplyByInputs } : {}) })
-    const r = await run(method, this.model, inputs, options)
-    return o.returnConvergenceDelta ? [r.attributions[0]!, r.delta!] : r.attributions[0]!
+    return layerIntegratedGradients({ layer: this.layer, ...o, ...(this.options.multiplyByInputs !== undefined ? { multiplyByInputs: this.options.multiplyByInputs } : {}) })
+  }
+
+  attribute(inputs: Inputs<T>, options: IntegratedGradientsCallOptions<T> & { readonly returnConvergenceDelta: true }): Promise<[HostTensor, HostTensor]>
+  attribute(inputs: Inputs<T>, options?: IntegratedGradientsCallOptions<T>): Promise<HostTensor>
+  async attribute(inputs: Inputs<T>, options: IntegratedGradientsCallOptions<T> = {}): Promise<HostTensor | [HostTensor, HostTensor]> {
+    const r = await run(this.pipelineFor(options), this.model, inputs, options)
+    return options.returnConvergenceDelta === true ? [r.attributions[0]!, r.delta!] : r.attributions[0]!
   }
 }
 
 /** Captum: `LayerGradientXActivation(forward_func, layer, multiply_by_inputs=True)`. */
-export class LayerGradientXActivation<T> {
+export class LayerGradientXActivation<T> implements Explainer<T> {
   constructor(
     readonly model: Model<T>,
     readonly layer: string,
     readonly options: { readonly multiplyByInputs?: boolean } = {},
   ) {}
-  async attribute(inputs: TensorLike<T> | readonly TensorLike<T>[], options: CallOptions<T> = {}): Promise<HostTensor> {
-    const method = layerGradientXActivation({ layer: this.layer, ...(this.options.multiplyByInputs !== undefined ? { multiplyByInputs: this.options.multiplyByInputs } : {}) })
-    return (await run(method, this.model, inputs, options)).attributions[0]!
+  pipelineFor(): Pipeline {
+    return layerGradientXActivation({ layer: this.layer, ...(this.options.multiplyByInputs !== undefined ? { multiplyByInputs: this.options.multiplyByInputs } : {}) })
+  }
+  async attribute(inputs: Inputs<T>, options: CallOptions<T> = {}): Promise<HostTensor> {
+    return (await run(this.pipelineFor(), this.model, inputs, options)).attributions[0]!
   }
 }
 
 /** Captum: `LayerActivation(forward_func, layer)`; `attribute(inputs, { additionalForwardArgs })`. */
-export class LayerActivation<T> {
+export class LayerActivation<T> implements Explainer<T> {
   constructor(
     readonly model: Model<T>,
     readonly layer: string,
   ) {}
-  async attribute(inputs: TensorLike<T> | readonly TensorLike<T>[], options: Pick<CallOptions<T>, 'additionalForwardArgs' | 'signal'> = {}): Promise<HostTensor> {
-    return (await run(layerActivation({ layer: this.layer }), this.model, inputs, options)).attributions[0]!
+  pipelineFor(): Pipeline {
+    return layerActivation({ layer: this.layer })
+  }
+  async attribute(inputs: Inputs<T>, options: Pick<CallOptions<T>, 'additionalForwardArgs' | 'signal'> = {}): Promise<HostTensor> {
+    return (await run(this.pipelineFor(), this.model, inputs, options)).attributions[0]!
+  }
+}
+
+/** Options of GradientShap.attribute: `baselines` is the distribution, [B, …one example] per input. */
+export interface GradientShapCallOptions<T> extends CallOptions<T> {
+  /** Samples per example (default 5). */
+  readonly nSamples?: number
+  /** σ of the noise added to the inputs: one for every input or one per input (default 0). */
+  readonly stdevs?: number | readonly number[]
+  readonly returnConvergenceDelta?: boolean
+}
+
+const ShapOptions = t.partial({ nSamples: GradientShapOptions.type.props.nSamples, stdevs: GradientShapOptions.type.props.stdevs, returnConvergenceDelta: t.boolean })
+
+/**
+ * Captum: `GradientShap(forward_func, multiply_by_inputs=True)`; see {@link gradientShap}.
+ * Resolves to the attributions, or `[attributions, delta]` (N·nSamples deltas) with
+ * `returnConvergenceDelta: true`.
+ */
+export class GradientShap<T> implements Explainer<T> {
+  constructor(
+    readonly model: Model<T>,
+    readonly options: { readonly multiplyByInputs?: boolean } = {},
+  ) {}
+  pipelineFor(options: object): Pipeline {
+    return gradientShap({ ...checked(ShapOptions, options), ...(this.options.multiplyByInputs !== undefined ? { multiplyByInputs: this.options.multiplyByInputs } : {}) })
+  }
+  attribute<I extends Inputs<T>>(inputs: I, options: GradientShapCallOptions<T> & { readonly returnConvergenceDelta: true }): Promise<[Mirrored<I>, HostTensor]>
+  attribute<I extends Inputs<T>>(inputs: I, options?: GradientShapCallOptions<T>): Promise<Mirrored<I>>
+  async attribute<I extends Inputs<T>>(inputs: I, options: GradientShapCallOptions<T> = {}): Promise<Mirrored<I> | [Mirrored<I>, HostTensor]> {
+    const r = await run(this.pipelineFor(options), this.model, inputs, options)
+    return options.returnConvergenceDelta === true ? [mirror(inputs, r.attributions), r.delta!] : mirror(inputs, r.attributions)
+  }
+}
+
+/**
+ * Captum: `InputBaselineXGradient(forward_func, multiply_by_inputs=True)`: the gradient at one
+ * random point x′ + α(x − x′) per example, times (x − x′). `baselines` as for IntegratedGradients.
+ */
+export class InputBaselineXGradient<T> implements Explainer<T> {
+  constructor(
+    readonly model: Model<T>,
+    readonly options: { readonly multiplyByInputs?: boolean } = {},
+  ) {}
+  pipelineFor(options: object): Pipeline {
+    const o = checked(t.partial({ returnConvergenceDelta: t.boolean }), options)
+    return inputBaselineXGradient({ ...o, ...(this.options.multiplyByInputs !== undefined ? { multiplyByInputs: this.options.multiplyByInputs } : {}) })
+  }
+  attribute<I extends Inputs<T>>(inputs: I, options: CallOptions<T> & { readonly returnConvergenceDelta: true }): Promise<[Mirrored<I>, HostTensor]>
+  attribute<I extends Inputs<T>>(inputs: I, options?: CallOptions<T> & { readonly returnConvergenceDelta?: boolean }): Promise<Mirrored<I>>
+  async attribute<I extends Inputs<T>>(inputs: I, options: CallOptions<T> & { readonly returnConvergenceDelta?: boolean } = {}): Promise<Mirrored<I> | [Mirrored<I>, HostTensor]> {
+    const r = await run(this.pipelineFor(options), this.model, inputs, options)
+    return options.returnConvergenceDelta === true ? [mirror(inputs, r.attributions), r.delta!] : mirror(inputs, r.attributions)
+  }
+}
+
+/** Captum: `LayerGradientShap(forward_func, layer, multiply_by_inputs=True)`; see {@link layerGradientShap}. */
+export class LayerGradientShap<T> implements Explainer<T> {
+  constructor(
+    readonly model: Model<T>,
+    readonly layer: string,
+    readonly options: { readonly multiplyByInputs?: boolean } = {},
+  ) {}
+  pipelineFor(options: object): Pipeline {
+    return layerGradientShap({ layer: this.layer, ...checked(ShapOptions, options), ...(this.options.multiplyByInputs !== undefined ? { multiplyByInputs: this.options.multiplyByInputs } : {}) })
+  }
+  attribute(inputs: Inputs<T>, options: GradientShapCallOptions<T> & { readonly returnConvergenceDelta: true }): Promise<[HostTensor, HostTensor]>
+  attribute(inputs: Inputs<T>, options?: GradientShapCallOptions<T>): Promise<HostTensor>
+  async attribute(inputs: Inputs<T>, options: GradientShapCallOptions<T> = {}): Promise<HostTensor | [HostTensor, HostTensor]> {
+    const r = await run(this.pipelineFor(options), this.model, inputs, options)
+    return options.returnConvergenceDelta === true ? [r.attributions[0]!, r.delta!] : r.attributions[0]!
   }
 }

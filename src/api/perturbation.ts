@@ -7,8 +7,6 @@
  * @category api
  * @since 0.1.0
  */
-import * as E from 'fp-ts/lib/Either.js'
-import * as t from 'io-ts'
 import { featureAblation } from '../algorithms/featureAblation.js'
 import { featurePermutation } from '../algorithms/featurePermutation.js'
 import { kernelShap, KernelShapOptions } from '../algorithms/kernelShap.js'
@@ -18,47 +16,39 @@ import { shapleyValueSampling, ShapleyValueSamplingOptions } from '../algorithms
 import { shapleyValues } from '../algorithms/shapleyValues.js'
 import type { Model } from '../core/backend.js'
 import type { HostTensor } from '../core/tensor.js'
-import { decodeWith } from '../core/codecs.js'
-import { ClarusError } from '../core/errors.js'
 import type { InterpretableModel } from '../dsl/perturbation/linearModels.js'
 import type { Sampler, Similarity } from '../dsl/perturbation/designs.js'
 import type { InterpretableModelFn, Plugins, SamplerFn, SimilarityFn } from '../dsl/perturbation/plugins.js'
 import type { Pipeline } from '../dsl/spec.js'
-import { attribute, type CallOptions } from './attribute.js'
-import type { TensorLike } from './callData.js'
-import type { Mirrored } from './captum.js'
+import type { CallOptions } from './attribute.js'
+import { checked, mirror, pick, runOrThrow, type Explainer, type Inputs, type Mirrored } from './explainer.js'
 
-type Inputs<T> = TensorLike<T> | readonly TensorLike<T>[]
+const run = async <T, I extends Inputs<T>>(method: Pipeline, model: Model<T>, inputs: I, options: CallOptions<T>): Promise<Mirrored<I>> =>
+  mirror(inputs, (await runOrThrow(method, model, inputs, options)).attributions)
 
-const run = async <T, I extends Inputs<T>>(method: Pipeline, model: Model<T>, inputs: I, options: CallOptions<T>): Promise<Mirrored<I>> => {
-  const r = await attribute(method, model, inputs, options)()
-  if (E.isLeft(r)) throw new ClarusError(r.left)
-  return (Array.isArray(inputs) ? [...r.right.attributions] : r.right.attributions[0]) as Mirrored<I>
-}
-
-/** Lime and KernelShap: the coefficient matrix alone with `returnInputShape: false`, as in Captum. */
 const runSurrogate = async <T, I extends Inputs<T>>(method: Pipeline, model: Model<T>, inputs: I, options: SurrogateCallOptions<T>): Promise<Mirrored<I> | HostTensor> => {
   const r = await run(method, model, inputs, options)
   return options.returnInputShape === false && Array.isArray(r) ? (r[0] as HostTensor) : r
 }
 
-const checked = <A>(codec: t.Decoder<unknown, A>, u: unknown): A => {
-  const r = decodeWith(codec, u)
-  if (E.isLeft(r)) throw new ClarusError(r.left)
-  return r.right
-}
 
 /** Captum: `FeatureAblation(forward_func)`; see {@link featureAblation}. */
-export class FeatureAblation<T> {
+export class FeatureAblation<T> implements Explainer<T> {
   constructor(readonly model: Model<T>) {}
+  pipelineFor(): Pipeline {
+    return featureAblation()
+  }
   attribute<I extends Inputs<T>>(inputs: I, options: CallOptions<T> = {}): Promise<Mirrored<I>> {
     return run(featureAblation(), this.model, inputs, options)
   }
 }
 
 /** Captum: `FeaturePermutation(forward_func)`; see {@link featurePermutation}. `baselines` are ignored. */
-export class FeaturePermutation<T> {
+export class FeaturePermutation<T> implements Explainer<T> {
   constructor(readonly model: Model<T>) {}
+  pipelineFor(): Pipeline {
+    return featurePermutation()
+  }
   attribute<I extends Inputs<T>>(inputs: I, options: Omit<CallOptions<T>, 'baselines'> = {}): Promise<Mirrored<I>> {
     return run(featurePermutation(), this.model, inputs, options)
   }
@@ -71,17 +61,22 @@ export interface OcclusionCallOptions<T> extends Omit<CallOptions<T>, 'featureMa
 }
 
 /** Captum: `Occlusion(forward_func)`; see {@link occlusion}. */
-export class Occlusion<T> {
+export class Occlusion<T> implements Explainer<T> {
   constructor(readonly model: Model<T>) {}
+  pipelineFor(options: object): Pipeline {
+    return occlusion(checked(OcclusionOptions, options))
+  }
   attribute<I extends Inputs<T>>(inputs: I, options: OcclusionCallOptions<T>): Promise<Mirrored<I>> {
-    const o = checked(OcclusionOptions, options)
-    return run(occlusion(o), this.model, inputs, options)
+    return run(this.pipelineFor(options), this.model, inputs, options)
   }
 }
 
 /** Captum: `ShapleyValues(forward_func)`; see {@link shapleyValues}. */
-export class ShapleyValues<T> {
+export class ShapleyValues<T> implements Explainer<T> {
   constructor(readonly model: Model<T>) {}
+  pipelineFor(): Pipeline {
+    return shapleyValues()
+  }
   attribute<I extends Inputs<T>>(inputs: I, options: CallOptions<T> = {}): Promise<Mirrored<I>> {
     return run(shapleyValues(), this.model, inputs, options)
   }
@@ -93,11 +88,13 @@ export interface ShapleyValueSamplingCallOptions<T> extends CallOptions<T> {
 }
 
 /** Captum: `ShapleyValueSampling(forward_func)`; see {@link shapleyValueSampling}. */
-export class ShapleyValueSampling<T> {
+export class ShapleyValueSampling<T> implements Explainer<T> {
   constructor(readonly model: Model<T>) {}
+  pipelineFor(options: object): Pipeline {
+    return shapleyValueSampling(checked(ShapleyValueSamplingOptions, options))
+  }
   attribute<I extends Inputs<T>>(inputs: I, options: ShapleyValueSamplingCallOptions<T> = {}): Promise<Mirrored<I>> {
-    const o = checked(ShapleyValueSamplingOptions, options)
-    return run(shapleyValueSampling(o), this.model, inputs, options)
+    return run(this.pipelineFor(options), this.model, inputs, options)
   }
 }
 
@@ -121,16 +118,18 @@ export interface LimeConfig {
 }
 
 /** Captum: `Lime(forward_func, interpretable_model, similarity_func, perturb_func)`; see {@link lime}. */
-export class Lime<T> {
+export class Lime<T> implements Explainer<T> {
   constructor(
     readonly model: Model<T>,
     readonly config: LimeConfig = {},
   ) {}
+  pipelineFor(options: object): Pipeline {
+    return lime(checked(LimeOptions, { ...this.config, ...pick(options, ['nSamples', 'returnInputShape']) }))
+  }
   attribute<I extends Inputs<T>>(inputs: I, options: SurrogateCallOptions<T> & { readonly returnInputShape: false }): Promise<HostTensor>
   attribute<I extends Inputs<T>>(inputs: I, options?: SurrogateCallOptions<T>): Promise<Mirrored<I>>
   attribute<I extends Inputs<T>>(inputs: I, options: SurrogateCallOptions<T> = {}): Promise<Mirrored<I> | HostTensor> {
-    const o = checked(LimeOptions, { ...this.config, ...pick(options, ['nSamples', 'returnInputShape']) })
-    return runSurrogate(lime(o), this.model, inputs, options)
+    return runSurrogate(this.pipelineFor(options), this.model, inputs, options)
   }
 }
 
@@ -151,9 +150,9 @@ export interface LimeBaseConfig {
  * function. The transform from interpretable samples to inputs is the feature-mask one (present
  * features from x, absent ones from the baselines), as in Captum's Lime.
  */
-export class LimeBase<T> {
+export class LimeBase<T> implements Explainer<T> {
   private readonly spec: LimeConfig
-  private readonly plugins: Plugins
+  readonly plugins: Plugins
   constructor(
     readonly model: Model<T>,
     config: LimeBaseConfig = {},
@@ -170,11 +169,13 @@ export class LimeBase<T> {
       ...(typeof config.sampler === 'function' ? { samplers: { 'limeBase.sampler': config.sampler } } : {}),
     }
   }
+  pipelineFor(options: object): Pipeline {
+    return lime(checked(LimeOptions, { ...this.spec, ...pick(options, ['nSamples', 'returnInputShape']) }))
+  }
   attribute<I extends Inputs<T>>(inputs: I, options: SurrogateCallOptions<T> & { readonly returnInputShape: false }): Promise<HostTensor>
   attribute<I extends Inputs<T>>(inputs: I, options?: SurrogateCallOptions<T>): Promise<Mirrored<I>>
   attribute<I extends Inputs<T>>(inputs: I, options: SurrogateCallOptions<T> = {}): Promise<Mirrored<I> | HostTensor> {
-    const o = checked(LimeOptions, { ...this.spec, ...pick(options, ['nSamples', 'returnInputShape']) })
-    return runSurrogate(lime(o), this.model, inputs, { ...options, plugins: { ...options.plugins, ...this.plugins } })
+    return runSurrogate(this.pipelineFor(options), this.model, inputs, { ...options, plugins: { ...options.plugins, ...this.plugins } })
   }
 }
 
@@ -191,15 +192,14 @@ export interface KernelShapCallOptions<T> extends SurrogateCallOptions<T> {
 }
 
 /** Captum: `KernelShap(forward_func)`; see {@link kernelShap}. */
-export class KernelShap<T> {
+export class KernelShap<T> implements Explainer<T> {
   constructor(readonly model: Model<T>) {}
+  pipelineFor(options: object): Pipeline {
+    return kernelShap(checked(KernelShapOptions, pick(options, ['nSamples', 'returnInputShape', 'exact', 'baselineDistribution'])))
+  }
   attribute<I extends Inputs<T>>(inputs: I, options: KernelShapCallOptions<T> & { readonly returnInputShape: false }): Promise<HostTensor>
   attribute<I extends Inputs<T>>(inputs: I, options?: KernelShapCallOptions<T>): Promise<Mirrored<I>>
   attribute<I extends Inputs<T>>(inputs: I, options: KernelShapCallOptions<T> = {}): Promise<Mirrored<I> | HostTensor> {
-    const o = checked(KernelShapOptions, pick(options, ['nSamples', 'returnInputShape', 'exact', 'baselineDistribution']))
-    return runSurrogate(kernelShap(o), this.model, inputs, options)
+    return runSurrogate(this.pipelineFor(options), this.model, inputs, options)
   }
 }
-
-const pick = (o: object, keys: readonly string[]): Record<string, unknown> =>
-  Object.fromEntries(Object.entries(o).filter(([k, v]) => keys.includes(k) && v !== undefined))

@@ -105,6 +105,12 @@ export type PositiveInt = number
 /** A finite number > 0. */
 export const PositiveNumber = t.refinement(t.number, (n) => Number.isFinite(n) && n > 0, 'PositiveNumber')
 
+/** A finite number ≥ 0. */
+export const NonNegativeNumber = t.refinement(t.number, (n) => Number.isFinite(n) && n >= 0, 'NonNegativeNumber')
+
+/** Standard deviations of Gaussian noise: one for every input, or one per input (Captum's `stdevs`). */
+export const Stdevs = t.union([NonNegativeNumber, t.readonlyArray(NonNegativeNumber)], 'Stdevs')
+
 /** Turns io-ts validation errors into one {@link InvalidSpec} listing every bad field with its path. */
 export const toInvalidSpec = (errors: t.Errors, root: readonly string[] = []): InvalidSpec => {
   const byPath = new Map<string, { path: string[]; expected: string[]; value: unknown; message?: string }>()

@@ -77,3 +77,13 @@ export const toNested = (t: HostTensor): unknown => {
 
 /** True for the floating dtypes that can carry gradients. */
 export const isFloat = (d: DType): d is 'float32' => d === 'float32'
+
+/** Rows of `t` (axis 0) picked by `rows`, in that order (repeats allowed), as a new host tensor. */
+export const hostGatherRows = <D extends DType>(t: HostTensor<D>, rows: Int32Array): HostTensor<D> => {
+  const per = sizeOf(t.shape.slice(1))
+  const src = t.data as unknown as { readonly length: number; subarray(a: number, b: number): ArrayLike<number | bigint> }
+  const Ctor = t.data.constructor as new (n: number) => { set(a: ArrayLike<number | bigint>, offset: number): void }
+  const out = new Ctor(rows.length * per)
+  rows.forEach((e, r) => out.set(src.subarray(e * per, (e + 1) * per), r * per))
+  return { dtype: t.dtype, shape: [rows.length, ...t.shape.slice(1)], data: out } as unknown as HostTensor<D>
+}

@@ -10,7 +10,9 @@
  * @category dsl
  * @since 0.1.0
  */
-import type { StageSpec } from './spec.js'
+import type { Pipeline, StageSpec } from './spec.js'
+import type { NoiseParams } from './stages/noise.js'
+import type { SampleStatistic } from './stages/sampleMean.js'
 import type { GradParams } from './stages/grad.js'
 import type { LayerEndpointsParams } from './stages/layerEndpoints.js'
 import type { PathSchedule } from './stages/interpolate.js'
@@ -52,4 +54,14 @@ export const stage = {
   marginals: (p: { readonly design: PerturbParams['design'] }): Of<'marginals'> => ({ _tag: 'marginals', ...p }),
   /** Weighted linear surrogate fitted to (z, F(x̃), w). */
   linearFit: (p: LinearFitParams): Of<'linearFit'> => ({ _tag: 'linearFit', ...p }),
+  /** `nSamples` noisy copies x + N(0, σ²) on a new `sample` axis (baselines kept, or drawn from the distribution). */
+  noise: (p: NoiseParams): Of<'noise'> => ({ _tag: 'noise', ...p }),
+  /** E[a], E[a²] or Var[a] over the `sample` axis (deltas carried, in Captum's order). */
+  sampleMean: (p: { readonly type: SampleStatistic; readonly batchSize?: number }): Of<'sampleMean'> => ({ _tag: 'sampleMean', ...p }),
+  /** Runs a whole method on the current rows as its examples (the higher-order stage). */
+  apply: (inner: Pipeline): Of<'apply'> => ({ _tag: 'apply', pipeline: inner }),
+  /** x′ + α(x − x′), α ~ U(0, 1) per row, on a one-entry `path` axis. */
+  randomPoint: (): Of<'randomPoint'> => ({ _tag: 'randomPoint' }),
+  /** ⊙ (a(x) − a(x′)) for values in the space of layer a. */
+  scaleByLayerDelta: (p: { readonly layer: string }): Of<'scaleByLayerDelta'> => ({ _tag: 'scaleByLayerDelta', ...p }),
 } as const

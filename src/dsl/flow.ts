@@ -10,8 +10,10 @@
  * @category dsl
  * @since 0.1.0
  */
+import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type { Backend, Model, Wrt } from '../core/backend.js'
-import type { Key } from '../core/random.js'
+import type { AttributionError } from '../core/errors.js'
+import { foldIn, type Key } from '../core/random.js'
 import type { Target, TargetFn } from '../core/target.js'
 import type { Plugins } from './perturbation/plugins.js'
 import type { HostTensor } from '../core/tensor.js'
@@ -31,7 +33,45 @@ export interface Flow<T> {
   readonly delta?: T
   /** The model's output at the unperturbed inputs (perturbation methods; set by the `reference` stage). */
   readonly reference?: Reference
+  /**
+   * Each row's identity, two 32-bit words per row (see {@link rowKeysOf}): the same row gets the
+   * same key whatever the chunking, so per-row random draws (noise, random path points) do not
+   * depend on how the interpreter splits an expansion. Absent: the rows are the examples.
+   */
+  readonly rowKeys?: Uint32Array
 }
+
+/** The row keys of `flow`: its own, or the example index per row (top level). */
+export const rowKeysOf = <T>(flow: Flow<T>): Uint32Array => {
+  if (flow.rowKeys !== undefined) return flow.rowKeys
+  const out = new Uint32Array(2 * flow.rowExample.length)
+  flow.rowExample.forEach((e, r) => {
+    out[2 * r] = e
+  })
+  return out
+}
+
+/**
+ * The row keys of entries `start..end` of an expansion of `flow` (step-major: new row
+ * (k − start)·R + r is entry k of row r). Every expanding stage's rows get these keys.
+ */
+export const childRowKeys = <T>(flow: Flow<T>, start: number, end: number): Uint32Array => {
+  const parent = rowKeysOf(flow)
+  const R = flow.rowExample.length
+  const out = new Uint32Array(2 * R * (end - start))
+  for (let k = start; k < end; k++) {
+    for (let r = 0; r < R; r++) {
+      const [a, b] = foldIn([parent[2 * r]!, parent[2 * r + 1]!], k)
+      const q = (k - start) * R + r
+      out[2 * q] = a
+      out[2 * q + 1] = b
+    }
+  }
+  return out
+}
+
+/** The random key of row `r`: `key` folded with the row's identity (chunking-independent). */
+export const rowKey = (key: Key, keys: Uint32Array, r: number): Key => foldIn(foldIn(key, keys[2 * r]!), keys[2 * r + 1]!)
 
 /**
  * F(x) as the perturbation methods see it: the raw output shape (for the batch-growth check) and
@@ -90,6 +130,20 @@ export interface RunContext<T> {
   readonly modelOptions: { readonly allowNonFinite?: boolean }
   /** Captum's `perturbations_per_eval` when the caller set it: an upper bound on perturbations per model call. */
   readonly perturbationsPerEval?: number
+  /**
+   * Runs a whole pipeline on the rows of `flow` as its examples (the higher-order `apply` stage):
+   * the inputs are the flow's points, the baselines its baseline slot, and targets, extra
+   * arguments and per-example masks follow each row's example. Returns the inner result as a flow
+   * over the same rows (its value, its space, and its delta when it computes one).
+   */
+  readonly runInner: (inner: InnerPipeline, flow: Flow<T>) => TaskEither<AttributionError, Flow<T>>
+}
+
+/** A pipeline as the `apply` stage holds it (the full type lives in spec.ts, which imports the stages). */
+export interface InnerPipeline {
+  readonly _tag: 'Pipeline'
+  readonly name: string
+  readonly stages: readonly { readonly _tag: string }[]
 }
 
 /** The gradient target of a stage, as the backend sees it. */

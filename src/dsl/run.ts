@@ -14,9 +14,11 @@ import * as TE from 'fp-ts/lib/TaskEither.js'
 import type { Model } from '../core/backend.js'
 import { backendFailure, err, isAttributionError, type AttributionError } from '../core/errors.js'
 import { keyOf } from '../core/random.js'
-import type { Target, TargetFn } from '../core/target.js'
+import { targetForRows, type Target, type TargetFn } from '../core/target.js'
 import type { HostTensor } from '../core/tensor.js'
-import type { ChunkPolicy, Flow, Progress, RunContext } from './flow.js'
+import { childRowKeys, rowKeysOf, type ChunkPolicy, type Flow, type InnerPipeline, type Progress, type RunContext } from './flow.js'
+import { extraRows } from './modelCall.js'
+import { hostGatherRows } from '../core/tensor.js'
 import { nonFiniteIn } from '../core/finite.js'
 import type { Plugins } from './perturbation/plugins.js'
 import { callDataOf, compositionOf, decodePipeline, stageDef, type Pipeline, type StageSpec } from './spec.js'
@@ -203,6 +205,7 @@ export const runPipeline = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>)
     return stop.signal.aborted ? E.left(stop.reason()) : E.right(undefined)
   }
   const ctx: RunContext<T> = {
+    runInner: (inner, flow) => runInner(inner, flow, ctx),
     model,
     backend,
     nExamples: n,
@@ -231,20 +234,40 @@ export const runPipeline = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>)
   }
   const stages = p.stages
 
-  // Planned model rows, for progress: each model-calling stage × the expansions around it.
-  {
-    let factor = n
+  /** Model rows per example of `stages` (for progress totals), higher-order stages included. */
+  const rowsPerExample = (ss: readonly StageSpec[], c: RunContext<T>, flow: Flow<T>): number => {
+    let factor = 1
+    let total = 0
     const factors: number[] = []
-    const initial: Flow<T> = { value: req.inputs, rowExample: new Int32Array(n), space: { kind: 'input' } }
-    for (const s of stages) {
+    for (const s of ss) {
       const d = defOf(s)
       if (d.kind === 'expand') {
         factors.push(factor)
-        factor *= (d as ExpandStageDef<string, unknown>).count(paramsOf(s), initial, ctx)
-      } else if (d.kind === 'reduce') factor = factors.pop() ?? n
-      else planned += (d.modelCalls ?? 0) * factor
+        factor *= (d as ExpandStageDef<string, unknown>).count(paramsOf(s), flow, c)
+      } else if (d.kind === 'reduce') factor = factors.pop() ?? 1
+      else {
+        total += (d.modelCalls ?? 0) * factor
+        const inner = d.inner?.(paramsOf(s))
+        if (inner !== undefined) total += factor * rowsPerExample(inner.stages as readonly StageSpec[], c, flow)
+      }
     }
+    return total
   }
+  /** Rows each row of the flow becomes inside a higher-order stage's inner pipeline (its top-level expansions). */
+  const innerFactor = (ss: readonly StageSpec[], c: RunContext<T>, flow: Flow<T>): number => {
+    let f = 1
+    let depth = 0
+    for (const s of ss) {
+      const d = defOf(s)
+      if (d.kind === 'expand') {
+        if (depth === 0) f *= (d as ExpandStageDef<string, unknown>).count(paramsOf(s), flow, c)
+        depth++
+      } else if (d.kind === 'reduce') depth--
+    }
+    return f
+  }
+  const initialFlow: Flow<T> = { value: req.inputs, rowExample: new Int32Array(n), space: { kind: 'input' } }
+  planned = n * rowsPerExample(stages, ctx, initialFlow)
 
   const bytesPerRow = (): number => {
     const est = model.bytesPerRow?.(req.inputs)
@@ -268,7 +291,7 @@ export const runPipeline = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>)
     return Promise.race([task, stop.stopped])
   }
 
-  const exec = (from: number, to: number, flow0: Flow<T>): TE.TaskEither<AttributionError, Flow<T>> => async () => {
+  const exec = (stages: readonly StageSpec[], ctx: RunContext<T>, from: number, to: number, flow0: Flow<T>): TE.TaskEither<AttributionError, Flow<T>> => async () => {
     let flow = flow0
     for (let i = from; i < to; i++) {
       const go = await checkpoint()
@@ -292,11 +315,14 @@ export const runPipeline = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>)
       for (let k = i + 1; k < j; k++) {
         const dk = defOf(stages[k]!)
         if (dk.kind === 'expand') inner *= (dk as ExpandStageDef<string, unknown>).count(paramsOf(stages[k]!), flow, ctx)
+        const nested = dk.kind === 'map' ? dk.inner?.(paramsOf(stages[k]!)) : undefined
+        if (nested !== undefined) inner *= innerFactor(nested.stages as readonly StageSpec[], ctx, flow)
       }
       const planned = chunk.internalBatchSize !== undefined
         ? Math.max(1, Math.floor(chunk.internalBatchSize / rowsIn))
         : Math.max(1, Math.floor(Math.min(chunk.maxRowsPerCall ?? Infinity, chunk.memoryBudgetBytes / bytesPerRow()) / (rowsIn * inner)))
-      const perChunk = exp.axis === 'perturbation' && req.perturbationsPerEval !== undefined ? Math.min(planned, req.perturbationsPerEval) : planned
+      const cap = exp.maxPerChunk?.(params, ctx)
+      const perChunk = cap !== undefined ? Math.max(1, Math.min(planned, cap)) : planned
       let acc: readonly T[] | undefined
       let innerSpace = flow.space
       let lastInfo = { start: 0, end: 0, count, rowsIn }
@@ -309,7 +335,7 @@ export const runPipeline = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>)
         scopes.push(scope)
         const expanded = await guard(() => exp.expand(params, flow, ctx, start, end))()
         if (E.isLeft(expanded)) return expanded
-        const out = await exec(i + 1, j, expanded.right.flow)()
+        const out = await exec(stages, ctx, i + 1, j, { ...expanded.right.flow, rowKeys: childRowKeys(flow, start, end) })()
         if (E.isLeft(out)) return out
         const info = {
           start, end, count, rowsIn,
@@ -342,6 +368,10 @@ export const runPipeline = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>)
       if (acc === undefined) return E.left(err('EmptyInput', `stage ${s._tag} expanded to zero entries`, ['stages', String(i)]))
       const fin = await guard(() => red.finalize(paramsOf(stages[j]!), acc!, lastInfo, ctx))()
       if (E.isLeft(fin)) return fin
+      const carried = red.carries?.includes('delta') === true && red.finalDelta !== undefined
+        ? await guard(() => red.finalDelta!(paramsOf(stages[j]!), acc!, lastInfo, ctx))()
+        : E.right(undefined)
+      if (E.isLeft(carried)) return carried
       const sameSpace = JSON.stringify(innerSpace) === JSON.stringify(flow.space)
       flow = {
         value: fin.right,
@@ -349,11 +379,52 @@ export const runPipeline = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>)
         space: innerSpace,
         ...(sameSpace && flow.baseline ? { baseline: flow.baseline } : {}),
         ...(sameSpace ? { anchor: { value: flow.value, ...(flow.baseline ? { baseline: flow.baseline } : {}) } } : {}),
+        ...(flow.rowKeys ? { rowKeys: flow.rowKeys } : {}),
+        ...(carried.right !== undefined ? { delta: carried.right } : {}),
       }
       i = j
     }
     return E.right(flow)
   }
+  /**
+   * The higher-order `apply` stage: `inner` runs on the rows of `flow` as its examples, with a
+   * context whose inputs, baselines, targets, extra arguments and masks are laid out for those rows.
+   * Draws keyed by design item (perturbation coalitions) use the call's key, so a method wrapped
+   * around unchanged copies draws what it draws alone; per-row draws use the rows' keys.
+   */
+  const runInner = (inner: InnerPipeline, flow: Flow<T>, outer: RunContext<T>): TE.TaskEither<AttributionError, Flow<T>> => {
+    if (flow.space.kind !== 'input') return TE.left(err('BadPipeline', `apply(${inner.name}) runs a method from model inputs: put it before any layer stage`, ['stages']))
+    const rows = flow.rowExample
+    const R = rows.length
+    const masks = outer.featureMask?.map((m) => (m.shape[0] === outer.nExamples && outer.nExamples > 1 ? hostGatherRows(m, rows) : m))
+    const c: RunContext<T> = {
+      ...outer,
+      nExamples: R,
+      inputs: flow.value,
+      extraArgs: extraRows(outer, rows),
+      target: typeof outer.target === 'function' ? outer.target : targetForRows(outer.target, rows, outer.nExamples),
+      ...(flow.baseline !== undefined ? { baselines: flow.baseline } : {}),
+      ...(masks !== undefined ? { featureMask: masks } : {}),
+      runInner: (p2, f2) => runInner(p2, f2, c),
+    }
+    if (flow.baseline === undefined) delete (c as { baselines?: readonly T[] }).baselines
+    const ss = inner.stages as readonly StageSpec[]
+    const start: Flow<T> = {
+      value: flow.value,
+      ...(flow.baseline !== undefined ? { baseline: flow.baseline } : {}),
+      rowExample: Int32Array.from({ length: R }, (_, r) => r),
+      rowKeys: rowKeysOf(flow),
+      space: { kind: 'input' },
+    }
+    return TE.map((res: Flow<T>): Flow<T> => ({
+      value: res.value,
+      rowExample: rows,
+      rowKeys: rowKeysOf(flow),
+      space: res.space,
+      ...(res.delta !== undefined ? { delta: res.delta } : {}),
+    }))(exec(ss, c, 0, ss.length, start))
+  }
+
   const initial: Flow<T> = {
     value: req.inputs,
     ...(req.baselines ? { baseline: req.baselines } : {}),
@@ -388,7 +459,7 @@ export const runPipeline = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>)
     try {
       const callData = await checkCallData()
       if (E.isLeft(callData)) return callData
-      const out = await exec(0, stages.length, initial)()
+      const out = await exec(stages, ctx, 0, stages.length, initial)()
       if (E.isLeft(out)) return out
       const attributions = await Promise.all(out.right.value.map((v) => backend.toHost(v)))
       const delta = out.right.delta === undefined ? undefined : await backend.toHost(out.right.delta)

@@ -27,6 +27,10 @@ import type { ForwardParams } from './stages/forward.js'
 import type { DiffParams } from './stages/diff.js'
 import type { MarginalsParams } from './stages/marginals.js'
 import type { LinearFitParams } from './stages/linearFit.js'
+import type { NoiseParams } from './stages/noise.js'
+import type { SampleMeanParams } from './stages/sampleMean.js'
+import type { RandomPointParams } from './stages/randomPoint.js'
+import type { ScaleByLayerDeltaParams } from './stages/scaleByLayerDelta.js'
 import { ALL_STAGES } from './stages/index.js'
 import type { AnyStageDef } from './stage.js'
 
@@ -49,6 +53,11 @@ export type StageSpec =
   | Tagged<'diff', DiffParams>
   | Tagged<'marginals', MarginalsParams>
   | Tagged<'linearFit', LinearFitParams>
+  | Tagged<'noise', NoiseParams>
+  | Tagged<'sampleMean', SampleMeanParams>
+  | Tagged<'apply', { readonly pipeline: Pipeline }>
+  | Tagged<'randomPoint', RandomPointParams>
+  | Tagged<'scaleByLayerDelta', ScaleByLayerDeltaParams>
 
 /** An attribution method as a value. */
 export interface Pipeline {
@@ -120,9 +129,22 @@ const paramsOf = (s: StageSpec): unknown => {
   return params
 }
 
-/** The call data a (well-formed) pipeline's stages declare they need. */
-export const callDataOf = (p: Pipeline): ReadonlySet<CallDatum> =>
-  new Set(p.stages.flatMap((s) => stageDef(s._tag)?.needs?.(paramsOf(s)) ?? []))
+/**
+ * The call data a (well-formed) pipeline's stages declare they need, less what an enclosing
+ * expansion provides to the stages inside it (`StageBase.provides`).
+ */
+export const callDataOf = (p: Pipeline): ReadonlySet<CallDatum> => {
+  const out = new Set<CallDatum>()
+  const provided: ReadonlySet<CallDatum>[] = []
+  for (const s of p.stages) {
+    const def = stageDef(s._tag)
+    if (def === undefined) continue
+    if (def.kind === 'reduce') provided.pop()
+    for (const d of def.needs?.(paramsOf(s)) ?? []) if (!provided.some((q) => q.has(d))) out.add(d)
+    if (def.kind === 'expand') provided.push(new Set(def.provides?.(paramsOf(s)) ?? []))
+  }
+  return out
+}
 
 /**
  * The abstract interpretation of a well-formed pipeline (see `abstract.ts`): walks the stages over
@@ -132,7 +154,10 @@ export const callDataOf = (p: Pipeline): ReadonlySet<CallDatum> =>
  * and `anchor`/`anchorBaseline` = the points before the expansion, when the space is unchanged;
  * `reference` and `delta` are dropped, and a delta dropped that way is an error.
  */
-export const checkPipeline = (p: Pipeline): E.Either<BadPipeline, ReadonlySet<CallDatum>> => {
+export const checkPipeline = (p: Pipeline): E.Either<BadPipeline, ReadonlySet<CallDatum>> => E.map((r: { readonly needs: ReadonlySet<CallDatum> }) => r.needs)(abstractResult(p))
+
+/** The abstract flow a pipeline ends with (its kind, space and slots) and the call data it needs; see {@link checkPipeline}. */
+export const abstractResult = (p: Pipeline): E.Either<BadPipeline, { readonly needs: ReadonlySet<CallDatum>; readonly flow: AbstractFlow }> => {
   const needs = callDataOf(p)
   if (p.stages.length === 0) return E.left(err('BadPipeline', `pipeline ${JSON.stringify(p.name)} has no stages: it would return its inputs unchanged`, ['stages']))
   const outer: { flow: AbstractFlow; at: number }[] = []
@@ -145,7 +170,7 @@ export const checkPipeline = (p: Pipeline): E.Either<BadPipeline, ReadonlySet<Ca
     const open = def.kind === 'reduce' ? outer.pop() : undefined
     if (def.kind === 'reduce') {
       if (open === undefined) return E.left(err('BadPipeline', `stage ${i} (${s._tag}) closes an axis but none is open`, at))
-      if (flow.slots.has('delta')) {
+      if (flow.slots.has('delta') && def.carries?.includes('delta') !== true) {
         return E.left(err('BadPipeline', `stage ${i} (${s._tag}) closes the '${def.axis}' axis opened at stage ${open.at} and would drop the completeness delta computed inside it: ` +
           `move completenessDelta after stage ${i}`, at))
       }
@@ -163,14 +188,17 @@ export const checkPipeline = (p: Pipeline): E.Either<BadPipeline, ReadonlySet<Ca
       kind: next.kind,
       space: next.space,
       depth: back.depth,
-      slots: kept ? withSlots({ ...back, slots: new Set() }, back.slots.has('baseline') ? ['baseline', 'anchor', 'anchorBaseline'] : ['anchor']) : new Set(),
+      slots: withSlots({ ...back, slots: new Set() }, [
+        ...(kept ? (back.slots.has('baseline') ? ['baseline', 'anchor', 'anchorBaseline'] as const : ['anchor'] as const) : []),
+        ...(next.slots.has('delta') && def.kind === 'reduce' && def.carries?.includes('delta') === true ? ['delta'] as const : []),
+      ]),
     }
   }
   if (flow.kind !== 'values') {
     return E.left(err('BadPipeline', `pipeline ${JSON.stringify(p.name)} ends with ${describeKind(flow.kind)}, not attributions: ` +
       'end it with a stage that computes values (grad, activation, or perturb … forward … diff)', ['stages', String(p.stages.length - 1)]))
   }
-  return E.right(needs)
+  return E.right({ needs, flow })
 }
 
 /**

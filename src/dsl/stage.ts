@@ -15,8 +15,8 @@
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type * as t from 'io-ts'
 import type { AttributionError } from '../core/errors.js'
-import type { AbstractFlow, CallDatum, Transfer } from './abstract.js'
-import type { Flow, RunContext } from './flow.js'
+import type { AbstractFlow, CallDatum, Slot, Transfer } from './abstract.js'
+import type { Flow, InnerPipeline, RunContext } from './flow.js'
 
 /** The closed set of expansion axes. */
 export type Axis = 'path' | 'sample' | 'perturbation'
@@ -37,12 +37,22 @@ interface StageBase<Tag extends string, P> {
   readonly abstract: (p: P, flow: AbstractFlow) => Transfer
   /** Call data the stage needs (the interpreter prepares exactly what the stages declare). */
   readonly needs?: (p: P) => readonly CallDatum[]
+  /**
+   * Call data an expanding stage supplies to the stages inside its expansion, so the call need
+   * not (a noise stage that draws a baseline per sample from a distribution provides `baselines`).
+   */
+  readonly provides?: (p: P) => readonly CallDatum[]
 }
 
 export interface MapStageDef<Tag extends string, P> extends StageBase<Tag, P> {
   readonly kind: 'map'
   /** Model evaluations per row this stage makes (for progress totals); 0 when absent. */
   readonly modelCalls?: number
+  /**
+   * A higher-order stage's inner pipeline (run by `ctx.runInner` on the flow's rows): the
+   * interpreter reads it to plan chunks and progress around it.
+   */
+  readonly inner?: (p: P) => InnerPipeline
   readonly run: <T>(p: P, flow: Flow<T>, ctx: RunContext<T>) => TaskEither<AttributionError, Flow<T>>
 }
 
@@ -59,6 +69,8 @@ export interface ExpandStageDef<Tag extends string, P> extends StageBase<Tag, P>
   readonly kind: 'expand'
   readonly axis: Axis
   readonly count: <T>(p: P, flow: Flow<T>, ctx: RunContext<T>) => number
+  /** An upper bound on expansion entries per chunk the stage's parameters or call data impose (e.g. Captum's `perturbations_per_eval`). */
+  readonly maxPerChunk?: <T>(p: P, ctx: RunContext<T>) => number | undefined
   readonly expand: <T>(p: P, flow: Flow<T>, ctx: RunContext<T>, start: number, end: number) => TaskEither<AttributionError, Expanded<T>>
 }
 
@@ -91,6 +103,14 @@ export interface ReduceStageDef<Tag extends string, P> extends StageBase<Tag, P>
   ) => TaskEither<AttributionError, readonly T[]>
   /** Turns the summed partials into the reduced values (one per tensor of the flow). */
   readonly finalize: <T>(p: P, acc: readonly T[], info: ChunkInfo, ctx: RunContext<T>) => TaskEither<AttributionError, readonly T[]>
+  /**
+   * Slots the reducer carries across its axis. Only `delta` can be carried: a reducer that lists it
+   * gets each chunk's delta in the chunk flow and returns the outer delta from {@link finalDelta};
+   * any other reducer closing an axis with a delta inside is a `BadPipeline`.
+   */
+  readonly carries?: readonly Slot[]
+  /** The outer delta, built from the same partial result (reducers that carry `delta`). */
+  readonly finalDelta?: <T>(p: P, acc: readonly T[], info: ChunkInfo, ctx: RunContext<T>) => TaskEither<AttributionError, T | undefined>
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a registry holds stages of every parameter type

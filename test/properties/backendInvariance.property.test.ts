@@ -13,6 +13,7 @@ import { fromOnnx } from '../../src/backends/onnx/index.js'
 import { fromTfjs } from '../../src/backends/tfjs/index.js'
 import { loadModelWeights, loadReferenceDir } from '../../src/conformance/load.js'
 import { buildTfjsReferenceModel, type TfjsReferenceModel } from '../../src/conformance/tfjsModels.js'
+import { callDataOf } from '../../src/dsl/spec.js'
 import { METHODS, attribute, float32, type AttributionResult, type HostTensor, type Model } from '../../src/index.js'
 
 const REF = fileURLToPath(new URL('../../../shared/reference', import.meta.url))
@@ -54,10 +55,21 @@ const OPTIONS: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
   layerIntegratedGradients: { layer: '/relu1/Relu_output_0', nSteps: 8 },
   layerGradientXActivation: { layer: '/relu1/Relu_output_0' },
   layerActivation: { layer: '/relu1/Relu_output_0' },
+  gradientShap: { nSamples: 4, stdevs: 0.1, returnConvergenceDelta: true },
+  inputBaselineXGradient: { returnConvergenceDelta: true },
+  layerGradientShap: { layer: '/relu1/Relu_output_0', nSamples: 4 },
+  noiseTunnel: { wrapped: 'integratedGradients', nSteps: 4, ntSamples: 3, stdevs: 0.2, returnConvergenceDelta: true },
+}
+
+/** Call data a method needs beyond the target: GradientShap's baseline distribution. */
+const distribution = float32([3, 12], Array.from({ length: 36 }, (_, i) => Math.cos(i) / 2))
+const CALL: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
+  gradientShap: { baselines: distribution },
+  layerGradientShap: { baselines: distribution },
 }
 
 const run = async <T>(name: string, model: Model<T>, x: number[], seed: number): Promise<AttributionResult> => {
-  const r = await attribute(METHODS[name]!.build(OPTIONS[name] ?? {}), model, float32([4, 12], x), { target: 1, seed })()
+  const r = await attribute(METHODS[name]!.build(OPTIONS[name] ?? {}), model, float32([4, 12], x), { target: 1, seed, ...CALL[name] })()
   if (E.isLeft(r)) throw new Error(`${name}: ${r.left._tag}: ${r.left.message}`)
   return r.right
 }
@@ -71,7 +83,7 @@ const inputs = fc
 
 describe('backend invariance over METHODS', () => {
   for (const [name, info] of Object.entries(METHODS)) {
-    const gradient = ['integratedGradients', 'saliency', 'inputXGradient'].includes(name) || info.family === 'layer'
+    const gradient = info.family === 'layer' || callDataOf(info.build(OPTIONS[name] ?? {})).has('floatInputs')
     it(`${name}: ${gradient ? 'onnx = tfjs' : 'onnx = tfjs = plain function'}${info.stochastic ? ', seeded' : ''}`, async () => {
       await fc.assert(
         fc.asyncProperty(inputs, fc.integer({ min: 0, max: 1000 }), async (x, seed) => {

@@ -25,6 +25,13 @@ const interp: fc.Arbitrary<StageSpec> = fc.oneof(
   }),
 )
 const quad = { _tag: 'quadrature' as const } as StageSpec
+const noiseStage: fc.Arbitrary<StageSpec> = fc.record({
+  _tag: fc.constant('noise' as const),
+  nSamples: fc.integer({ min: 1, max: 50 }),
+  stdevs: fc.oneof(fc.double({ min: 0, max: 2, noNaN: true }), fc.array(fc.double({ min: 0, max: 2, noNaN: true }), { minLength: 1, maxLength: 3 })),
+  baselines: fc.constantFrom('keep' as const, 'draw' as const),
+})
+const mean: fc.Arbitrary<StageSpec> = fc.record({ _tag: fc.constant('sampleMean' as const), type: fc.constantFrom('smoothgrad' as const, 'smoothgrad_sq' as const, 'vargrad' as const) })
 /** Compositions built from the grammar of gradient methods (nested paths, layer paths), kept when they type-check. */
 const { block } = fc.letrec<{ block: StageSpec[] }>((tie) => ({
   block: fc.oneof(
@@ -32,6 +39,9 @@ const { block } = fc.letrec<{ block: StageSpec[] }>((tie) => ({
     fc.tuple(gradStage, post).map(([g, p]) => [g, ...p]),
     fc.tuple(interp, tie('block'), post).map(([i, b, p]) => [i, ...b, quad, ...p]),
     fc.tuple(layerName, interp, post).map(([l, i, p]) => [{ _tag: 'layerEndpoints', layer: l } as StageSpec, i, { _tag: 'grad', layer: l, inject: true } as StageSpec, quad, ...p]),
+    // NoiseTunnel shapes: a method spliced inside the sample axis, or wrapped whole by apply
+    fc.tuple(noiseStage, tie('block'), mean).map(([n, b, m]) => [n, ...b, m]),
+    fc.tuple(noiseStage, tie('block'), mean).map(([n, b, m]) => [n, { _tag: 'apply', pipeline: { _tag: 'Pipeline', name: 'inner', stages: b } } as StageSpec, m]),
   ),
 }))
 const anyPipeline: fc.Arbitrary<Pipeline> = fc.record({ _tag: fc.constant('Pipeline' as const), name: fc.string(), stages: block })
@@ -53,7 +63,7 @@ describe('specs are plain data', () => {
 
   it('every registered method builds a pipeline that round-trips', () => {
     for (const [name, m] of Object.entries(METHODS)) {
-      const p = m.build({ layer: 'some/tensor', returnConvergenceDelta: true })
+      const p = m.build({ layer: 'some/tensor', returnConvergenceDelta: true, wrapped: 'layerIntegratedGradients' })
       expect(decodePipeline(JSON.parse(JSON.stringify(p))), name).toEqual(E.right(p))
     }
   })

@@ -21,6 +21,11 @@ import { forward } from './forward.js'
 import { diff } from './diff.js'
 import { marginals } from './marginals.js'
 import { linearFit } from './linearFit.js'
+import { noise } from './noise.js'
+import { sampleMean } from './sampleMean.js'
+import { apply } from './apply.js'
+import { randomPoint } from './randomPoint.js'
+import { scaleByLayerDelta } from './scaleByLayerDelta.js'
 
 export const ALL_STAGES: readonly AnyStageDef[] = [
   interpolate,
@@ -38,4 +43,9 @@ export const ALL_STAGES: readonly AnyStageDef[] = [
   diff,
   marginals,
   linearFit,
+  noise,
+  sampleMean,
+  apply,
+  randomPoint,
+  scaleByLayerDelta,
 ]

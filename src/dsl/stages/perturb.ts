@@ -98,7 +98,7 @@ export const perturb: ExpandStageDef<'perturb', PerturbParams> = {
     firstProblem([
       wrongKind(f, ['points'], 'perturb makes perturbed copies of the inputs'),
       f.space.kind === 'input' ? undefined : 'perturb perturbs model inputs: put it before any layer stage',
-      f.depth === 0 ? undefined : 'perturb works on the unexpanded batch (one row per example); it cannot run inside another expansion yet',
+      f.depth === 0 ? undefined : 'perturb works on a batch of examples, not inside another expansion: to run a perturbation method on noisy copies or path points, wrap the whole method in an apply stage (stage.apply(featureAblation()))',
       missingSlot(f, ['reference'], 'put the reference stage right before perturb'),
     ], () => ({ ...f, slots: new Set(['reference']), depth: f.depth + 1 })),
   summary: (p) => {
@@ -116,6 +116,7 @@ export const perturb: ExpandStageDef<'perturb', PerturbParams> = {
         return `${d.nSamples} ${name(d.sampler)} coalitions of ${over}, weights ${d.similarity._tag === 'custom' ? name(d.similarity) : d.similarity._tag}${d.background ? ', each over the baseline distribution' : ''}`
     }
   },
+  maxPerChunk: (_p, ctx) => ctx.perturbationsPerEval,
   count: (p, _flow, ctx) => {
     const layout = layoutFor(p, ctx)
     return E.isLeft(layout) ? 1 : Math.max(1, itemCount(p.design, layout.right.nFeatures)) * backgroundRows(p, ctx)

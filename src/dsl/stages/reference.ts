@@ -26,7 +26,7 @@ export const reference: MapStageDef<'reference', ReferenceParams> = {
   abstract: (_p, f) =>
     firstProblem([
       wrongKind(f, ['points'], 'reference evaluates the model at its inputs'),
-      f.space.kind === 'input' && f.depth === 0 ? undefined : 'reference evaluates the model at the unexpanded inputs: put it first, before any expansion or layer stage',
+      f.space.kind === 'input' && f.depth === 0 ? undefined : 'reference evaluates the model at the unexpanded inputs: put it first, before any expansion or layer stage (to run a perturbation method inside an expansion, wrap it in an apply stage: stage.apply(featureAblation()))',
     ], () => ({ ...f, slots: withSlots(f, ['reference']) })),
   summary: () => 'F(x)',
   run: <T>(_p: ReferenceParams, flow: Flow<T>, ctx: RunContext<T>): TE.TaskEither<AttributionError, Flow<T>> =>

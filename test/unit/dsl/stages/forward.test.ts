@@ -19,6 +19,7 @@ const x = float32([2, 2], [1, 2, 3, 4])
 const ctxOf = (target: Target): RunContext<HostTensor> => ({
   model, backend: hostBackend, nExamples: 2, inputs: [x], extraArgs: [], target, key: keyOf(0), chunk: { memoryBudgetBytes: 1e9 }, track: (t) => t, tick: () => undefined,
     modelOptions: {},
+    runInner: () => () => Promise.reject(new Error('not used')),
 })
 const flow: Flow<HostTensor> = { value: [x], rowExample: Int32Array.of(0, 1), space: { kind: 'input' } }
 

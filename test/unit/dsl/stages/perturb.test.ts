@@ -12,7 +12,7 @@ const x = float32([2, 3], [1, 2, 3, 4, 5, 6])
 const ctxOf = (featureMask?: HostTensor[]): RunContext<HostTensor> => ({
   model: fromFunction(([v]) => v!), backend: hostBackend, nExamples: 2, inputs: [x], extraArgs: [], target: null, key: keyOf(0),
   chunk: { memoryBudgetBytes: 1e9 }, track: (t) => t, tick: () => undefined,
-    modelOptions: {}, ...(featureMask ? { featureMask } : {}),
+    modelOptions: {}, runInner: () => () => Promise.reject(new Error('not used')), ...(featureMask ? { featureMask } : {}),
 })
 const flow: Flow<HostTensor> = {
   value: [x], baseline: [float32([2, 3], [-1, -1, -1, -2, -2, -2])], rowExample: Int32Array.of(0, 1), space: { kind: 'input' },
