@@ -10,7 +10,9 @@ import { METHODS } from '../algorithms/registry.js'
 import { isHostTensor } from '../core/codecs.js'
 import type { Target } from '../core/target.js'
 import type { HostTensor } from '../core/tensor.js'
-import type { Pipeline } from '../dsl/spec.js'
+import { pipeline, type Pipeline } from '../dsl/spec.js'
+import { stage } from '../dsl/build.js'
+import { integratedGradients } from '../algorithms/integratedGradients.js'
 import type { ReferenceCase } from './load.js'
 
 /** Call options built from data only, so they suit a model on any backend. */
@@ -47,8 +49,9 @@ const CAPTUM_TO_CLARUS: Readonly<Record<string, string>> = Object.fromEntries(
 const KNOWN_ARGS = new Set([
   'baselines', 'target', 'n_steps', 'method', 'internal_batch_size', 'return_convergence_delta', 'abs', 'additional_forward_args',
   'feature_mask', 'perturbations_per_eval', 'sliding_window_shapes', 'strides', 'n_samples',
+  'stdevs', 'nt_type', 'nt_samples', 'nt_samples_batch_size', 'draw_baseline_from_distrib',
 ])
-const KNOWN_CTOR = new Set(['multiply_by_inputs', 'layer'])
+const KNOWN_CTOR = new Set(['multiply_by_inputs', 'layer', 'attribution_method'])
 
 const targetOf = (u: unknown): Target | string => {
   if (u === null || u === undefined) return null
@@ -71,6 +74,11 @@ export const callForCase = (c: ReferenceCase): CaseCall => {
   const name = CAPTUM_TO_CLARUS[c.algorithm]
   if (name === undefined) return { kind: 'unsupported', reason: `${c.algorithm} is not implemented in this version` }
   const method = METHODS[name]!
+  // NoiseTunnel wraps another method, named by the constructor's attribution_method
+  const wrappedName = typeof c.constructorArgs['attribution_method'] === 'string' ? CAPTUM_TO_CLARUS[c.constructorArgs['attribution_method']] : undefined
+  if (c.constructorArgs['attribution_method'] !== undefined && wrappedName === undefined) {
+    return { kind: 'unsupported', reason: `NoiseTunnel around ${JSON.stringify(c.constructorArgs['attribution_method'])} is not supported` }
+  }
   const unknownArg = Object.keys(c.args).find((k) => !KNOWN_ARGS.has(k))
   if (unknownArg !== undefined) return { kind: 'unsupported', reason: `argument ${unknownArg} is not supported` }
   const unknownCtor = Object.keys(c.constructorArgs).find((k) => !KNOWN_CTOR.has(k))
@@ -98,13 +106,22 @@ export const callForCase = (c: ReferenceCase): CaseCall => {
     ...(windows !== undefined ? { slidingWindowShapes: typeof windows === 'number' ? [windows] : windows } : {}),
     ...(strides !== undefined && strides !== null ? { strides } : {}),
     ...(nSamples !== undefined ? { nSamples } : {}),
+    ...(typeof c.args['stdevs'] === 'number' || Array.isArray(c.args['stdevs']) ? { stdevs: c.args['stdevs'] } : {}),
+    ...(wrappedName !== undefined ? { wrapped: wrappedName } : {}),
+    ...(typeof c.args['nt_type'] === 'string' ? { ntType: c.args['nt_type'] } : {}),
+    ...(typeof c.args['nt_samples'] === 'number' ? { ntSamples: c.args['nt_samples'] } : {}),
+    ...(typeof c.args['nt_samples_batch_size'] === 'number' ? { ntSamplesBatchSize: c.args['nt_samples_batch_size'] } : {}),
+    ...(typeof c.args['draw_baseline_from_distrib'] === 'boolean' ? { drawBaselineFromDistrib: c.args['draw_baseline_from_distrib'] } : {}),
     ...extra,
   })
   // 'limit' cases: the exact limit where clarus can compute it (Lime: every coalition once, as the
   // case's enumerating perturb_func; KernelShap: all coalitions with Shapley-kernel weights), and
   // the sampled method with the case's settings, held to sampling_tolerance.
   const limit = c.kind === 'limit'
-  const exactLimit = limit && c.algorithm === 'Lime' ? build({ sampler: 'enumerate' }) : limit && c.algorithm === 'KernelShap' ? build({ exact: true }) : undefined
+  const exactLimit = limit && c.algorithm === 'Lime' ? build({ sampler: 'enumerate' })
+    : limit && c.algorithm === 'KernelShap' ? build({ exact: true })
+      : limit && c.algorithm === 'GradientShap' && c.args['stdevs'] === 0 && isHostTensor(c.args['baselines']) ? gradientShapLimit(c.args['baselines'].shape[0] ?? 1)
+        : undefined
   const pipeline = exactLimit ?? build({})
   const ibs = c.args['internal_batch_size']
   return {
@@ -119,7 +136,18 @@ export const callForCase = (c: ReferenceCase): CaseCall => {
       ...(typeof ibs === 'number' ? { internalBatchSize: ibs } : {}),
       ...(featureMask !== undefined ? { featureMask } : {}),
       ...(typeof ppe === 'number' ? { perturbationsPerEval: ppe } : {}),
-      ...(limit ? { seed: 0 } : {}),
+      ...(limit || c.kind === 'monte_carlo' ? { seed: 0 } : {}),
     },
   }
 }
+
+/**
+ * GradientShap's limit with stdevs = 0: the mean over the B baseline rows of exact Integrated
+ * Gradients (riemann_middle with 4096 steps, as the fixtures compute it) — noise with σ = 0 that
+ * cycles through the distribution's rows instead of drawing them.
+ */
+const gradientShapLimit = (rows: number): Pipeline =>
+  pipeline('GradientShap (limit)',
+    stage.noise({ nSamples: rows, stdevs: 0, baselines: 'cycle' }),
+    stage.apply(integratedGradients({ nSteps: 4096, method: 'riemann_middle' })),
+    stage.sampleMean({ type: 'smoothgrad' }))

@@ -6,7 +6,9 @@
  * The copies' baselines: `keep` repeats each row's baseline (Captum's NoiseTunnel default);
  * `draw` draws, for every copy and every input independently, one row of the call's baseline
  * distribution uniformly with replacement (Captum's `draw_baseline_from_distrib=True`, and
- * GradientShap), so the stages inside get `baselines` from this stage, not from the call.
+ * GradientShap); `cycle` gives copy k the distribution's row k mod B (with nSamples = B and σ = 0,
+ * an exact average over the background instead of a sampled one). With `draw` and `cycle` the
+ * stages inside get `baselines` from this stage, not from the call.
  *
  * Every draw is keyed by the copy's row key (`rowKeysOf`), so the result does not depend on how
  * the interpreter chunks the samples. `batchSize` (Captum's `nt_samples_batch_size`) caps the
@@ -29,7 +31,7 @@ import type { Expanded, ExpandStageDef } from '../stage.js'
 export const NoiseParams = t.readonly(
   t.intersection([
     t.type({ nSamples: PositiveInt, stdevs: Stdevs }),
-    t.partial({ baselines: t.keyof({ keep: null, draw: null }), batchSize: PositiveInt }),
+    t.partial({ baselines: t.keyof({ keep: null, draw: null, cycle: null }), batchSize: PositiveInt }),
   ]),
 )
 export type NoiseParams = t.TypeOf<typeof NoiseParams>
@@ -45,16 +47,16 @@ export const noise: ExpandStageDef<'noise', NoiseParams> = {
   kind: 'expand',
   axis: 'sample',
   params: NoiseParams,
-  needs: (p) => (p.baselines === 'draw' ? ['baselineDistribution'] : []),
-  provides: (p) => (p.baselines === 'draw' ? ['baselines'] : []),
+  needs: (p) => (p.baselines === 'draw' || p.baselines === 'cycle' ? ['baselineDistribution'] : []),
+  provides: (p) => (p.baselines === 'draw' || p.baselines === 'cycle' ? ['baselines'] : []),
   abstract: (p, f) =>
     firstProblem([
       wrongKind(f, ['points'], 'noise adds Gaussian noise to model inputs'),
       f.space.kind === 'input' ? undefined : 'noise perturbs model inputs: put it before any layer stage',
-    ], () => ({ ...f, depth: f.depth + 1, slots: p.baselines === 'draw' ? withSlots(f, ['baseline']) : new Set([...f.slots].filter((s) => s === 'baseline')) })),
+    ], () => ({ ...f, depth: f.depth + 1, slots: p.baselines === 'draw' || p.baselines === 'cycle' ? withSlots(f, ['baseline']) : new Set([...f.slots].filter((s) => s === 'baseline')) })),
   summary: (p) =>
     `${p.nSamples} copies + N(0, ${typeof p.stdevs === 'number' ? p.stdevs : `[${p.stdevs.join(', ')}]`}²)` +
-    (p.baselines === 'draw' ? ', baselines drawn from the distribution' : '') +
+    (p.baselines === 'draw' ? ', baselines drawn from the distribution' : p.baselines === 'cycle' ? ', copy k with baseline row k mod B' : '') +
     (p.batchSize !== undefined ? `, ≤ ${p.batchSize} per call` : ''),
   count: (p) => p.nSamples,
   maxPerChunk: (p) => p.batchSize,
@@ -96,16 +98,18 @@ export const noise: ExpandStageDef<'noise', NoiseParams> = {
       value.push(ctx.track(b.add(copies, ctx.track(b.fromHost({ dtype: 'float32', shape: [...shape], data: eps })))))
     }
     let baseline: readonly T[] | undefined
-    if (p.baselines === 'draw') {
+    if (p.baselines === 'draw' || p.baselines === 'cycle') {
       const dist = ctx.baselineDistribution
       if (dist === undefined || dist.length !== flow.value.length) {
-        return TE.left(err('BadBaseline', 'drawing baselines needs a baseline distribution: one tensor of reference rows [B, …] per input', ['baselines']))
+        return TE.left(err('BadBaseline', 'this noise stage takes its baselines from a distribution: give one tensor of reference rows [B, …one example] per input', ['baselines']))
       }
       const drawKey = foldIn(ctx.key, DRAW)
       baseline = dist.map((d, j) => {
         const B = b.shapeOf(d)[0] ?? 1
         const pick = new Int32Array(K * R)
-        for (let q = 0; q < K * R; q++) pick[q] = Math.min(B - 1, Math.floor(uniforms(foldIn(rowKey(drawKey, keys, q), j), 1)[0]! * B))
+        for (let q = 0; q < K * R; q++) {
+          pick[q] = p.baselines === 'cycle' ? (start + Math.floor(q / R)) % B : Math.min(B - 1, Math.floor(uniforms(foldIn(rowKey(drawKey, keys, q), j), 1)[0]! * B))
+        }
         return ctx.track(b.gatherRows(d, pick))
       })
     } else if (flow.baseline !== undefined) {
