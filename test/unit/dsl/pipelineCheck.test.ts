@@ -9,10 +9,12 @@ import {
   ClarusError,
   attribute,
   decodePipeline,
+  featureAblation,
   float32,
   inputXGradient,
   integratedGradients,
   pipeline,
+  saliency,
   stage,
   type HostTensor,
   type Model,
@@ -113,19 +115,49 @@ describe('compositions the old interpreter got wrong', () => {
     expect(E.isLeft(d) && d.left.message).toMatch(/stage 6 \(quadrature\).*opened at stage 0.*move completenessDelta after stage 6/)
   })
 
+  it('a perturbation method inside a path: spliced, a typed error that points to apply; wrapped in apply, it runs on the path points', async () => {
+    const spliced = spec(
+      { _tag: 'interpolate', nSteps: 4, method: 'riemann_middle' },
+      ...featureAblation().stages,
+      { _tag: 'quadrature' },
+    )
+    const d = decodePipeline(spliced)
+    expect(E.isLeft(d) && d.left._tag).toBe('BadPipeline')
+    expect(E.isLeft(d) && d.left.message).toMatch(/stage 1 \(reference\).*apply/)
+    // "integrated ablation": FeatureAblation at every point of the path, integrated
+    const wrapped = pipeline('IntegratedAblation', stage.interpolate({ nSteps: 4, method: 'riemann_middle' }), stage.apply(featureAblation()), stage.quadrature())
+    const r = await attribute(wrapped, mlp, x, { target: 0, baselines: 0 })()
+    if (E.isLeft(r)) throw new Error(r.left.message)
+    // at every path point α·x the ablation baseline is the path's own baseline, 0: the mean over
+    // the 4 midpoints of F(αx) − F(αx with feature j at 0)
+    const direct: number[][] = []
+    for (const a of [0.125, 0.375, 0.625, 0.875]) {
+      const scaled = float32([2, 12], Array.from(x.data as Float32Array, (v) => Math.fround(a * v)))
+      const fa = await attribute(featureAblation(), mlp, scaled, { target: 0, baselines: 0 })()
+      if (E.isLeft(fa)) throw new Error(fa.left.message)
+      direct.push(Array.from(fa.right.attributions[0]!.data as Float32Array))
+    }
+    const got = Array.from(r.right.attributions[0]!.data as Float32Array)
+    got.forEach((v, i) => expect(v).toBeCloseTo(direct.reduce((s, d) => s + d[i]!, 0) / 4, 5))
+  })
+
   it('every pipeline the library builds type-checks', () => {
     expect(E.isRight(decodePipeline(integratedGradients({ returnConvergenceDelta: true })))).toBe(true)
   })
 })
 
 describe('attribute never rejects, whatever the spec', () => {
-  const tags = ['interpolate', 'grad', 'quadrature', 'scaleByDelta', 'multiplyByInputs', 'abs', 'completenessDelta', 'layerEndpoints', 'activation', 'reference', 'perturb', 'forward', 'diff', 'marginals', 'linearFit', 'bogus']
+  const tags = ['interpolate', 'grad', 'quadrature', 'scaleByDelta', 'multiplyByInputs', 'abs', 'completenessDelta', 'layerEndpoints', 'activation', 'reference', 'perturb', 'forward', 'diff', 'marginals', 'linearFit',
+    'noise', 'sampleMean', 'apply', 'randomPoint', 'scaleByLayerDelta', 'bogus']
   const stageLike = fc.oneof(
     fc.constantFrom(...tags).map((t) => ({ _tag: t })),
     fc.record({ _tag: fc.constant('interpolate'), nSteps: fc.oneof(fc.integer({ min: -3, max: 8 }), fc.constant(2147483648), fc.constant(Number.NaN)), method: fc.constantFrom('gausslegendre', 'riemann_left', 'simpson') }),
     fc.record({ _tag: fc.constant('grad'), layer: fc.constantFrom('/fc1/Gemm_output_0', 'nope'), inject: fc.boolean() }),
     fc.record({ _tag: fc.constant('perturb'), features: fc.constant({ _tag: 'masks' }), design: fc.constantFrom({ _tag: 'ablation', replaceWith: 'baseline' }, { _tag: 'shapleyExact' }) }),
     fc.record({ _tag: fc.constant('diff'), average: fc.boolean() }),
+    fc.record({ _tag: fc.constant('noise'), nSamples: fc.integer({ min: -1, max: 3 }), stdevs: fc.oneof(fc.double({ min: -1, max: 1 }), fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 2 })), baselines: fc.constantFrom('keep', 'draw', 'cycle', 'x') }),
+    fc.record({ _tag: fc.constant('sampleMean'), type: fc.constantFrom('smoothgrad', 'vargrad', 'mean') }),
+    fc.record({ _tag: fc.constant('apply'), pipeline: fc.constantFrom(saliency(), featureAblation(), integratedGradients({ nSteps: 2 }), { _tag: 'Pipeline', name: 'empty', stages: [] }, null) }),
     fc.jsonValue(),
   )
   const fuzzed = fc.oneof(fc.jsonValue(), fc.record({ _tag: fc.constant('Pipeline'), name: fc.string(), stages: fc.array(stageLike, { maxLength: 6 }) }))
