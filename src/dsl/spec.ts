@@ -12,52 +12,23 @@ import * as t from 'io-ts'
 import { ClarusError, err, invalidSpec, type BadPipeline, type InvalidSpec } from '../core/errors.js'
 import { describeKind, sameSpace, withSlots, type AbstractFlow, type CallDatum } from './abstract.js'
 import { toInvalidSpec } from '../core/codecs.js'
-import type { AbsParams } from './stages/abs.js'
-import type { ActivationParams } from './stages/activation.js'
-import type { CompletenessDeltaParams } from './stages/completenessDelta.js'
-import type { GradParams } from './stages/grad.js'
-import type { InterpolateParams } from './stages/interpolate.js'
-import type { LayerEndpointsParams } from './stages/layerEndpoints.js'
-import type { MultiplyByInputsParams } from './stages/multiplyByInputs.js'
-import type { QuadratureParams } from './stages/quadrature.js'
-import type { ScaleByDeltaParams } from './stages/scaleByDelta.js'
-import type { ReferenceParams } from './stages/reference.js'
-import type { PerturbParams } from './stages/perturb.js'
-import type { ForwardParams } from './stages/forward.js'
-import type { DiffParams } from './stages/diff.js'
-import type { MarginalsParams } from './stages/marginals.js'
-import type { LinearFitParams } from './stages/linearFit.js'
-import type { NoiseParams } from './stages/noise.js'
-import type { SampleMeanParams } from './stages/sampleMean.js'
-import type { RandomPointParams } from './stages/randomPoint.js'
-import type { ScaleByLayerDeltaParams } from './stages/scaleByLayerDelta.js'
 import { ALL_STAGES } from './stages/index.js'
 import type { AnyStageDef } from './stage.js'
 
-type Tagged<Tag extends string, P> = { readonly _tag: Tag } & P
+/** The parameters type of a stage definition (what its `params` codec decodes to). */
+export type ParamsOf<D> = D extends { readonly params: t.Type<infer P, unknown, unknown> } ? P : never
 
-/** One stage of a pipeline, as data. */
-export type StageSpec =
-  | Tagged<'interpolate', InterpolateParams>
-  | Tagged<'grad', GradParams>
-  | Tagged<'quadrature', QuadratureParams>
-  | Tagged<'scaleByDelta', ScaleByDeltaParams>
-  | Tagged<'multiplyByInputs', MultiplyByInputsParams>
-  | Tagged<'abs', AbsParams>
-  | Tagged<'completenessDelta', CompletenessDeltaParams>
-  | Tagged<'layerEndpoints', LayerEndpointsParams>
-  | Tagged<'activation', ActivationParams>
-  | Tagged<'reference', ReferenceParams>
-  | Tagged<'perturb', PerturbParams>
-  | Tagged<'forward', ForwardParams>
-  | Tagged<'diff', DiffParams>
-  | Tagged<'marginals', MarginalsParams>
-  | Tagged<'linearFit', LinearFitParams>
-  | Tagged<'noise', NoiseParams>
-  | Tagged<'sampleMean', SampleMeanParams>
-  | Tagged<'apply', { readonly pipeline: Pipeline }>
-  | Tagged<'randomPoint', RandomPointParams>
-  | Tagged<'scaleByLayerDelta', ScaleByLayerDeltaParams>
+/** The spec of a stage definition: `{ _tag, ...params }`. Distributes over a union of definitions. */
+export type SpecOf<D> = D extends AnyStageDef ? { readonly _tag: D['tag'] } & ParamsOf<D> : never
+
+/** The stage definitions of the vocabulary, as a union of their precise types. */
+export type StageDefs = (typeof ALL_STAGES)[number]
+
+/** The tag of every stage in `ALL_STAGES`. */
+export type StageTag = StageDefs['tag']
+
+/** One stage of a pipeline, as data: derived from `ALL_STAGES`, one member per stage. */
+export type StageSpec = SpecOf<StageDefs>
 
 /** An attribution method as a value. */
 export interface Pipeline {
@@ -66,21 +37,23 @@ export interface Pipeline {
   readonly stages: readonly StageSpec[]
 }
 
-const STAGE_BY_TAG: ReadonlyMap<string, AnyStageDef> = new Map(ALL_STAGES.map((s) => [s.tag, s]))
-
-/** The definition of a stage by tag (undefined for unknown tags). */
-export const stageDef = (tag: string): AnyStageDef | undefined => STAGE_BY_TAG.get(tag)
+/**
+ * The definition of a stage by tag (undefined for unknown tags). A scan of the short list rather
+ * than a map built at load time: `apply` imports this module from inside the stage list, so
+ * `ALL_STAGES` may not exist yet while this module loads.
+ */
+export const stageDef = (tag: string): AnyStageDef | undefined => ALL_STAGES.find((s) => s.tag === tag)
 
 /** Codec for one stage spec: dispatches on `_tag` and decodes the parameters with that stage's codec. */
 export const StageSpecCodec = new t.Type<StageSpec, StageSpec, unknown>(
   'StageSpec',
-  (u): u is StageSpec => typeof u === 'object' && u !== null && STAGE_BY_TAG.get((u as { _tag?: string })._tag ?? '')?.params.is(u) === true,
+  (u): u is StageSpec => typeof u === 'object' && u !== null && stageDef((u as { _tag?: string })._tag ?? '')?.params.is(u) === true,
   (u, c) => {
     if (typeof u !== 'object' || u === null) return t.failure(u, c, 'a stage must be an object with a _tag')
     const tag = (u as { _tag?: unknown })._tag
-    const def = typeof tag === 'string' ? STAGE_BY_TAG.get(tag) : undefined
+    const def = typeof tag === 'string' ? stageDef(tag) : undefined
     if (def === undefined) {
-      return t.failure(u, t.appendContext(c, '_tag', t.string, tag), `unknown stage ${JSON.stringify(tag)}; known stages: ${[...STAGE_BY_TAG.keys()].join(', ')}`)
+      return t.failure(u, t.appendContext(c, '_tag', t.string, tag), `unknown stage ${JSON.stringify(tag)}; known stages: ${ALL_STAGES.map((s) => s.tag).join(', ')}`)
     }
     const { _tag, ...params } = u as Record<string, unknown>
     void _tag

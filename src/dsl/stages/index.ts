@@ -1,6 +1,7 @@
 /**
  * The stage vocabulary: one explicit list, no side-effect registration. Adding a stage means one
- * file in this folder and one line here.
+ * file in this folder and one line here: the `StageSpec` union (`spec.ts`), the pipeline codec and
+ * the `stage` builders (`build.ts`) are derived from this list, at the type level too.
  *
  * @category stages
  * @since 0.1.0
@@ -27,7 +28,8 @@ import { apply } from './apply.js'
 import { randomPoint } from './randomPoint.js'
 import { scaleByLayerDelta } from './scaleByLayerDelta.js'
 
-export const ALL_STAGES: readonly AnyStageDef[] = [
+/** Every stage, as a typed tuple (`as const`): `StageSpec` is derived from its element types. */
+export const ALL_STAGES = [
   interpolate,
   grad,
   quadratureStage,
@@ -48,4 +50,4 @@ export const ALL_STAGES: readonly AnyStageDef[] = [
   apply,
   randomPoint,
   scaleByLayerDelta,
-]
+] as const satisfies readonly AnyStageDef[]
