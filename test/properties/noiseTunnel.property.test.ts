@@ -6,7 +6,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fromOnnx } from '../../src/backends/onnx/index.js'
-import { METHODS, attribute, float32, gradientShap, integratedGradients, noiseTunnel, type AttributionResult, type HostTensor, type Model, type Pipeline } from '../../src/index.js'
+import { METHODS, attribute, float32, gradientShap, integratedGradients, layerGradientShap, layerIntegratedGradients, noiseTunnel, type AttributionResult, type HostTensor, type Model, type Pipeline } from '../../src/index.js'
 
 const REF = fileURLToPath(new URL('../../../shared/reference', import.meta.url))
 let mlp: Model<HostTensor>
@@ -127,5 +127,24 @@ describe('GradientShap', () => {
       expect(d).toHaveLength(18)
       d.forEach((v, i) => expect(v).toBeCloseTo((whole.delta!.data as Float32Array)[i]!, 5))
     }
+  })
+})
+
+describe('LayerGradientShap', () => {
+  it('at an affine layer (fc1, before its ReLU) converges to the mean over the baseline rows of LayerIntegratedGradients', async () => {
+    // a(b + α(x − b)) = a(b) + α(a(x) − a(b)) for affine a: the input path is the layer's straight path
+    const layer = '/fc1/Gemm_output_0'
+    await fc.assert(
+      fc.asyncProperty(xs, async (x) => {
+        const rows = [0, 1, 2].map((k) => float32([1, 12], Array.from({ length: 12 }, (_, i) => Math.cos(i + 5 * k) / 2)))
+        const dist = float32([3, 12], rows.flatMap((r) => Array.from(r.data as Float32Array)))
+        const lig = await Promise.all(rows.map(async (b) => values(await run(layerIntegratedGradients({ layer, nSteps: 1000, method: 'riemann_middle' }), x, { baselines: b }))))
+        const limit = lig[0]!.map((_, i) => (lig[0]![i]! + lig[1]![i]! + lig[2]![i]!) / 3)
+        const lgs = values(await run(layerGradientShap({ layer, nSamples: 20000 }), x, { baselines: dist }))
+        const scale = Math.max(1e-3, ...limit.map(Math.abs))
+        lgs.forEach((v, i) => expect(Math.abs(v - limit[i]!)).toBeLessThan(0.05 * scale + 1e-3))
+      }),
+      { seed: 14, numRuns: 2 },
+    )
   })
 })
