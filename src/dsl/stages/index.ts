@@ -27,6 +27,7 @@ import { sampleMean } from './sampleMean.js'
 import { apply } from './apply.js'
 import { randomPoint } from './randomPoint.js'
 import { scaleByLayerDelta } from './scaleByLayerDelta.js'
+import { clip } from './clip.js'
 
 /** Every stage, as a typed tuple (`as const`): `StageSpec` is derived from its element types. */
 export const ALL_STAGES = [
@@ -50,4 +51,5 @@ export const ALL_STAGES = [
   apply,
   randomPoint,
   scaleByLayerDelta,
+  clip,
 ] as const satisfies readonly AnyStageDef[]
