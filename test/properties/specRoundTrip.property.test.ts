@@ -2,7 +2,9 @@ import * as E from 'fp-ts/lib/Either.js'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { METHODS } from '../../src/algorithms/registry.js'
-import { checkPipeline, decodePipeline, describe as describeSpec, type Pipeline, type StageSpec } from '../../src/dsl/spec.js'
+import { checkPipeline, decodePipeline, describe as describeSpec, StageSpecCodec, type Pipeline, type StageSpec } from '../../src/dsl/spec.js'
+import { ALL_STAGES } from '../../src/dsl/stages/index.js'
+import { STAGE_ARBITRARIES } from '../helpers/stageArbitraries.js'
 
 const rule = fc.constantFrom('riemann_left', 'riemann_right', 'riemann_middle', 'riemann_trapezoid', 'gausslegendre' as const)
 const layerName = fc.string({ minLength: 1, maxLength: 12 })
@@ -45,6 +47,9 @@ const { block } = fc.letrec<{ block: StageSpec[] }>((tie) => ({
   ),
 }))
 const anyPipeline: fc.Arbitrary<Pipeline> = fc.record({ _tag: fc.constant('Pipeline' as const), name: fc.string(), stages: block })
+/** Any stage of the vocabulary with arbitrary parameters (from the per-stage table). */
+const anyStage = fc.oneof(...Object.entries(STAGE_ARBITRARIES).map(([tag, a]) => (a as fc.Arbitrary<object>).map((p) => ({ _tag: tag, ...p }) as StageSpec)))
+const stageSoup: fc.Arbitrary<Pipeline> = fc.record({ _tag: fc.constant('Pipeline' as const), name: fc.string(), stages: fc.array(anyStage, { maxLength: 6 }) })
 const pipelines: fc.Arbitrary<Pipeline> = anyPipeline.filter((p) => E.isRight(checkPipeline(p)))
 
 describe('specs are plain data', () => {
@@ -59,6 +64,35 @@ describe('specs are plain data', () => {
       }),
       { seed: 20261123, numRuns: 300 },
     )
+  })
+
+  it('every stage\'s parameters decode with its codec and survive a JSON round trip', () => {
+    expect(Object.keys(STAGE_ARBITRARIES).sort()).toEqual(ALL_STAGES.map((d) => d.tag).sort())
+    for (const [tag, params] of Object.entries(STAGE_ARBITRARIES)) {
+      fc.assert(
+        fc.property(params, (p: object) => {
+          const spec = { _tag: tag, ...p }
+          expect(StageSpecCodec.decode(spec), tag).toEqual(E.right(spec))
+          const back = StageSpecCodec.decode(JSON.parse(JSON.stringify(spec)))
+          expect(E.isRight(back) && JSON.stringify(back.right), tag).toBe(JSON.stringify(spec))
+        }),
+        { seed: 20261124, numRuns: 60 },
+      )
+    }
+  })
+
+  it('negative control: the same parameters under an unknown tag, or with every field null, do not decode', () => {
+    let withFields = 0
+    for (const [tag, params] of Object.entries(STAGE_ARBITRARIES)) {
+      for (const p of fc.sample(params as fc.Arbitrary<object>, { seed: 5, numRuns: 10 })) {
+        expect(E.isLeft(StageSpecCodec.decode({ _tag: `${tag}2`, ...p })), tag).toBe(true)
+        const keys = Object.keys(p)
+        if (keys.length === 0) continue
+        withFields++
+        expect(E.isLeft(StageSpecCodec.decode({ _tag: tag, ...Object.fromEntries(keys.map((k) => [k, null])) })), tag).toBe(true)
+      }
+    }
+    expect(withFields).toBeGreaterThan(100)
   })
 
   it('every registered method builds a pipeline that round-trips', () => {
@@ -77,7 +111,7 @@ describe('specs are plain data', () => {
 
   it('fuzzed data never throws: it decodes or returns a typed InvalidSpec or BadPipeline error', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.jsonValue(), anyPipeline, anyPipeline.map((p) => ({ ...p, stages: [...p.stages].reverse() }))), (u) => {
+      fc.property(fc.oneof(fc.jsonValue(), anyPipeline, stageSoup, anyPipeline.map((p) => ({ ...p, stages: [...p.stages].reverse() }))), (u) => {
         const d = decodePipeline(u)
         if (E.isLeft(d)) {
           expect(['InvalidSpec', 'BadPipeline']).toContain(d.left._tag)

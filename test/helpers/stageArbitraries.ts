@@ -1,0 +1,106 @@
+// One fast-check arbitrary per stage of ALL_STAGES, for its parameters (without the `_tag`). The
+// table's type is derived from the stage list, so a stage added there without a row here is a
+// compile error, and each row must produce exactly that stage's parameter type.
+import fc from 'fast-check'
+import { featureAblation } from '../../src/algorithms/featureAblation.js'
+import { integratedGradients } from '../../src/algorithms/integratedGradients.js'
+import { noiseTunnel } from '../../src/algorithms/noiseTunnel.js'
+import { saliency } from '../../src/algorithms/saliency.js'
+import { MAX_STEPS, QuadratureRule } from '../../src/dsl/quadratureRules.js'
+import type { ParamsOf, StageDefs, StageTag } from '../../src/dsl/spec.js'
+import type { Design, Sampler, Similarity } from '../../src/dsl/perturbation/designs.js'
+import type { FeatureSpec } from '../../src/dsl/perturbation/layout.js'
+import type { InterpretableModel } from '../../src/dsl/perturbation/linearModels.js'
+
+/** The parameters of the stage tagged `Tag`. */
+export type StageParams<Tag extends StageTag> = ParamsOf<Extract<StageDefs, { readonly tag: Tag }>>
+
+export type StageArbitraries = { readonly [Tag in StageTag]: fc.Arbitrary<StageParams<Tag>> }
+
+const none = fc.constant({})
+const layer = fc.string({ minLength: 1, maxLength: 12 })
+const count = fc.integer({ min: 1, max: 1000 })
+const finite = fc.double({ min: -1e6, max: 1e6, noNaN: true })
+const positive = fc.double({ min: 1e-6, max: 1e6, noNaN: true })
+const nonNegative = fc.double({ min: 0, max: 10, noNaN: true })
+const dims = fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 4 })
+const custom = fc.record({ _tag: fc.constant('custom' as const), name: fc.string() })
+
+const sampler: fc.Arbitrary<Sampler> = fc.oneof(fc.constantFrom('bernoulli' as const, 'enumerate' as const, 'kernelShap' as const), custom)
+const similarity: fc.Arbitrary<Similarity> = fc.oneof(
+  fc.record({ _tag: fc.constant('expKernel' as const), distance: fc.constantFrom('cosine' as const, 'euclidean' as const), kernelWidth: positive }),
+  fc.constant({ _tag: 'kernelShap' as const }),
+  fc.constant({ _tag: 'shapleyKernel' as const }),
+  custom,
+)
+const design: fc.Arbitrary<Design> = fc.oneof(
+  fc.record({ _tag: fc.constant('ablation' as const), replaceWith: fc.constantFrom('baseline' as const, 'permutation' as const) }),
+  fc.constant({ _tag: 'shapleyExact' as const }),
+  fc.record({ _tag: fc.constant('shapleySampling' as const), nSamples: count }),
+  fc.record(
+    { _tag: fc.constant('coalitions' as const), sampler, nSamples: fc.integer({ min: 2, max: 1000 }), similarity, background: fc.boolean() },
+    { requiredKeys: ['_tag', 'sampler', 'nSamples', 'similarity'] },
+  ),
+)
+const features: fc.Arbitrary<FeatureSpec> = fc.oneof(
+  fc.constant({ _tag: 'masks' as const }),
+  fc.record(
+    { _tag: fc.constant('windows' as const), shapes: fc.array(dims, { minLength: 1, maxLength: 3 }), strides: fc.oneof(fc.integer({ min: 1, max: 4 }), fc.array(fc.oneof(fc.integer({ min: 1, max: 4 }), dims), { maxLength: 3 })) },
+    { requiredKeys: ['_tag', 'shapes'] },
+  ),
+)
+const interpretableModel: fc.Arbitrary<InterpretableModel> = fc.oneof(
+  fc.record({ _tag: fc.constantFrom('lasso' as const, 'ridge' as const), alpha: positive }),
+  fc.constant({ _tag: 'linearRegression' as const }),
+  custom,
+)
+/** Whole methods for `apply` (each already a checked pipeline). */
+const method = fc.oneof(
+  fc.constant(saliency()),
+  fc.integer({ min: 1, max: 64 }).map((nSteps) => integratedGradients({ nSteps, returnConvergenceDelta: nSteps % 2 === 0 })),
+  fc.constant(featureAblation()),
+  fc.constant(noiseTunnel(integratedGradients({ nSteps: 4 }), { nSamples: 3 })),
+)
+
+export const STAGE_ARBITRARIES: StageArbitraries = {
+  interpolate: fc.record(
+    {
+      nSteps: fc.integer({ min: 2, max: MAX_STEPS }),
+      method: fc.constantFrom(...(Object.keys(QuadratureRule.keys) as QuadratureRule[])),
+      path: fc.oneof(fc.constant({ _tag: 'straight' as const }), fc.record({ _tag: fc.constant('power' as const), exponent: fc.double({ min: 1e-3, max: 10, noNaN: true }) })),
+    },
+    { requiredKeys: ['nSteps', 'method'] },
+  ),
+  grad: fc.record({ layer, inject: fc.boolean() }, { requiredKeys: [] }),
+  quadrature: none,
+  scaleByDelta: none,
+  multiplyByInputs: none,
+  abs: none,
+  completenessDelta: none,
+  layerEndpoints: fc.record({ layer }),
+  activation: fc.record({ layer }),
+  reference: none,
+  perturb: fc.record({ features, design }),
+  forward: none,
+  diff: fc.record({ average: fc.boolean() }),
+  marginals: fc.record({ design }),
+  linearFit: fc.record({ model: interpretableModel, returnInputShape: fc.boolean() }),
+  noise: fc.record(
+    {
+      nSamples: count,
+      stdevs: fc.oneof(nonNegative, fc.array(nonNegative, { minLength: 1, maxLength: 4 })),
+      baselines: fc.constantFrom('keep' as const, 'draw' as const, 'cycle' as const),
+      batchSize: count,
+    },
+    { requiredKeys: ['nSamples', 'stdevs'] },
+  ),
+  sampleMean: fc.record({ type: fc.constantFrom('smoothgrad' as const, 'smoothgrad_sq' as const, 'vargrad' as const), batchSize: count }, { requiredKeys: ['type'] }),
+  apply: fc.record({ pipeline: method }),
+  randomPoint: none,
+  scaleByLayerDelta: fc.record({ layer }),
+  clip: fc.oneof(
+    fc.record({ min: finite }),
+    fc.record({ max: finite }),
+    fc.tuple(finite, finite).map(([a, b]) => ({ min: Math.min(a, b), max: Math.max(a, b) })),
+  ),
+}
