@@ -28,12 +28,14 @@ export interface ModelSignature {
 }
 
 /**
- * How the explained scalar is picked from the model output, as the backend sees it.
- * - `linear`: the scalar per row is Σ over non-batch dims of `output ⊙ seed`; `seed(outputShape)`
- *   builds the seed (a one-hot for an index target, a mask for a region) once the output shape is
- *   known. The gradient of that scalar is the VJP with the seed as cotangent.
+ * How the explained scalar is picked from the seeded tensor (the model output unless
+ * {@link VjpOptions.of} says otherwise), as the backend sees it.
+ * - `linear`: the scalar per row is Σ over non-batch dims of `seeded ⊙ seed`; `seed(shape)` builds
+ *   the seed (a one-hot for an index target, a mask for a region) once the seeded tensor's shape
+ *   is known: it always receives the shape of the tensor being seeded, whichever that is. The
+ *   gradient of that scalar is the VJP with the seed as cotangent.
  * - `fn`: an arbitrary reducer written in the backend's own tensor language (tfjs only): it maps
- *   the output to one scalar per row.
+ *   the seeded tensor to one scalar per row.
  */
 export type Selector<T> =
   | { readonly kind: 'linear'; readonly seed: (outputShape: readonly number[]) => Either<AttributionError, HostTensor> }
@@ -42,9 +44,42 @@ export type Selector<T> =
 /**
  * Differentiate w.r.t. the first `count` model inputs (default: all; they must be float32), or
  * w.r.t. a named internal tensor. Inputs after `count` (additional forward arguments) are held
- * constant.
+ * constant. For several tensors at once (inputs and layers mixed), give a list of
+ * {@link WrtEntry} instead.
  */
 export type Wrt = { readonly kind: 'inputs'; readonly count?: number } | { readonly kind: 'layer'; readonly name: string }
+
+/**
+ * One tensor a gradient is taken w.r.t., in a `wrt` list:
+ * - `input`: the `index`-th tensor passed to `vjp` (0-based; it must be float32);
+ * - `layer`: the named internal tensor (one of `signature.layers`). Its gradient is the total
+ *   derivative there: every path from it to the seeded tensor counts, and an `input` entry in the
+ *   same list still gets its full gradient (paths through the layer included).
+ */
+export type WrtEntry = { readonly kind: 'input'; readonly index: number } | { readonly kind: 'layer'; readonly name: string }
+
+/**
+ * What `vjp` seeds, i.e. which tensor the selector reads. Left out: the model's explained output.
+ * - `output`: the model's `index`-th output, in the model's own output order (ONNX: the graph
+ *   outputs of the file, whichever one `signature.outputs` names as explained; tfjs: a
+ *   LayersModel's `outputs` or a GraphModel's `outputNodes`). A model kind that returns one tensor
+ *   (a tfjs function) has only index 0; a larger index is `Unsupported`.
+ * - `tensor`: a named internal tensor (one of `signature.layers`), e.g. one neuron's gradient is
+ *   this with a one-hot seed.
+ */
+export type VjpOf = { readonly kind: 'output'; readonly index: number } | { readonly kind: 'tensor'; readonly name: string }
+
+/**
+ * An opaque reference to a set of modified-backprop rules (DeepLift, LRP, guided backprop) that
+ * replace the ordinary gradient of some ops. A backend resolves `id` against the rule sets it has
+ * registered; an id it does not know is an `Unsupported` error.
+ */
+export interface RuleSetRef {
+  readonly id: string
+}
+
+/** Whether `wrt` is a list of {@link WrtEntry} (rather than the single {@link Wrt} form). */
+export const isWrtList = (wrt: Wrt | readonly WrtEntry[]): wrt is readonly WrtEntry[] => Array.isArray(wrt)
 
 export interface ForwardOptions<T> {
   /** Internal tensors (layers) to return next to the output. */
@@ -61,15 +96,30 @@ export interface ForwardResult<T> {
 }
 
 export interface VjpOptions<T> extends ForwardOptions<T> {
-  readonly wrt: Wrt
+  /**
+   * What to differentiate w.r.t.: a {@link Wrt} (the attributed inputs, or one layer), or a list
+   * of {@link WrtEntry}: one gradient per entry, in the order given, all from one backward pass.
+   * An entry that names no input or layer is a typed error whose path is `['wrt', <position>]`.
+   */
+  readonly wrt: Wrt | readonly WrtEntry[]
+  /** What is seeded (default: the explained output); see {@link VjpOf}. Errors have path `['of', …]`. */
+  readonly of?: VjpOf
+  /**
+   * Modified-backprop rules to use instead of the ordinary gradients (default: none). An id the
+   * backend has not registered is an `Unsupported` error with path `['ruleSet']`.
+   */
+  readonly ruleSet?: RuleSetRef
 }
 
 export interface VjpResult<T> {
-  /** The model output for every row (the caller disposes it). */
+  /** The model's explained output for every row, whatever was seeded (the caller disposes it). */
   readonly output: T
-  /** The selected scalar per row, shape [rows]. */
+  /** The selected scalar per row of the seeded tensor, shape [rows]. */
   readonly value: T
-  /** Gradients of Σ_rows value w.r.t. each attributed input (or the one layer tensor). */
+  /**
+   * Gradients of Σ_rows value: w.r.t. each attributed input (or the one layer tensor) for the
+   * {@link Wrt} form, or one per {@link WrtEntry} in list order (each with that tensor's shape).
+   */
   readonly grads: readonly T[]
   readonly captured: Readonly<Record<string, T>>
 }
@@ -84,7 +134,7 @@ export interface Model<T> {
   /** Rough bytes of working memory one example row costs in a forward+backward pass. */
   readonly bytesPerRow?: (inputs: readonly T[]) => number
   forward(inputs: readonly T[], options?: ForwardOptions<T>): TaskEither<AttributionError, ForwardResult<T>>
-  /** One forward and backward pass: the selected scalar per row and its gradient. */
+  /** One forward and backward pass: the selected scalar per row of the seeded tensor and its gradients. */
   vjp(inputs: readonly T[], selector: Selector<T>, options: VjpOptions<T>): TaskEither<AttributionError, VjpResult<T>>
   /** Releases what the model holds (sessions, weights it owns). */
   dispose(): Promise<void>

@@ -1,8 +1,12 @@
 /**
  * `fromOnnx`: an ONNX model as a clarus {@link Model} over host tensors. Forward passes run in the
  * ONNX Runtime module given as `ort` (onnxruntime-node, loaded on first use, when none is); gradients come from the backward graph clarus builds in standard ONNX ops and
- * runs in the same session as the forward pass (see `gradients/builder.ts`). The output's seed is
- * a graph input, so one cached session serves every target.
+ * runs in the same session as the forward pass (see `gradients/builder.ts`). The seed is a graph
+ * input, so one cached session serves every target. `vjp` seeds the explained output, any graph
+ * output (`of: { kind: 'output', index }`, the graph's output order) or a node output (`of: { kind:
+ * 'tensor', name }`, whose shape costs one forward pass), and a `wrt` list becomes one backward
+ * graph with one gradient output per distinct tensor. A rule set id is part of the session key;
+ * none is registered yet.
  *
  * @category backends
  * @since 0.1.0
@@ -10,13 +14,13 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { pipe } from 'fp-ts/lib/function.js'
-import type { Model, ModelSignature, Selector, TensorInfo, VjpResult } from '../../core/backend.js'
+import { isWrtList, type Model, type ModelSignature, type Selector, type TensorInfo, type VjpOf, type VjpOptions, type VjpResult } from '../../core/backend.js'
 import { err, type AttributionError } from '../../core/errors.js'
 import { nonFiniteIn } from '../../core/finite.js'
 import { sizeOf, type HostTensor } from '../../core/tensor.js'
 import { hostBackend } from '../host/hostBackend.js'
 import type { OrtModule } from './ort.js'
-import { createOnnxRuntime, type OnnxRuntime, type OnnxSessionOptions } from './session.js'
+import { createOnnxRuntime, ruleSetProblem, type OnnxRuntime, type OnnxSessionOptions } from './session.js'
 
 export interface FromOnnxOptions {
   /**
@@ -89,15 +93,18 @@ const modelOf = (rt: OnnxRuntime, options: FromOnnxOptions): E.Either<Attributio
     return E.right(Object.fromEntries(inputs.map((x, i) => [inputOrder[i]!, x])))
   }
 
-  /** Output shape for these feeds: static from the signature when possible, otherwise by one forward pass. */
-  const outputShape = (feeds: Record<string, HostTensor>, rows: number, inject?: Readonly<Record<string, HostTensor>>): TE.TaskEither<AttributionError, readonly number[]> => {
-    const dims = out.shape
+  /**
+   * The shape of the seeded tensor for these feeds: static from the signature when an output
+   * declares every non-batch dim, otherwise by one forward pass (always, for an internal tensor).
+   */
+  const seededShape = (name: string, feeds: Record<string, HostTensor>, rows: number, inject?: Readonly<Record<string, HostTensor>>): TE.TaskEither<AttributionError, readonly number[]> => {
+    const dims = sig.outputs.find((o) => o.name === name)?.shape ?? null
     if (dims !== null && dims.length > 0 && dims.slice(1).every((d) => typeof d === 'number')) return TE.right([rows, ...(dims.slice(1) as number[])])
     return pipe(
-      () => rt.forward(feeds, { outputs: [outputName], ...(inject ? { inject } : {}) }),
+      () => rt.forward(feeds, { outputs: [name], ...(inject ? { inject } : {}) }),
       TE.chainEitherK((o) => {
-        const y = o[outputName]
-        return y === undefined ? E.left(err('UnknownTensor', `the model did not return ${outputName}`)) : E.right(y.shape)
+        const y = o[name]
+        return y === undefined ? E.left(err('UnknownTensor', `the model did not return ${name}`)) : E.right(y.shape)
       }),
     )
   }
@@ -106,36 +113,83 @@ const modelOf = (rt: OnnxRuntime, options: FromOnnxOptions): E.Either<Attributio
   const nonFiniteOutput = (output: HostTensor): AttributionError | undefined =>
     nonFiniteIn(output, ['output'], `the model output ${outputName}`, 'check the inputs (and baselines) for extreme values and the model for unstable ops (log, division)')
 
-  const vjp = (inputs: readonly HostTensor[], selector: Selector<HostTensor>, opts: Parameters<Model<HostTensor>['vjp']>[2]): TE.TaskEither<AttributionError, VjpResult<HostTensor>> => {
+  /** The tensor `of` seeds (default: the explained output), or why it cannot be seeded. */
+  const seededOf = (of: VjpOf | undefined): E.Either<AttributionError, string> => {
+    if (of === undefined) return E.right(outputName)
+    if (of.kind === 'tensor') {
+      return layers.includes(of.name)
+        ? E.right(of.name)
+        : E.left(err('UnknownTensor', `of: no tensor named ${JSON.stringify(of.name)} in the graph; name a node output of the ONNX file (signature.layers)`, ['of', 'name']))
+    }
+    const o = Number.isInteger(of.index) && of.index >= 0 ? sig.outputs[of.index] : undefined
+    return o === undefined
+      ? E.left(err('UnknownTensor', `of.index ${of.index} is out of range: the graph has ${sig.outputs.length} output(s) (${sig.outputs.map((x) => JSON.stringify(x.name)).join(', ')})`, ['of', 'index']))
+      : E.right(o.name)
+  }
+
+  /** The graph tensor per gradient asked for: the attributed inputs, one layer, or one per entry. */
+  const wrtNames = (wrt: VjpOptions<HostTensor>['wrt'], inputs: readonly HostTensor[]): E.Either<AttributionError, readonly string[]> => {
+    if (!isWrtList(wrt)) return E.right(wrt.kind === 'layer' ? [wrt.name] : inputOrder.slice(0, wrt.count ?? inputs.length))
+    if (wrt.length === 0) return E.left(err('MissingInput', 'wrt is an empty list: name at least one { kind: \'input\', index } or { kind: \'layer\', name }', ['wrt']))
+    const names: string[] = []
+    for (const [k, e] of wrt.entries()) {
+      const at = ['wrt', String(k)]
+      if (e.kind === 'layer') {
+        if (!layers.includes(e.name)) return E.left(err('UnknownTensor', `wrt[${k}]: no tensor named ${JSON.stringify(e.name)} in the graph; name a node output of the ONNX file (signature.layers)`, at))
+        names.push(e.name)
+        continue
+      }
+      const x = Number.isInteger(e.index) && e.index >= 0 ? inputs[e.index] : undefined
+      if (x === undefined) return E.left(err('MissingInput', `wrt[${k}]: there is no input ${e.index}: vjp was given ${inputs.length} input(s), numbered from 0`, at))
+      if (x.dtype !== 'float32') return E.left(err('DTypeMismatch', `wrt[${k}]: input ${e.index} has dtype ${x.dtype}: gradients exist only for float32 inputs; differentiate a float layer computed from it (e.g. the embedding output)`, at))
+      names.push(inputOrder[e.index]!)
+    }
+    return E.right(names)
+  }
+
+  const vjp = (inputs: readonly HostTensor[], selector: Selector<HostTensor>, opts: VjpOptions<HostTensor>): TE.TaskEither<AttributionError, VjpResult<HostTensor>> => {
     if (selector.kind === 'fn') {
       return TE.left(err('Unsupported', 'function targets need a backend that differentiates JS functions (tfjs). On ONNX models give the target as data: an index, a per-example list, or { mask } for a weighted sum of outputs', ['target']))
     }
+    const ruleSet = opts.ruleSet?.id
+    const badRules = ruleSetProblem(ruleSet)
+    if (badRules !== undefined) return TE.left(badRules)
     const feeds = feedsOf(inputs)
     if (E.isLeft(feeds)) return TE.left(feeds.left)
+    const wrt = wrtNames(opts.wrt, inputs)
+    if (E.isLeft(wrt)) return TE.left(wrt.left)
+    const seeded = seededOf(opts.of)
+    if (E.isLeft(seeded)) return TE.left(seeded.left)
+    const seedName = seeded.right
     const rows = inputs[0]?.shape[0] ?? 0
-    const wrt = opts.wrt.kind === 'layer' ? [opts.wrt.name] : inputOrder.slice(0, opts.wrt.count ?? inputs.length)
+    // an internal seeded tensor is captured too, for its selected value
+    const capture = [...new Set([...(opts.capture ?? []), ...(sig.outputs.some((o) => o.name === seedName) ? [] : [seedName])])]
     return pipe(
-      outputShape(feeds.right, rows, opts.inject),
+      seededShape(seedName, feeds.right, rows, opts.inject),
       TE.chainEitherK((shape) => selector.seed(shape)),
       TE.chain((seed) =>
         pipe(
           () => rt.vjp(feeds.right, {
-            seeds: { [outputName]: seed },
-            wrt,
+            seeds: { [seedName]: seed },
+            wrt: [...new Set(wrt.right)],
             ...(opts.inject ? { inject: opts.inject } : {}),
-            ...(opts.capture ? { capture: opts.capture } : {}),
+            ...(capture.length > 0 ? { capture } : {}),
+            ...(ruleSet !== undefined ? { ruleSet } : {}),
           }),
           TE.chainEitherK((r) => {
             const output = r.outputs[outputName]
             if (output === undefined) return E.left(err('UnknownTensor', `the model did not return ${outputName}`))
+            const seededValue = r.outputs[seedName]
+            if (seededValue === undefined) return E.left(err('UnknownTensor', `the model did not return the seeded tensor ${seedName}`, ['of']))
             const grads: HostTensor[] = []
-            for (const w of wrt) {
+            for (const w of wrt.right) {
               const g = r.grads[w]
               if (g === undefined) return E.left(err('NotReachable', `no gradient was produced for ${w}`, ['wrt']))
+              // host tensors are immutable, so a tensor named twice in wrt may share its gradient
               grads.push(g)
             }
             const captured = Object.fromEntries((opts.capture ?? []).flatMap((c) => (r.outputs[c] ? [[c, r.outputs[c]!]] : [])))
-            const value = sumPerRow(hostBackend.mul(output, seed))
+            const value = sumPerRow(hostBackend.mul(seededValue, seed))
             const bad = opts.allowNonFinite === true ? undefined : nonFiniteOutput(output)
             return bad !== undefined ? E.left(bad) : E.right({ output, value, grads, captured })
           }),

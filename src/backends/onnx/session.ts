@@ -1,6 +1,6 @@
 /**
  * The session layer over an injected ONNX Runtime module: one decoded graph, and one InferenceSession
- * per distinct (outputs, captures, injected tensors, seeds, wrt) combination, each built from an
+ * per distinct (outputs, captures, injected tensors, seeds, wrt, rule set) combination, each built from an
  * edited copy of the graph (cutAt → backward graph → outputs → prune). Sessions live in a bounded
  * LRU cache (`sessionCacheBytes`, `maxCachedSessions`, see `sessionCost.ts` for the estimate) and are
  * released when evicted or disposed, never while a call is running on them. Feeds are checked
@@ -80,6 +80,8 @@ export interface VjpOptions {
   readonly wrt: readonly string[]
   readonly inject?: Readonly<Record<string, HostTensor>>
   readonly capture?: readonly string[]
+  /** Id of a registered modified-backprop rule set (see {@link ruleSetProblem}); default: ordinary gradients. */
+  readonly ruleSet?: string
 }
 
 export interface VjpOutput {
@@ -177,6 +179,19 @@ const feedsFor = (ort: OrtModule, g: Graph, feeds: Readonly<Record<string, HostT
 }
 
 const sortedKeys = (r: Readonly<Record<string, unknown>> | undefined): string[] => Object.keys(r ?? {}).sort()
+
+/**
+ * Ids of the modified-backprop rule sets the backward builder knows. None exist yet: a rule set id
+ * is part of the session key, so that registering one (and passing its rules to `buildBackward`)
+ * is the only change needed.
+ */
+const RULE_SETS: readonly string[] = []
+
+/** The Unsupported error for a rule set id the ONNX backend has not registered, or undefined. */
+export const ruleSetProblem = (id: string | undefined): AttributionError | undefined =>
+  id === undefined || RULE_SETS.includes(id)
+    ? undefined
+    : err('Unsupported', `rule set ${JSON.stringify(id)} is not registered with the ONNX backend (registered: ${RULE_SETS.length === 0 ? 'none' : RULE_SETS.join(', ')}); leave ruleSet out for ordinary gradients`, ['ruleSet'])
 
 /** The error every call on a disposed model returns. */
 export const disposedError = (): AttributionError => err('BadModel', 'this model was disposed; create a new one with fromOnnx', ['model'])
@@ -289,8 +304,11 @@ export const createOnnxRuntime = async (model: Uint8Array | string, options: Onn
     const injected = sortedKeys(opts.inject)
     const capture = [...new Set(opts.capture ?? [])]
     const wrt = [...new Set(opts.wrt)]
-    const key = JSON.stringify({ k: 'vjp', seedNames, injected, capture, wrt })
+    const ruleSet = opts.ruleSet ?? null
+    const key = JSON.stringify({ k: 'vjp', seedNames, injected, capture, wrt, ruleSet })
     const make = (): E.Either<AttributionError, Omit<Entry, 'session'>> => {
+      const badRules = ruleSetProblem(opts.ruleSet)
+      if (badRules !== undefined) return E.left(badRules)
       const base = gradBase()
       if (E.isLeft(base)) return base
       const cut = cutAt(base.right, injected)

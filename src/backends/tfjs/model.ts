@@ -1,16 +1,19 @@
 /**
- * `fromTfjs`: a TensorFlow.js model as a clarus {@link Model}. Three kinds are recognised by shape
- * (duck typing, so models from any copy of the tfjs packages work):
+ * `fromTfjs`: a TensorFlow.js model as a clarus {@link Model}. Four kinds are recognised by shape
+ * (duck typing, so models from any copy of the tfjs packages work); `runners.ts` runs each:
  *
- * | kind | forward | capture | inject, `wrt: layer` | layer names |
- * |---|---|---|---|---|
- * | function `(...xs) => y` | call | — | — | — |
- * | tfjs-layers `LayersModel` | `apply(xs, {training: false})` | sub-model with extra outputs, built once per capture list and cached | `tf.Sequential` only (layers applied one by one) | layer names |
- * | tfjs-converter `GraphModel` | `execute` (runs under a gradient tape; `executeAsync` cannot) | `execute(feeds, [output, ...names])` | the node is fed (`execute` cuts the graph there) | node names |
+ * | kind | forward | capture | inject, `wrt: layer` | layer names | outputs (`of: output`) |
+ * |---|---|---|---|---|---|
+ * | function `(...xs) => y` | call | — | — | — | one |
+ * | tapped function `{ layers, fn }` | call | tapped names | tapped names | `layers` | one |
+ * | tfjs-layers `LayersModel` | `apply(xs, {training: false})` | sub-model with extra outputs, built once per capture list and cached | `tf.Sequential` only (layers applied one by one) | layer names | `outputs` |
+ * | tfjs-converter `GraphModel` | `execute` (runs under a gradient tape; `executeAsync` cannot) | `execute(feeds, [output, ...names])` | the node is fed (`execute` cuts the graph there) | node names | `outputNodes` |
  *
- * Gradients are `tf.valueAndGrads` over the model run, inside `tf.tidy`; every tensor not handed
- * to the caller is released. File length: one place for the three runners and the shared
- * forward/vjp driver, which share the error mapping and ownership rules (≈400 lines).
+ * Gradients are one `tf.valueAndGrads` over the model run, inside `tf.tidy`; every tensor not
+ * handed to the caller is released. The leaves are the differentiated inputs and, for layers,
+ * either the layer value fed in (one layer alone: the graph is cut there, as for `inject`) or a
+ * zero tensor added where the model computes it (layers with inputs, or several layers: nothing
+ * is cut, so each gradient is the total derivative). `vjpPlan.ts` checks the options first.
  *
  * @category backends
  * @since 0.1.0
@@ -18,248 +21,15 @@
 import * as E from 'fp-ts/lib/Either.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import * as tf from '@tensorflow/tfjs-core'
-import { model as layersModelOf, type LayersModel, type SymbolicTensor } from '@tensorflow/tfjs-layers'
-import type { ForwardOptions, ForwardResult, Model, ModelSignature, Selector, TensorInfo, VjpOptions, VjpResult } from '../../core/backend.js'
+import type { ForwardOptions, ForwardResult, Model, ModelSignature, Selector, VjpOf, VjpOptions, VjpResult } from '../../core/backend.js'
 import { ClarusError, backendFailure, err, type AttributionError } from '../../core/errors.js'
 import { declaredShapeProblem } from '../../core/declaredShape.js'
 import { nonFiniteIn } from '../../core/finite.js'
-import type { DType } from '../../core/tensor.js'
 import { tfjsBackend } from './tfjsBackend.js'
+import { functionRunner, graphRunner, isGraphModel, isLayersModel, isTapped, layersRunner, NO_EXTRAS, tappedRunner, type FromTfjsOptions, type Runner, type TfjsModel } from './runners.js'
+import { ofProblem, planWrt, ruleSetProblem, seededName } from './vjpPlan.js'
 
-/** A model written as a function of tf tensors. */
-export type TfjsFunction = (...inputs: tf.Tensor[]) => tf.Tensor
-
-/** What clarus uses of a tfjs-converter `GraphModel` (its public API). */
-export interface GraphModelLike {
-  readonly inputNodes: readonly string[]
-  readonly outputNodes: readonly string[]
-  readonly inputs: readonly { readonly name: string; readonly shape?: readonly number[]; readonly dtype: string }[]
-  readonly outputs: readonly { readonly name: string; readonly shape?: readonly number[]; readonly dtype: string }[]
-  execute(inputs: tf.NamedTensorMap, outputs?: string | string[]): tf.Tensor | tf.Tensor[]
-}
-
-/**
- * Passes an internal tensor through: the function calls `tap(name, t)` on each tensor it wants to
- * expose as a layer and continues with what `tap` returns (clarus may record it, or replace it).
- */
-export type Tap = (name: string, t: tf.Tensor) => tf.Tensor
-
-/**
- * A model written as a function that names its internal tensors: layer methods (capture, inject,
- * gradients w.r.t. a layer) then work on it as on a GraphModel.
- *
- * @example
- * const model = fromTfjs({ layers: ['hidden'], fn: (tap, x) => tf.matMul(tap('hidden', tf.relu(tf.matMul(x, w1))), w2) })
- */
-export interface TappedFunction {
-  readonly layers: readonly string[]
-  readonly fn: (tap: Tap, ...inputs: tf.Tensor[]) => tf.Tensor
-}
-
-/** Any model {@link fromTfjs} accepts. */
-export type TfjsModel = TfjsFunction | TappedFunction | LayersModel | GraphModelLike
-
-export interface FromTfjsOptions {
-  /** GraphModel: the input node names in positional order (default: `model.inputNodes`). */
-  readonly inputNames?: readonly string[]
-  /** GraphModel/LayersModel: the output explained (default: the first output). */
-  readonly outputName?: string
-  /** The signature to report (functions have none of their own; overrides the inferred one). */
-  readonly signature?: ModelSignature
-}
-
-/** One way to run a model kind; `run` is synchronous so it can sit inside `tf.tidy` and a tape. */
-interface Runner {
-  readonly kind: string
-  readonly signature: ModelSignature
-  /** Why `capture`/`inject` cannot be honoured, or undefined. */
-  check(capture: readonly string[], inject: readonly string[]): AttributionError | undefined
-  run(inputs: readonly tf.Tensor[], capture: readonly string[], inject: tf.NamedTensorMap): { output: tf.Tensor; captured: Record<string, tf.Tensor> }
-  dispose(): void
-}
-
-const LAYER_KINDS = 'GraphModel (any node), tf.Sequential LayersModel (any layer) and tapped functions ({ layers, fn: (tap, ...inputs) => … })'
-
-const tfDType = (d: string): DType => (d === 'int32' ? 'int32' : d === 'bool' ? 'bool' : 'float32')
-const infoOf = (name: string, dtype: string, shape: readonly (number | null)[] | undefined): TensorInfo => ({
-  name,
-  dtype: tfDType(dtype),
-  shape: (shape ?? []).map((d) => (d === null || d < 0 ? null : d)),
-})
-
-const unknownNames = (names: readonly string[], known: readonly string[], what: string): AttributionError | undefined => {
-  const bad = names.filter((n) => !known.includes(n))
-  return bad.length === 0
-    ? undefined
-    : err('UnknownTensor', `${what} ${bad.map((b) => JSON.stringify(b)).join(', ')} not found; known: ${known.slice(0, 20).join(', ')}${known.length > 20 ? ', …' : ''}`, ['layers', bad[0]!])
-}
-
-/** A tf.Tensor from any copy of the tfjs packages (duck-typed, like the model kinds). */
-const isTfTensor = (u: unknown): u is tf.Tensor =>
-  typeof u === 'object' && u !== null && typeof (u as { dispose?: unknown }).dispose === 'function' &&
-  Array.isArray((u as { shape?: unknown }).shape) && typeof (u as { dtype?: unknown }).dtype === 'string'
-
-/**
- * What a model function returned, as one tensor; anything else (several tensors, a number) throws
- * a typed `BadModel`. It is called inside `tf.tidy`, which releases whatever the run made.
- */
-const oneOutput = (y: unknown): tf.Tensor => {
-  if (isTfTensor(y)) return y
-  const many = Array.isArray(y) ? y : typeof y === 'object' && y !== null ? Object.values(y) : undefined
-  const n = many?.filter(isTfTensor).length ?? 0
-  const what = n > 0 ? `${n} tensors (${Array.isArray(y) ? 'an array' : 'a map'})` : typeof y === 'number' ? `a number (${y}), not a tf.Tensor` : `${y === null ? 'null' : typeof y}, not a tf.Tensor`
-  throw new ClarusError(err('BadModel',
-    `the model returned ${what}; clarus explains one output — wrap the model to return the one you want (e.g. (x) => f(x)[0]), ` +
-      'or, for a LayersModel or GraphModel, pick it with fromTfjs(model, { outputName })', ['model']))
-}
-
-// ------------------------------------------------------------------------------------------------
-// runners
-// ------------------------------------------------------------------------------------------------
-
-const functionRunner = (fn: TfjsFunction, options: FromTfjsOptions): Runner => ({
-  kind: 'function',
-  signature: options.signature ?? { inputs: [], outputs: [], layers: [] },
-  check: (capture, inject) =>
-    capture.length > 0 || inject.length > 0
-      ? err('Unsupported', `${capture.length > 0 ? 'capture' : 'inject'} needs named internal tensors, which a function model does not have; it is supported for ${LAYER_KINDS}`, [capture.length > 0 ? 'capture' : 'inject'])
-      : undefined,
-  run: (inputs) => ({ output: oneOutput(fn(...inputs)), captured: {} }),
-  dispose: () => undefined,
-})
-
-const tappedRunner = (m: TappedFunction, options: FromTfjsOptions): Runner => ({
-  kind: 'tapped function',
-  signature: options.signature ?? { inputs: [], outputs: [], layers: [...m.layers] },
-  check: (capture, inject) => unknownNames([...capture, ...inject], m.layers, 'layer(s)'),
-  run: (inputs, capture, inject) => {
-    const captured: Record<string, tf.Tensor> = {}
-    const seen = new Set<string>()
-    const tap: Tap = (name, t) => {
-      seen.add(name)
-      const v = inject[name] ?? t
-      if (capture.includes(name)) captured[name] = v
-      return v
-    }
-    const output = oneOutput(m.fn(tap, ...inputs))
-    const missing = [...capture, ...Object.keys(inject)].filter((n) => !seen.has(n))
-    if (missing.length > 0) {
-      throw new ClarusError(err('UnknownTensor', `the model function never tapped ${missing.map((n) => JSON.stringify(n)).join(', ')}`, ['layers', missing[0]!]))
-    }
-    return { output, captured }
-  },
-  dispose: () => undefined,
-})
-
-const isTapped = (m: object): m is TappedFunction =>
-  typeof (m as { fn?: unknown }).fn === 'function' && Array.isArray((m as { layers?: unknown }).layers)
-
-const isSequential = (m: LayersModel): boolean => typeof (m as { add?: unknown }).add === 'function' && typeof (m as { pop?: unknown }).pop === 'function'
-
-const layersRunner = (m: LayersModel, options: FromTfjsOptions): Runner => {
-  const outIndex = options.outputName === undefined ? 0 : m.outputNames.indexOf(options.outputName)
-  const layerNames = m.layers.filter((l) => l.getClassName() !== 'InputLayer').map((l) => l.name)
-  const sequential = isSequential(m) && m.inputs.length === 1
-  // Sub-models share the user's layers and weights; they are only dropped, never disposed, since
-  // LayersModel.dispose() would decrement the shared layers' ref counts and free the user's weights.
-  const subModels = new Map<string, LayersModel>()
-  const subModel = (capture: readonly string[]): LayersModel => {
-    const key = capture.join('\u0000')
-    let sub = subModels.get(key)
-    if (sub === undefined) {
-      const outs = capture.map((n) => m.getLayer(n).output as SymbolicTensor)
-      sub = layersModelOf({ inputs: m.inputs, outputs: [...m.outputs, ...outs] })
-      subModels.set(key, sub)
-    }
-    return sub
-  }
-  const asList = (y: unknown): tf.Tensor[] => (Array.isArray(y) ? (y as tf.Tensor[]) : [y as tf.Tensor])
-  return {
-    kind: 'LayersModel',
-    signature: options.signature ?? {
-      inputs: m.inputs.map((t, i) => infoOf(m.inputNames[i] ?? t.name, t.dtype, t.shape)),
-      outputs: m.outputs.map((t, i) => infoOf(m.outputNames[i] ?? t.name, t.dtype, t.shape)),
-      layers: layerNames,
-    },
-    check: (capture, inject) => {
-      if (outIndex < 0) return err('UnknownTensor', `output ${JSON.stringify(options.outputName)} not found; outputs: ${m.outputNames.join(', ')}`, ['outputName'])
-      const unknown = unknownNames([...capture, ...inject], layerNames, 'layer(s)')
-      if (unknown) return unknown
-      if (inject.length > 0 && !sequential) {
-        return err('Unsupported', `inject (and gradients w.r.t. a layer) on a functional LayersModel is not supported; it is supported for ${LAYER_KINDS}. Convert the model to a GraphModel or write it as a function.`, ['inject'])
-      }
-      for (const n of capture) {
-        if (m.getLayer(n).inboundNodes.length !== 1) {
-          return err('Unsupported', `layer ${JSON.stringify(n)} is called more than once in the model, so its output is ambiguous`, ['capture', n])
-        }
-      }
-      return undefined
-    },
-    run: (inputs, capture, inject) => {
-      if (sequential && (Object.keys(inject).length > 0 || capture.length > 0)) {
-        const captured: Record<string, tf.Tensor> = {}
-        const layers = m.layers.filter((l) => l.getClassName() !== 'InputLayer')
-        let x = inputs[0]!
-        for (const l of layers) {
-          const fed = inject[l.name]
-          x = fed ?? (l.apply(x, { training: false }) as tf.Tensor)
-          if (capture.includes(l.name)) captured[l.name] = x
-        }
-        return { output: x, captured }
-      }
-      const xs = inputs.length === 1 ? inputs[0]! : [...inputs]
-      const ys = asList((capture.length === 0 ? m : subModel(capture)).apply(xs, { training: false }))
-      const nOut = m.outputs.length
-      return { output: ys[outIndex]!, captured: Object.fromEntries(capture.map((n, i) => [n, ys[nOut + i]!])) }
-    },
-    dispose: () => subModels.clear(),
-  }
-}
-
-/** Node names of a GraphModel's topology (a private field; empty when a tfjs version hides it). */
-const graphNodeNames = (g: GraphModelLike): string[] => {
-  const artifacts = (g as unknown as { artifacts?: { modelTopology?: { node?: unknown } } }).artifacts
-  const nodes = artifacts?.modelTopology?.node
-  if (!Array.isArray(nodes)) return []
-  return nodes
-    .filter((n): n is { name: string; op: string } => typeof n === 'object' && n !== null && typeof (n as { name?: unknown }).name === 'string')
-    .filter((n) => n.op !== 'Const' && n.op !== 'Placeholder')
-    .map((n) => n.name)
-}
-
-const graphRunner = (g: GraphModelLike, options: FromTfjsOptions): Runner => {
-  const inputNames = options.inputNames ?? g.inputNodes
-  const outputName = options.outputName ?? g.outputNodes[0] ?? ''
-  const nodes = graphNodeNames(g)
-  return {
-    kind: 'GraphModel',
-    signature: options.signature ?? {
-      inputs: g.inputs.map((t, i) => infoOf(inputNames[i] ?? t.name, t.dtype, t.shape)),
-      outputs: g.outputs.map((t) => infoOf(t.name, t.dtype, t.shape)),
-      layers: nodes,
-    },
-    // Names are checked against the topology when it is readable; otherwise `execute` reports them.
-    check: (capture, inject) => (nodes.length > 0 ? unknownNames([...capture, ...inject], nodes, 'node(s)') : undefined),
-    run: (inputs, capture, inject) => {
-      const feeds: tf.NamedTensorMap = { ...inject }
-      inputNames.forEach((n, i) => {
-        const x = inputs[i]
-        if (x !== undefined) feeds[n] = x
-      })
-      const ys = g.execute(feeds, [outputName, ...capture])
-      const list = Array.isArray(ys) ? ys : [ys]
-      return { output: list[0]!, captured: Object.fromEntries(capture.map((n, i) => [n, list[i + 1]!])) }
-    },
-    dispose: () => undefined,
-  }
-}
-
-const isGraphModel = (m: object): m is GraphModelLike =>
-  typeof (m as { execute?: unknown }).execute === 'function' && Array.isArray((m as { inputNodes?: unknown }).inputNodes)
-const isLayersModel = (m: object): m is LayersModel =>
-  typeof (m as { apply?: unknown }).apply === 'function' &&
-  typeof (m as { getLayer?: unknown }).getLayer === 'function' &&
-  Array.isArray((m as { layers?: unknown }).layers)
+export type { FromTfjsOptions, GraphModelLike, Tap, TappedFunction, TfjsFunction, TfjsModel } from './runners.js'
 
 // ------------------------------------------------------------------------------------------------
 // errors
@@ -292,19 +62,28 @@ const fromThrown = (e: unknown, phase: string): AttributionError => {
 // the shared driver
 // ------------------------------------------------------------------------------------------------
 
-/** Σ over non-batch dims of output ⊙ seed (a mask product: its gradient needs no gather kernels). */
-const selectValue = (output: tf.Tensor, selector: Selector<tf.Tensor>): tf.Tensor => {
-  if (output.rank === 0) throw new ClarusError(err('BadModel', 'the model output is a scalar; it needs a batch dimension (one row per input row)', ['output']))
+/** Σ over non-batch dims of seeded ⊙ seed (a mask product: its gradient needs no gather kernels). */
+const selectValue = (seeded: tf.Tensor, selector: Selector<tf.Tensor>, what: string): tf.Tensor => {
+  if (seeded.rank === 0) throw new ClarusError(err('BadModel', `${what} is a scalar; it needs a batch dimension (one row per input row)`, ['output']))
   let picked: tf.Tensor
-  if (selector.kind === 'fn') picked = selector.fn(output)
+  if (selector.kind === 'fn') picked = selector.fn(seeded)
   else {
-    const seed = selector.seed(output.shape)
+    const seed = selector.seed(seeded.shape)
     if (E.isLeft(seed)) throw new ClarusError(seed.left)
     const s = tfjsBackend.fromHost(seed.right)
-    picked = tf.mul(output, s.dtype === 'float32' ? s : tf.cast(s, 'float32'))
+    picked = tf.mul(seeded, s.dtype === 'float32' ? s : tf.cast(s, 'float32'))
   }
   return picked.rank <= 1 ? picked : tf.sum(picked, Array.from({ length: picked.rank - 1 }, (_, i) => i + 1))
 }
+
+/** The seeded tensor must be float: integer and boolean tensors are not differentiable. */
+const notDifferentiable = (seeded: tf.Tensor, of: VjpOf | undefined): AttributionError =>
+  of === undefined
+    ? err('DTypeMismatch',
+      `the model output is ${seeded.dtype}: integer and boolean outputs (argmax, comparisons, casts) are not differentiable, so gradient methods cannot explain them. ` +
+        'Explain the float scores before that step (wrap the model to return them), or use a perturbation method (FeatureAblation, ShapleyValueSampling, KernelShap, …), which needs only forward passes',
+      ['output'])
+    : err('DTypeMismatch', `${seededName(of)} is ${seeded.dtype}: integer and boolean tensors are not differentiable; seed a float tensor`, ['of'])
 
 /** The NonFinite error for the first bad element of `t`'s float output, or undefined (one download). */
 const nonFiniteOutput = async (t: tf.Tensor): Promise<AttributionError | undefined> => {
@@ -340,6 +119,13 @@ const bytesPerElement = (t: tf.Tensor): number => (t.dtype === 'bool' ? 1 : 4)
 /** An owned copy when `t` is one of the caller's tensors (so the caller never disposes one twice). */
 const owned = (t: tf.Tensor, theirs: ReadonlySet<tf.Tensor>): tf.Tensor => (theirs.has(t) ? t.clone() : t)
 
+/** `inputs` with the ones at `at` replaced by `xs` (in that order). */
+const replaced = (inputs: readonly tf.Tensor[], at: readonly number[], xs: readonly tf.Tensor[]): tf.Tensor[] =>
+  inputs.map((x, i) => {
+    const k = at.indexOf(i)
+    return k < 0 ? x : xs[k]!
+  })
+
 const wrap = <A>(f: () => Promise<E.Either<AttributionError, A>>): TaskEither<AttributionError, A> => () => f()
 
 const makeModel = (runner: Runner): Model<tf.Tensor> => {
@@ -353,7 +139,7 @@ const makeModel = (runner: Runner): Model<tf.Tensor> => {
       let out: tf.Tensor[]
       try {
         out = tf.tidy(() => {
-          const r = runner.run(inputs, capture, inject)
+          const r = runner.run(inputs, { ...NO_EXTRAS, capture, inject })
           return [owned(r.output, theirs), ...capture.map((n) => owned(r.captured[n]!, theirs))]
         })
       } catch (e) {
@@ -373,18 +159,20 @@ const makeModel = (runner: Runner): Model<tf.Tensor> => {
       if (inputs.length === 0) return E.left(err('MissingInput', 'vjp needs at least one input', ['inputs']))
       const capture = options.capture ?? []
       const inject = options.inject ?? {}
-      const wrt = options.wrt
-      const layer = wrt.kind === 'layer' ? wrt.name : undefined
-      const bad = runner.check(layer === undefined ? capture : [...capture, layer], layer === undefined ? Object.keys(inject) : [...Object.keys(inject), layer])
-      if (bad) return E.left(wrt.kind === 'layer' && bad._tag === 'Unsupported' ? { ...bad, message: `gradients w.r.t. a layer: ${bad.message}`, path: ['wrt'] } : bad)
-      const badShape = inputShapeProblem(inputs, runner.signature)
-      if (badShape) return E.left(badShape)
-      // The differentiated inputs: the leading run of float32 inputs (see fromTfjs).
-      let nFloat = 0
-      while (nFloat < inputs.length && inputs[nFloat]!.dtype === 'float32') nFloat++
-      if (layer === undefined && nFloat === 0) {
-        return E.left(err('DTypeMismatch', `input 0 has dtype ${tfjsBackend.dtypeOf(inputs[0]!)}: gradients exist only for float32 inputs. For token ids, attribute to the embedding layer (a layer method) instead.`, ['inputs', '0']))
-      }
+      const of = options.of
+      const problem = ruleSetProblem(options.ruleSet) ?? runner.check(capture, Object.keys(inject)) ?? inputShapeProblem(inputs, runner.signature)
+      if (problem) return E.left(problem)
+      const planned = planWrt(options.wrt, inputs, runner)
+      if (E.isLeft(planned)) return planned
+      const badOf = ofProblem(of, runner)
+      if (badOf) return E.left(badOf)
+      const { inputs: inputLeaves, layers, pick } = planned.right
+      // One layer alone is fed as the leaf (the graph is cut there, like inject); layers with
+      // inputs, or several layers, get a zero leaf added where the model computes them.
+      const cutLayer = layers.length === 1 && inputLeaves.length === 0 ? layers[0] : undefined
+      const ofTensor = of?.kind === 'tensor' ? of.name : undefined
+      const ofOutput = of?.kind === 'output' ? [of.index] : []
+      const runCapture = [...new Set([...capture.filter((n) => n !== cutLayer), ...(ofTensor === undefined ? [] : [ofTensor])])]
       const theirs = new Set([...inputs, ...Object.values(inject)])
       const kept: tf.Tensor[] = []
       const keep = (t: tf.Tensor): tf.Tensor => {
@@ -398,34 +186,37 @@ const makeModel = (runner: Runner): Model<tf.Tensor> => {
       const outerLevel = (tf.engine().state as { gradientDepth: number }).gradientDepth === 0
       try {
         res = tf.tidy(() => {
-          const otherCapture = capture.filter((n) => n !== layer)
-          const once = (feedInputs: readonly tf.Tensor[], feedInject: tf.NamedTensorMap): tf.Tensor => {
-            const r = runner.run(feedInputs, otherCapture, feedInject)
-            if (r.output.dtype !== 'float32') {
-              throw new ClarusError(err('DTypeMismatch',
-                `the model output is ${r.output.dtype}: integer and boolean outputs (argmax, comparisons, casts) are not differentiable, so gradient methods cannot explain them. ` +
-                  'Explain the float scores before that step (wrap the model to return them), or use a perturbation method (FeatureAblation, ShapleyValueSampling, KernelShap, …), which needs only forward passes',
-                ['output']))
-            }
+          const once = (xs: readonly tf.Tensor[], feedInject: tf.NamedTensorMap, shift: tf.NamedTensorMap): tf.Tensor => {
+            const r = runner.run(xs, { capture: runCapture, inject: feedInject, shift, outputs: ofOutput })
+            const seeded = ofTensor !== undefined ? r.captured[ofTensor]! : ofOutput.length > 0 ? r.outputs[0]! : r.output
+            if (seeded.dtype !== 'float32') throw new ClarusError(notDifferentiable(seeded, of))
             output = keep(r.output)
-            captured = Object.fromEntries(otherCapture.map((n) => [n, keep(r.captured[n]!)]))
-            return selectValue(r.output, selector)
+            captured = Object.fromEntries(capture.filter((n) => n !== cutLayer).map((n) => [n, keep(r.captured[n]!)]))
+            return selectValue(seeded, selector, seededName(of))
           }
-          if (layer === undefined) {
-            const rest = inputs.slice(nFloat)
-            const { value, grads } = tf.valueAndGrads((...xs: tf.Tensor[]) => once([...xs, ...rest], inject))(inputs.slice(0, nFloat))
-            return { value, grads }
+          if (layers.length === 0) {
+            return tf.valueAndGrads((...xs: tf.Tensor[]) => once(replaced(inputs, inputLeaves, xs), inject, {}))(inputLeaves.map((i) => inputs[i]!))
           }
-          // Layer: its value (injected, or from a first pass), then the model with the layer fed.
-          const h = inject[layer] ?? runner.run(inputs, [layer], inject).captured[layer]!
-          const { value, grads } = tf.valueAndGrads((hh: tf.Tensor) => once(inputs, { ...inject, [layer]: hh }))([h])
-          if (capture.includes(layer)) captured = { ...captured, [layer]: keep(h) }
-          return { value, grads }
+          if (cutLayer !== undefined) {
+            // The layer's value (injected, or from a first pass), then the model with the layer fed.
+            const h = inject[cutLayer] ?? runner.run(inputs, { ...NO_EXTRAS, capture: [cutLayer], inject }).captured[cutLayer]!
+            const r = tf.valueAndGrads((hh: tf.Tensor) => once(inputs, { ...inject, [cutLayer]: hh }, {}))([h])
+            if (capture.includes(cutLayer)) captured = { ...captured, [cutLayer]: keep(h) }
+            return r
+          }
+          // A first pass for the layers' shapes; the zero leaves then shift them in one taped run.
+          const computed = layers.filter((n) => inject[n] === undefined)
+          const first = computed.length > 0 ? runner.run(inputs, { ...NO_EXTRAS, capture: computed, inject }).captured : {}
+          const zeros = layers.map((n) => tf.zerosLike(inject[n] ?? first[n]!))
+          const n = inputLeaves.length
+          return tf.valueAndGrads((...leaves: tf.Tensor[]) =>
+            once(replaced(inputs, inputLeaves, leaves.slice(0, n)), inject, Object.fromEntries(layers.map((l, k) => [l, leaves[n + k]!]))),
+          )([...inputLeaves.map((i) => inputs[i]!), ...zeros])
         })
       } catch (e) {
         kept.forEach((t) => t.dispose())
         if (outerLevel) releaseTape()
-        return E.left(fromThrown(e, layer === undefined ? 'gradient' : `gradient w.r.t. ${JSON.stringify(layer)}`))
+        return E.left(fromThrown(e, layers.length === 0 ? 'gradient' : `gradient w.r.t. ${layers.map((l) => JSON.stringify(l)).join(', ')}`))
       }
       const out = output!
       const nonFinite = options.allowNonFinite === true ? undefined : await nonFiniteOutput(out)
@@ -435,8 +226,18 @@ const makeModel = (runner: Runner): Model<tf.Tensor> => {
         res.grads.forEach((g) => g.dispose())
         return E.left(nonFinite)
       }
+      // One gradient per requested entry; a leaf named twice is handed out as a copy the second time.
+      const used = new Set<number>()
+      const grads = pick.map((k) => {
+        const g = res.grads[k]!
+        if (!used.has(k)) {
+          used.add(k)
+          return g
+        }
+        return g.clone()
+      })
       // tf.keep'd tensors stay alive past every tidy; ownership passes to the caller here.
-      return E.right({ output: out, value: res.value, grads: res.grads, captured })
+      return E.right({ output: out, value: res.value, grads, captured })
     })
 
   return {
@@ -465,10 +266,15 @@ const makeModel = (runner: Runner): Model<tf.Tensor> => {
  * arguments after them are passed through unchanged (a float one before the first integer one is
  * differentiated too, which costs a little and is ignored by callers). If `inputs[0]` is not
  * float32 the call fails with `DTypeMismatch` (differentiate an embedding layer instead). The ONNX
- * backend follows the same rule.
+ * backend follows the same rule. A `wrt` list instead names each input (by index; it must be
+ * float32) and layer, and gets one gradient per entry from one `tf.valueAndGrads`; several layers
+ * on a GraphModel are ordered by its topology (without a readable one, that is `Unsupported`).
  *
- * `value` is Σ over non-batch dims of `output ⊙ seed` for a `linear` selector (a mask product, so
- * no gather kernels are needed on any tfjs backend), or `fn(output)` summed the same way.
+ * `value` is Σ over non-batch dims of `seeded ⊙ seed` for a `linear` selector (a mask product, so
+ * no gather kernels are needed on any tfjs backend), or `fn(seeded)` summed the same way. The
+ * seeded tensor is the explained output unless `of` names another output (LayersModel, GraphModel;
+ * a function or tapped function has only output 0) or a layer. No modified-backprop rule sets are
+ * registered for tfjs yet: any `ruleSet` is `Unsupported`.
  *
  * `bytesPerRow` estimates 64 × the bytes of one row of all inputs (activations and their
  * gradients of a mid-size network); it only sizes chunks.
@@ -476,7 +282,8 @@ const makeModel = (runner: Runner): Model<tf.Tensor> => {
  * Errors: a kernel a tfjs backend lacks (e.g. `DepthwiseConv2dNativeBackpropInput` and
  * `UnsortedSegmentSum` on wasm) → `Unsupported` naming the kernel and the backend; NaN or
  * Infinity in the output → `NonFinite`; capture, inject or `wrt: layer` on a model kind that
- * cannot do it → `Unsupported`; an unknown layer → `UnknownTensor`.
+ * cannot do it → `Unsupported`; an unknown layer → `UnknownTensor`; a bad `wrt` entry or `of` →
+ * a typed error at `['wrt', <position>]` or `['of', …]`.
  *
  * `dispose()` drops cached sub-models; it never disposes the user's model or weights.
  *
