@@ -17,7 +17,8 @@ export { ClarusError, isAttributionError } from './core/errors.js'
 export type { AttributionError, ErrorTag, UnsupportedNode } from './core/errors.js'
 
 // the backend contract
-export type { Backend, Model, ModelSignature, TensorInfo, Selector, Wrt, ForwardOptions, ForwardResult, VjpOptions, VjpResult } from './core/backend.js'
+export type { Backend, Model, ModelSignature, TensorInfo, Selector, Wrt, WrtEntry, VjpOf, RuleSetRef, ForwardOptions, ForwardResult, VjpOptions, VjpResult } from './core/backend.js'
+export { isWrtList } from './core/backend.js'
 
 // targets and randomness
 export { Target, seedOf } from './core/target.js'
