@@ -18,8 +18,13 @@
  * @category algorithms
  * @since 0.1.0
  */
+import * as t from 'io-ts'
 import { stage } from '../dsl/build.js'
 import { pipeline, type Pipeline } from '../dsl/spec.js'
+
+/** FeatureAblation has no options: masks, baselines and `perturbationsPerEval` are call data. */
+export const FeatureAblationOptions = t.readonly(t.type({}))
+export type FeatureAblationOptions = t.TypeOf<typeof FeatureAblationOptions>
 
 /** The FeatureAblation pipeline. */
 export const featureAblation = (): Pipeline =>

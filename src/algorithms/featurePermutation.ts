@@ -13,8 +13,13 @@
  * @category algorithms
  * @since 0.1.0
  */
+import * as t from 'io-ts'
 import { stage } from '../dsl/build.js'
 import { pipeline, type Pipeline } from '../dsl/spec.js'
+
+/** FeaturePermutation has no options: masks and `perturbationsPerEval` are call data. */
+export const FeaturePermutationOptions = t.readonly(t.type({}))
+export type FeaturePermutationOptions = t.TypeOf<typeof FeaturePermutationOptions>
 
 /** The FeaturePermutation pipeline. */
 export const featurePermutation = (): Pipeline =>

@@ -10,8 +10,13 @@
  * @category algorithms
  * @since 0.1.0
  */
+import * as t from 'io-ts'
 import { stage } from '../dsl/build.js'
 import { pipeline, type Pipeline } from '../dsl/spec.js'
+
+/** InputXGradient has no options (Captum's constructor and `attribute` take only call data). */
+export const InputXGradientOptions = t.readonly(t.type({}))
+export type InputXGradientOptions = t.TypeOf<typeof InputXGradientOptions>
 
 /** The InputXGradient pipeline. */
 export const inputXGradient = (): Pipeline => pipeline('InputXGradient', stage.grad(), stage.multiplyByInputs())

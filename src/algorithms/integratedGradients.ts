@@ -34,7 +34,7 @@ export type IntegratedGradientsOptions = t.TypeOf<typeof IntegratedGradientsOpti
 export const integratedGradientsDefaults = { nSteps: 50, method: 'gausslegendre', multiplyByInputs: true, returnConvergenceDelta: false } as const
 
 /** The IntegratedGradients pipeline for these options (Captum's defaults filled in). */
-export const integratedGradients = (o: { readonly nSteps?: number; readonly method?: QuadratureRule; readonly multiplyByInputs?: boolean; readonly returnConvergenceDelta?: boolean } = {}): Pipeline => {
+export const integratedGradients = (o: IntegratedGradientsOptions = {}): Pipeline => {
   const opts = { ...integratedGradientsDefaults, ...o }
   return pipeline(
     'IntegratedGradients',

@@ -8,8 +8,12 @@
  * @category algorithms
  * @since 0.1.0
  */
+import * as t from 'io-ts'
 import { stage } from '../dsl/build.js'
 import { pipeline, type Pipeline } from '../dsl/spec.js'
 
+export const LayerActivationOptions = t.readonly(t.type({ layer: t.string }))
+export type LayerActivationOptions = t.TypeOf<typeof LayerActivationOptions>
+
 /** The LayerActivation pipeline for a layer tensor. */
-export const layerActivation = (o: { readonly layer: string }): Pipeline => pipeline('LayerActivation', stage.activation({ layer: o.layer }))
+export const layerActivation = (o: LayerActivationOptions): Pipeline => pipeline('LayerActivation', stage.activation({ layer: o.layer }))

@@ -10,9 +10,13 @@
  * @category algorithms
  * @since 0.1.0
  */
+import * as t from 'io-ts'
 import { stage } from '../dsl/build.js'
 import { pipeline, type Pipeline } from '../dsl/spec.js'
 
+export const LayerGradientXActivationOptions = t.readonly(t.intersection([t.type({ layer: t.string }), t.partial({ multiplyByInputs: t.boolean })]))
+export type LayerGradientXActivationOptions = t.TypeOf<typeof LayerGradientXActivationOptions>
+
 /** The LayerGradientXActivation pipeline for a layer tensor. */
-export const layerGradientXActivation = (o: { readonly layer: string; readonly multiplyByInputs?: boolean }): Pipeline =>
+export const layerGradientXActivation = (o: LayerGradientXActivationOptions): Pipeline =>
   pipeline('LayerGradientXActivation', stage.grad({ layer: o.layer }), ...((o.multiplyByInputs ?? true) ? [stage.multiplyByInputs()] : []))

@@ -33,7 +33,7 @@ export const LayerIntegratedGradientsOptions = t.readonly(
 export type LayerIntegratedGradientsOptions = t.TypeOf<typeof LayerIntegratedGradientsOptions>
 
 /** The LayerIntegratedGradients pipeline for a layer tensor. */
-export const layerIntegratedGradients = (o: { readonly layer: string; readonly nSteps?: number; readonly method?: QuadratureRule; readonly multiplyByInputs?: boolean; readonly returnConvergenceDelta?: boolean }): Pipeline =>
+export const layerIntegratedGradients = (o: LayerIntegratedGradientsOptions): Pipeline =>
   pipeline(
     'LayerIntegratedGradients',
     stage.layerEndpoints({ layer: o.layer }),

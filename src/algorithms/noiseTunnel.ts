@@ -24,7 +24,6 @@ import { stage } from '../dsl/build.js'
 import { pipeline, type Pipeline } from '../dsl/spec.js'
 import { SampleStatistic } from '../dsl/stages/sampleMean.js'
 
-
 export const NoiseTunnelOptions = t.readonly(
   t.partial({
     ntType: SampleStatistic,
@@ -35,6 +34,19 @@ export const NoiseTunnelOptions = t.readonly(
   }),
 )
 export type NoiseTunnelOptions = t.TypeOf<typeof NoiseTunnelOptions>
+
+/**
+ * NoiseTunnel's options as `METHODS.noiseTunnel` takes them: the wrapped method by its METHODS key
+ * (`wrapped`) and Captum's `attribute` names (`nt_type` → `ntType`, `nt_samples` → `ntSamples`,
+ * `nt_samples_batch_size` → `ntSamplesBatchSize`). The other entries go to the wrapped method.
+ */
+export const NoiseTunnelMethodOptions = t.readonly(
+  t.intersection([
+    t.type({ wrapped: t.string }),
+    t.partial({ ntType: SampleStatistic, ntSamples: PositiveInt, ntSamplesBatchSize: PositiveInt, stdevs: Stdevs, drawBaselineFromDistrib: t.boolean }),
+  ]),
+)
+export type NoiseTunnelMethodOptions = t.TypeOf<typeof NoiseTunnelMethodOptions>
 
 export const noiseTunnelDefaults = { ntType: 'smoothgrad', nSamples: 5, stdevs: 1, drawBaselineFromDistrib: false } as const
 

@@ -6,223 +6,120 @@
  * @category algorithms
  * @since 0.1.0
  */
-import type { QuadratureRule } from '../dsl/quadratureRules.js'
-import type { Pipeline } from '../dsl/spec.js'
+import * as E from 'fp-ts/lib/Either.js'
+import type * as t from 'io-ts'
+import { decodeWith } from '../core/codecs.js'
 import { ClarusError, invalidSpec } from '../core/errors.js'
-import { inputXGradient } from './inputXGradient.js'
-import { integratedGradients } from './integratedGradients.js'
-import { layerActivation } from './layerActivation.js'
-import { layerGradientXActivation } from './layerGradientXActivation.js'
-import { layerIntegratedGradients } from './layerIntegratedGradients.js'
-import { saliency } from './saliency.js'
-import { featureAblation } from './featureAblation.js'
-import { featurePermutation } from './featurePermutation.js'
-import { occlusion } from './occlusion.js'
-import { shapleyValues } from './shapleyValues.js'
-import { shapleyValueSampling } from './shapleyValueSampling.js'
-import { lime } from './lime.js'
-import { kernelShap } from './kernelShap.js'
-import { gradientShap, inputBaselineXGradient } from './gradientShap.js'
-import { layerGradientShap } from './layerGradientShap.js'
-import { noiseTunnel } from './noiseTunnel.js'
-import type { SampleStatistic } from '../dsl/stages/sampleMean.js'
+import type { Pipeline } from '../dsl/spec.js'
+import { featureAblation, FeatureAblationOptions } from './featureAblation.js'
+import { featurePermutation, FeaturePermutationOptions } from './featurePermutation.js'
+import { gradientShap, GradientShapOptions, inputBaselineXGradient, InputBaselineXGradientOptions } from './gradientShap.js'
+import { inputXGradient, InputXGradientOptions } from './inputXGradient.js'
+import { integratedGradients, IntegratedGradientsOptions } from './integratedGradients.js'
+import { kernelShap, KernelShapOptions } from './kernelShap.js'
+import { layerActivation, LayerActivationOptions } from './layerActivation.js'
+import { layerGradientShap, LayerGradientShapOptions } from './layerGradientShap.js'
+import { layerGradientXActivation, LayerGradientXActivationOptions } from './layerGradientXActivation.js'
+import { layerIntegratedGradients, LayerIntegratedGradientsOptions } from './layerIntegratedGradients.js'
+import { lime, LimeOptions } from './lime.js'
+import { noiseTunnel, NoiseTunnelMethodOptions } from './noiseTunnel.js'
+import { occlusion, OcclusionOptions } from './occlusion.js'
+import { saliency, SaliencyOptions } from './saliency.js'
+import { shapleyValues, ShapleyValuesOptions } from './shapleyValues.js'
+import { shapleyValueSampling, ShapleyValueSamplingOptions } from './shapleyValueSampling.js'
 
 /** Axioms a method can claim (Sundararajan et al. 2017; Lundberg & Lee 2017). */
 export type Axiom = 'completeness' | 'sensitivity' | 'implementationInvariance' | 'linearity' | 'symmetry' | 'dummy'
 
 export type Family = 'primary' | 'layer' | 'neuron'
 
-export interface MethodInfo {
+interface Metadata {
   readonly captumName: string
   readonly family: Family
   readonly claims: readonly Axiom[]
   readonly stochastic: boolean
   readonly hasDelta: boolean
-  /** Builds the pipeline; layer methods read `layer` from the options. */
-  readonly build: (options: Readonly<Record<string, unknown>>) => Pipeline
 }
 
-const num = (o: Readonly<Record<string, unknown>>, k: string): number | undefined => (typeof o[k] === 'number' ? (o[k] as number) : undefined)
-const bool = (o: Readonly<Record<string, unknown>>, k: string): boolean | undefined => (typeof o[k] === 'boolean' ? (o[k] as boolean) : undefined)
-const str = (o: Readonly<Record<string, unknown>>, k: string): string | undefined => (typeof o[k] === 'string' ? (o[k] as string) : undefined)
-const defined = <A extends object>(a: A): A => Object.fromEntries(Object.entries(a).filter(([, v]) => v !== undefined)) as A
+export interface MethodInfo extends Metadata {
+  /**
+   * The options codec: the method file's own (`IntegratedGradientsOptions`, …), with Captum's
+   * names camelCased. A decoder rather than a `t.Type`: the registry holds methods of every option
+   * type, and a decoder's output is covariant. Entries it does not know are ignored.
+   */
+  readonly options: t.Decoder<unknown, unknown>
+  /**
+   * Builds the pipeline from options decoded with `options` (layer methods read `layer` there);
+   * bad options throw a {@link ClarusError} carrying an InvalidSpec that names every bad field.
+   */
+  readonly build: (options?: unknown) => Pipeline
+}
+
+/** Entries set to `undefined` dropped, so a builder's defaults apply to them (as to absent ones). */
+const defined = <A>(a: A): A =>
+  typeof a === 'object' && a !== null && !Array.isArray(a) ? (Object.fromEntries(Object.entries(a).filter(([, v]) => v !== undefined)) as A) : a
+
+/** Decodes the options, then builds. */
+const method = <O>(meta: Metadata, options: t.Decoder<unknown, O>, build: (o: O) => Pipeline): MethodInfo => ({
+  ...meta,
+  options,
+  build: (u = {}) => {
+    const o = decodeWith(options, defined(u))
+    if (E.isLeft(o)) throw new ClarusError(o.left)
+    return build(o.right)
+  },
+})
 
 export const METHODS: Readonly<Record<string, MethodInfo>> = {
-  integratedGradients: {
-    captumName: 'IntegratedGradients',
-    family: 'primary',
-    claims: ['completeness', 'sensitivity', 'implementationInvariance', 'linearity', 'symmetry', 'dummy'],
-    stochastic: false,
-    hasDelta: true,
-    build: (o) =>
-      integratedGradients(defined({
-        nSteps: num(o, 'nSteps'),
-        method: str(o, 'method') as QuadratureRule | undefined,
-        multiplyByInputs: bool(o, 'multiplyByInputs'),
-        returnConvergenceDelta: bool(o, 'returnConvergenceDelta'),
-      })),
-  },
-  saliency: {
-    captumName: 'Saliency',
-    family: 'primary',
-    claims: ['implementationInvariance', 'dummy'],
-    stochastic: false,
-    hasDelta: false,
-    build: (o) => saliency(defined({ abs: bool(o, 'abs') })),
-  },
-  inputXGradient: {
-    captumName: 'InputXGradient',
-    family: 'primary',
-    claims: ['implementationInvariance', 'dummy'],
-    stochastic: false,
-    hasDelta: false,
-    build: () => inputXGradient(),
-  },
-  layerIntegratedGradients: {
-    captumName: 'LayerIntegratedGradients',
-    family: 'layer',
-    claims: ['completeness', 'linearity'],
-    stochastic: false,
-    hasDelta: true,
-    build: (o) =>
-      layerIntegratedGradients(defined({
-        layer: str(o, 'layer') ?? '',
-        nSteps: num(o, 'nSteps'),
-        method: str(o, 'method') as QuadratureRule | undefined,
-        multiplyByInputs: bool(o, 'multiplyByInputs'),
-        returnConvergenceDelta: bool(o, 'returnConvergenceDelta'),
-      })),
-  },
-  layerGradientXActivation: {
-    captumName: 'LayerGradientXActivation',
-    family: 'layer',
-    claims: [],
-    stochastic: false,
-    hasDelta: false,
-    build: (o) => layerGradientXActivation(defined({ layer: str(o, 'layer') ?? '', multiplyByInputs: bool(o, 'multiplyByInputs') })),
-  },
-  layerActivation: {
-    captumName: 'LayerActivation',
-    family: 'layer',
-    claims: [],
-    stochastic: false,
-    hasDelta: false,
-    build: (o) => layerActivation({ layer: str(o, 'layer') ?? '' }),
-  },
-  featureAblation: {
-    captumName: 'FeatureAblation',
-    family: 'primary',
-    claims: ['dummy'],
-    stochastic: false,
-    hasDelta: false,
-    build: () => featureAblation(),
-  },
-  featurePermutation: {
-    captumName: 'FeaturePermutation',
-    family: 'primary',
-    claims: ['dummy'],
-    stochastic: true,
-    hasDelta: false,
-    build: () => featurePermutation(),
-  },
-  occlusion: {
-    captumName: 'Occlusion',
-    family: 'primary',
-    claims: [],
-    stochastic: false,
-    hasDelta: false,
-    build: (o) =>
-      occlusion({
-        slidingWindowShapes: (o['slidingWindowShapes'] as readonly number[] | readonly (readonly number[])[] | undefined) ?? [],
-        ...(o['strides'] !== undefined ? { strides: o['strides'] as number | readonly number[] } : {}),
-      }),
-  },
-  shapleyValues: {
-    captumName: 'ShapleyValues',
-    family: 'primary',
-    claims: ['completeness', 'symmetry', 'dummy', 'linearity'],
-    stochastic: false,
-    hasDelta: false,
-    build: () => shapleyValues(),
-  },
-  shapleyValueSampling: {
-    captumName: 'ShapleyValueSampling',
-    family: 'primary',
-    claims: ['completeness', 'dummy'],
-    stochastic: true,
-    hasDelta: false,
-    build: (o) => shapleyValueSampling(defined({ nSamples: num(o, 'nSamples') })),
-  },
-  lime: {
-    captumName: 'Lime',
-    family: 'primary',
-    claims: [],
-    stochastic: true,
-    hasDelta: false,
-    build: (o) =>
-      lime(defined({
-        nSamples: num(o, 'nSamples'),
-        sampler: str(o, 'sampler') as 'bernoulli' | 'enumerate' | 'kernelShap' | undefined,
-        returnInputShape: bool(o, 'returnInputShape'),
-      })),
-  },
-  kernelShap: {
-    captumName: 'KernelShap',
-    family: 'primary',
-    claims: [],
-    stochastic: true,
-    hasDelta: false,
-    build: (o) => kernelShap(defined({ nSamples: num(o, 'nSamples'), returnInputShape: bool(o, 'returnInputShape'), exact: bool(o, 'exact'), baselineDistribution: bool(o, 'baselineDistribution') })),
-  },
-  gradientShap: {
-    captumName: 'GradientShap',
-    family: 'primary',
-    claims: [],
-    stochastic: true,
-    hasDelta: true,
-    build: (o) => gradientShap(defined({ nSamples: num(o, 'nSamples'), stdevs: num(o, 'stdevs'), multiplyByInputs: bool(o, 'multiplyByInputs'), returnConvergenceDelta: bool(o, 'returnConvergenceDelta') })),
-  },
-  inputBaselineXGradient: {
-    captumName: 'InputBaselineXGradient',
-    family: 'primary',
-    claims: [],
-    stochastic: true,
-    hasDelta: true,
-    build: (o) => inputBaselineXGradient(defined({ multiplyByInputs: bool(o, 'multiplyByInputs'), returnConvergenceDelta: bool(o, 'returnConvergenceDelta') })),
-  },
-  layerGradientShap: {
-    captumName: 'LayerGradientShap',
-    family: 'layer',
-    claims: [],
-    stochastic: true,
-    hasDelta: true,
-    build: (o) =>
-      layerGradientShap(defined({
-        layer: str(o, 'layer') ?? '',
-        nSamples: num(o, 'nSamples'),
-        stdevs: num(o, 'stdevs'),
-        multiplyByInputs: bool(o, 'multiplyByInputs'),
-        returnConvergenceDelta: bool(o, 'returnConvergenceDelta'),
-      })),
-  },
-  noiseTunnel: {
-    captumName: 'NoiseTunnel',
-    family: 'primary',
-    claims: [],
-    stochastic: true,
-    hasDelta: true,
-    /** `wrapped`: the wrapped method's METHODS key; its options are the other entries (NoiseTunnel's own: ntType, ntSamples, ntSamplesBatchSize, stdevs, drawBaselineFromDistrib). */
-    build: (o) => {
-      const name = str(o, 'wrapped') ?? ''
-      const inner = METHODS[name]
-      if (inner === undefined || name === 'noiseTunnel') throw new ClarusError(invalidSpec([{ path: ['wrapped'], message: `NoiseTunnel wraps a method of METHODS: got ${JSON.stringify(name)}` }]))
-      return noiseTunnel(inner.build(o), defined({
-        ntType: str(o, 'ntType') as SampleStatistic | undefined,
-        nSamples: num(o, 'ntSamples'),
-        nSamplesBatchSize: num(o, 'ntSamplesBatchSize'),
-        stdevs: num(o, 'stdevs'),
-        drawBaselineFromDistrib: bool(o, 'drawBaselineFromDistrib'),
-      }))
+  integratedGradients: method(
+    { captumName: 'IntegratedGradients', family: 'primary', claims: ['completeness', 'sensitivity', 'implementationInvariance', 'linearity', 'symmetry', 'dummy'], stochastic: false, hasDelta: true },
+    IntegratedGradientsOptions,
+    integratedGradients,
+  ),
+  saliency: method({ captumName: 'Saliency', family: 'primary', claims: ['implementationInvariance', 'dummy'], stochastic: false, hasDelta: false }, SaliencyOptions, saliency),
+  inputXGradient: method({ captumName: 'InputXGradient', family: 'primary', claims: ['implementationInvariance', 'dummy'], stochastic: false, hasDelta: false }, InputXGradientOptions, inputXGradient),
+  layerIntegratedGradients: method(
+    { captumName: 'LayerIntegratedGradients', family: 'layer', claims: ['completeness', 'linearity'], stochastic: false, hasDelta: true },
+    LayerIntegratedGradientsOptions,
+    layerIntegratedGradients,
+  ),
+  layerGradientXActivation: method(
+    { captumName: 'LayerGradientXActivation', family: 'layer', claims: [], stochastic: false, hasDelta: false },
+    LayerGradientXActivationOptions,
+    layerGradientXActivation,
+  ),
+  layerActivation: method({ captumName: 'LayerActivation', family: 'layer', claims: [], stochastic: false, hasDelta: false }, LayerActivationOptions, layerActivation),
+  featureAblation: method({ captumName: 'FeatureAblation', family: 'primary', claims: ['dummy'], stochastic: false, hasDelta: false }, FeatureAblationOptions, featureAblation),
+  featurePermutation: method({ captumName: 'FeaturePermutation', family: 'primary', claims: ['dummy'], stochastic: true, hasDelta: false }, FeaturePermutationOptions, featurePermutation),
+  occlusion: method({ captumName: 'Occlusion', family: 'primary', claims: [], stochastic: false, hasDelta: false }, OcclusionOptions, occlusion),
+  shapleyValues: method({ captumName: 'ShapleyValues', family: 'primary', claims: ['completeness', 'symmetry', 'dummy', 'linearity'], stochastic: false, hasDelta: false }, ShapleyValuesOptions, shapleyValues),
+  shapleyValueSampling: method(
+    { captumName: 'ShapleyValueSampling', family: 'primary', claims: ['completeness', 'dummy'], stochastic: true, hasDelta: false },
+    ShapleyValueSamplingOptions,
+    shapleyValueSampling,
+  ),
+  lime: method({ captumName: 'Lime', family: 'primary', claims: [], stochastic: true, hasDelta: false }, LimeOptions, lime),
+  kernelShap: method({ captumName: 'KernelShap', family: 'primary', claims: [], stochastic: true, hasDelta: false }, KernelShapOptions, kernelShap),
+  gradientShap: method({ captumName: 'GradientShap', family: 'primary', claims: [], stochastic: true, hasDelta: true }, GradientShapOptions, gradientShap),
+  inputBaselineXGradient: method(
+    { captumName: 'InputBaselineXGradient', family: 'primary', claims: [], stochastic: true, hasDelta: true },
+    InputBaselineXGradientOptions,
+    inputBaselineXGradient,
+  ),
+  layerGradientShap: method({ captumName: 'LayerGradientShap', family: 'layer', claims: [], stochastic: true, hasDelta: true }, LayerGradientShapOptions, layerGradientShap),
+  /**
+   * `wrapped`: the wrapped method's METHODS key; its options are the other entries, decoded by
+   * that method (NoiseTunnel's own: ntType, ntSamples, ntSamplesBatchSize, stdevs, drawBaselineFromDistrib).
+   */
+  noiseTunnel: method(
+    { captumName: 'NoiseTunnel', family: 'primary', claims: [], stochastic: true, hasDelta: true },
+    NoiseTunnelMethodOptions,
+    (o) => {
+      const inner = Object.hasOwn(METHODS, o.wrapped) ? METHODS[o.wrapped] : undefined
+      if (inner === undefined || o.wrapped === 'noiseTunnel') {
+        throw new ClarusError(invalidSpec([{ path: ['wrapped'], message: `NoiseTunnel wraps a method of METHODS: got ${JSON.stringify(o.wrapped)}` }]))
+      }
+      return noiseTunnel(inner.build(o), defined({ ntType: o.ntType, nSamples: o.ntSamples, nSamplesBatchSize: o.ntSamplesBatchSize, stdevs: o.stdevs, drawBaselineFromDistrib: o.drawBaselineFromDistrib }))
     },
-  },
+  ),
 }

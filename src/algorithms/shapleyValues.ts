@@ -18,8 +18,13 @@
  * @category algorithms
  * @since 0.1.0
  */
+import * as t from 'io-ts'
 import { stage } from '../dsl/build.js'
 import { pipeline, type Pipeline } from '../dsl/spec.js'
+
+/** ShapleyValues has no options: masks, baselines and `perturbationsPerEval` are call data. */
+export const ShapleyValuesOptions = t.readonly(t.type({}))
+export type ShapleyValuesOptions = t.TypeOf<typeof ShapleyValuesOptions>
 
 /** The ShapleyValues pipeline. */
 export const shapleyValues = (): Pipeline =>
