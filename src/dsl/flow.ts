@@ -11,7 +11,7 @@
  * @since 0.1.0
  */
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
-import type { Backend, Model, Wrt } from '../core/backend.js'
+import type { Backend, Model } from '../core/backend.js'
 import type { AttributionError } from '../core/errors.js'
 import { foldIn, type Key } from '../core/random.js'
 import type { Target, TargetFn } from '../core/target.js'
@@ -101,9 +101,6 @@ export interface ChunkPolicy {
   readonly internalBatchSize?: number
 }
 
-/** An additional forward argument: a tensor with one row per example, expanded with the rows (Captum tiles or interleaves it the same way), or a tensor without that batch dimension, passed unchanged. */
-export type ExtraArg<T> = T
-
 /** Everything a stage may read about the call. Owned by the interpreter; stages never mutate it. */
 export interface RunContext<T> {
   readonly model: Model<T>
@@ -113,7 +110,11 @@ export interface RunContext<T> {
   readonly baselines?: readonly T[]
   /** Baselines as a distribution: B reference rows per input (methods that average over references). */
   readonly baselineDistribution?: readonly T[]
-  readonly extraArgs: readonly ExtraArg<T>[]
+  /**
+   * The additional forward arguments: a tensor with one row per example is expanded with the rows
+   * (Captum tiles or interleaves it the same way); one without that batch dimension is passed unchanged.
+   */
+  readonly extraArgs: readonly T[]
   readonly target: Target | TargetFn<T>
   readonly key: Key
   readonly chunk: ChunkPolicy
@@ -145,6 +146,3 @@ export interface InnerPipeline {
   readonly name: string
   readonly stages: readonly { readonly _tag: string }[]
 }
-
-/** The gradient target of a stage, as the backend sees it. */
-export const wrtOf = (space: Space): Wrt => (space.kind === 'input' ? { kind: 'inputs' } : { kind: 'layer', name: space.name })
