@@ -26,8 +26,7 @@
  */
 import type { Backend } from '../../core/backend.js'
 import { sizeOf, type DataOf, type DType, type HostTensor } from '../../core/tensor.js'
-
-const DTYPES: readonly DType[] = ['float32', 'int32', 'int64', 'bool']
+import { isHostTensor } from '../../core/codecs.js'
 
 const arrayTypeOf = { float32: Float32Array, int32: Int32Array, int64: BigInt64Array, bool: Uint8Array } as const
 
@@ -37,13 +36,6 @@ const make = <D extends DType>(dtype: D, shape: readonly number[], data: DataOf[
 
 const alloc = <D extends DType>(dtype: D, n: number): DataOf[D] => new arrayTypeOf[dtype](n) as DataOf[D]
 
-const isHostTensor = (u: unknown): u is HostTensor => {
-  if (typeof u !== 'object' || u === null) return false
-  const r = u as { dtype?: unknown; shape?: unknown; data?: unknown }
-  if (typeof r.dtype !== 'string' || !DTYPES.includes(r.dtype as DType) || !Array.isArray(r.shape)) return false
-  const dtype = r.dtype as DType
-  return r.data instanceof arrayTypeOf[dtype] && (r.data as ArrayLike<unknown>).length === sizeOf(r.shape as number[])
-}
 
 // ---------------------------------------------------------------------------------------------
 // dtype conversion

@@ -26,18 +26,6 @@ const unknown = (g: Graph, names: readonly string[], path: string): AttributionE
     : err('UnknownTensor', `no tensor named ${missing.map((m) => `'${m}'`).join(', ')} in the graph; use a node output name from the ONNX file`, [path, ...missing])
 }
 
-/** Appends graph outputs for `names` (elem type only, shape left open); existing outputs are kept once. */
-export const addOutputs = (g: Graph, names: readonly string[]): E.Either<AttributionError, Graph> => {
-  const bad = unknown(g, names, 'outputs')
-  if (bad !== undefined) return E.left(bad)
-  const have = new Set(g.outputs.map((o) => o.name))
-  const fresh = [...new Set(names)].filter((n) => !have.has(n))
-  if (fresh.length === 0) return E.right(g)
-  const types = inferTypes(g)
-  const extra: ValueInfo[] = fresh.map((name) => ({ name, elemType: types.get(name)?.elemType ?? null, shape: null }))
-  return E.right({ ...g, outputs: [...g.outputs, ...extra] })
-}
-
 /** Replaces the graph outputs by `names` (in that order). */
 export const setOutputs = (g: Graph, names: readonly string[]): E.Either<AttributionError, Graph> => {
   const bad = unknown(g, names, 'outputs')

@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { addOutputs, cutAt, prune, setOutputs } from '../../../../src/backends/onnx/graph/edit.js'
+import { cutAt, prune, setOutputs } from '../../../../src/backends/onnx/graph/edit.js'
 import { capturedNames, ElemType, fromProto, type Graph, type Node } from '../../../../src/backends/onnx/graph/ir.js'
 import { decodeModel, type GraphProto, type TensorProto } from '../../../../src/backends/onnx/graph/proto.js'
 import { inferTypes } from '../../../../src/backends/onnx/graph/shapeInference.js'
@@ -21,16 +21,6 @@ const right = <A>(e: E.Either<{ message: string }, A>): A => {
 }
 
 describe('graph edits', () => {
-  it('addOutputs appends intermediate tensors with their elem type, once', () => {
-    const g = load('mlp')
-    const h = right(addOutputs(g, ['/relu1/Relu_output_0', 'logits', '/relu1/Relu_output_0']))
-    expect(h.outputs.map((o) => o.name)).toEqual(['logits', '/relu1/Relu_output_0'])
-    expect(h.outputs[1]).toEqual({ name: '/relu1/Relu_output_0', elemType: 1, shape: null })
-    expect(g.outputs.length).toBe(1) // input graph untouched
-    const bad = addOutputs(g, ['nope'])
-    expect(E.isLeft(bad) && bad.left._tag).toBe('UnknownTensor')
-  })
-
   it('cutAt turns an intermediate into an input and prunes what fed it', () => {
     const g = load('mlp')
     const c = right(cutAt(g, ['/relu2/Relu_output_0']))
