@@ -32,7 +32,7 @@ export type { Pipeline, StageSpec } from './dsl/spec.js'
 export { stage } from './dsl/build.js'
 export { runPipeline, DEFAULT_MEMORY_BUDGET } from './dsl/run.js'
 export type { RunRequest, AttributionResult, AttributionMeta } from './dsl/run.js'
-export type { Progress, ChunkPolicy } from './dsl/flow.js'
+export type { Progress, ChunkPolicy, CallData, CallDataTypes } from './dsl/flow.js'
 export { MAX_STEPS, QuadratureRule, quadrature, legendreGauss } from './dsl/quadratureRules.js'
 export { PathSchedule } from './dsl/stages/interpolate.js'
 

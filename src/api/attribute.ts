@@ -16,7 +16,7 @@ import { hostTensorProblem } from '../core/codecs.js'
 import { declaredShapeProblem } from '../core/declaredShape.js'
 import type { HostTensor } from '../core/tensor.js'
 import { Target, type TargetFn } from '../core/target.js'
-import type { Progress } from '../dsl/flow.js'
+import type { CallData, Progress } from '../dsl/flow.js'
 import type { Plugins } from '../dsl/perturbation/plugins.js'
 import { runPipeline, type AttributionResult } from '../dsl/run.js'
 import { callDataOf, decodePipeline, type Pipeline } from '../dsl/spec.js'
@@ -94,6 +94,21 @@ export const attribute = <T>(
   const backend = model.backend
   const isOne = (u: unknown): boolean => backend.isTensor(u) || (typeof u === 'object' && u !== null && 'dtype' in u && 'shape' in u)
   const owned: Owned<T> = { list: [] }
+  /** Feature masks as host tensors (one integer tensor per input). */
+  const prepareMasks = async (given: readonly TensorLike<T>[]): Promise<E.Either<AttributionError, readonly HostTensor[]>> => {
+    const masks: HostTensor[] = []
+    for (const m of given) {
+      const i = masks.length
+      if (backend.isTensor(m)) {
+        masks.push(await backend.toHost(m))
+        continue
+      }
+      const why = hostTensorProblem(m)
+      if (why !== undefined) return E.left(err(why.tag, `featureMask.${i}: ${why.message} (give one integer tensor per input)`, ['featureMask', String(i)]))
+      masks.push(m as HostTensor)
+    }
+    return E.right(masks)
+  }
   return async () => {
     try {
       const xs = prepareInputs(backend, owned, asList(inputs, isOne), 'inputs')
@@ -103,7 +118,8 @@ export const attribute = <T>(
       // Checked before any expansion, so the message shows the caller's shapes.
       const badShape = declaredShapeProblem(xs.right.map((x) => backend.shapeOf(x)), model.signature)
       if (badShape !== undefined) return E.left(badShape)
-      // Call data is prepared from what the stages declare (abstract.ts), never from stage tags.
+      // Call data is prepared from what the stages declare (abstract.ts), never from stage tags:
+      // an option no stage reads (featureMask for IntegratedGradients) is not prepared, and so ignored.
       const shaped = xs.right.length > 0 && xs.right.every((x) => backend.shapeOf(x).length > 0)
       // Captum's promotion: an integer input with a fractional baseline is attributed as float32.
       const ins = (needs.has('baselines') || needs.has('baselineDistribution')) && shaped
@@ -114,21 +130,18 @@ export const attribute = <T>(
       if (E.isLeft(dist)) return dist
       const bs = needs.has('baselines') && shaped ? prepareBaselines(backend, owned, ins.right, options.baselines) : E.right(undefined)
       if (E.isLeft(bs)) return bs
-      const masks: HostTensor[] = []
-      for (const m of asList(options.featureMask, isOne)) {
-        const i = masks.length
-        if (backend.isTensor(m)) {
-          masks.push(await backend.toHost(m))
-          continue
-        }
-        const why = hostTensorProblem(m)
-        if (why !== undefined) return E.left(err(why.tag, `featureMask.${i}: ${why.message} (give one integer tensor per input)`, ['featureMask', String(i)]))
-        masks.push(m as HostTensor)
+      const masks = needs.has('featureMask') && options.featureMask !== undefined ? await prepareMasks(asList(options.featureMask, isOne)) : E.right(undefined)
+      if (E.isLeft(masks)) return masks
+      const callData: CallData<T> = {
+        ...(bs.right ? { baselines: bs.right } : {}),
+        ...(dist.right ? { baselineDistribution: dist.right } : {}),
+        ...(masks.right ? { featureMask: masks.right } : {}),
+        ...(needs.has('perturbationsPerEval') && options.perturbationsPerEval !== undefined ? { perturbationsPerEval: options.perturbationsPerEval } : {}),
+        ...(needs.has('plugins') && options.plugins ? { plugins: options.plugins } : {}),
       }
       return await runPipeline(decoded.right, model, {
         inputs: ins.right,
-        ...(bs.right ? { baselines: bs.right } : {}),
-        ...(dist.right ? { baselineDistribution: dist.right } : {}),
+        callData,
         extraArgs: extras.right,
         ...(options.target !== undefined ? { target: options.target } : {}),
         ...(options.seed !== undefined ? { seed: options.seed } : {}),
@@ -140,9 +153,6 @@ export const attribute = <T>(
         ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
         ...(options.allowNonFinite !== undefined ? { allowNonFinite: options.allowNonFinite } : {}),
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-        ...(options.featureMask !== undefined ? { featureMask: masks } : {}),
-        ...(options.perturbationsPerEval !== undefined ? { perturbationsPerEval: options.perturbationsPerEval } : {}),
-        ...(options.plugins ? { plugins: options.plugins } : {}),
       })()
     } finally {
       for (const t of owned.list) backend.dispose(t)

@@ -21,16 +21,18 @@
  * @since 0.2.0
  */
 
-import type { Space } from './flow.js'
+import type { CallDataKey, Space } from './flow.js'
 
 export type FlowKind = 'points' | 'values' | 'outputs'
 export type Slot = 'baseline' | 'anchor' | 'anchorBaseline' | 'reference' | 'delta'
 /**
- * Call data a stage needs from the caller: `baselines` (one x′ per input, laid out per example),
- * `baselineDistribution` (reference rows to average over), `floatInputs` (the attributed inputs
- * are differentiated, so they must be float).
+ * What a stage declares it needs from the call (`StageBase.needs`): a key of the typed call-data
+ * record (`CallDataTypes` in flow.ts: `baselines`, `baselineDistribution`, `featureMask`,
+ * `perturbationsPerEval`, `plugins`), which `attribute` then prepares and the stage reads from
+ * `ctx.callData`, or `floatInputs` (the attributed inputs are differentiated, so they must be
+ * float; a requirement the interpreter checks, not data).
  */
-export type CallDatum = 'baselines' | 'baselineDistribution' | 'floatInputs'
+export type CallDatum = CallDataKey | 'floatInputs'
 
 export interface AbstractFlow {
   readonly kind: FlowKind

@@ -101,15 +101,70 @@ export interface ChunkPolicy {
   readonly internalBatchSize?: number
 }
 
+/**
+ * The method-specific call data, typed per key (`T`: the backend's tensor type). A stage declares
+ * the keys it reads (`StageBase.needs`, see `CallDatum` in abstract.ts); `attribute` prepares
+ * exactly the declared ones from the call options and the interpreter hands a stage nothing else.
+ */
+export interface CallDataTypes<T> {
+  /** One baseline x′ per input, laid out with one row per example (`interpolate`, `perturb`, deltas). */
+  readonly baselines: readonly T[]
+  /** Baselines as a distribution: B reference rows per input (`noise` drawing baselines, KernelShap over a background). */
+  readonly baselineDistribution: readonly T[]
+  /** Feature masks of perturbation methods, one integer tensor per input (absent: one feature per scalar). */
+  readonly featureMask: readonly HostTensor[]
+  /** Captum's `perturbations_per_eval` when the caller set it: an upper bound on perturbations per model call. */
+  readonly perturbationsPerEval: number
+  /** Call-time plug-ins (LimeBase's sampler, similarity, interpretable model) named by the spec. */
+  readonly plugins: Plugins
+}
+
+/** The keys of the call-data record. */
+export type CallDataKey = keyof CallDataTypes<unknown>
+
+/** Every key of {@link CallDataTypes}, in one list (for code that walks the record). */
+export const CALL_DATA_KEYS: readonly CallDataKey[] = ['baselines', 'baselineDistribution', 'featureMask', 'perturbationsPerEval', 'plugins']
+
+/** The call data of one run: any subset of the keys, each with its own type. */
+export type CallData<T> = { readonly [K in CallDataKey]?: CallDataTypes<T>[K] }
+
+/** `data` restricted to the keys in `keys` (anything else in `keys`, e.g. `floatInputs`, is not data). */
+export const pickCallData = <T>(data: CallData<T>, keys: ReadonlySet<string>): CallData<T> => {
+  const out: { -readonly [K in CallDataKey]?: CallDataTypes<T>[K] } = {}
+  const copy = <K extends CallDataKey>(k: K): void => {
+    if (keys.has(k) && data[k] !== undefined) out[k] = data[k]
+  }
+  CALL_DATA_KEYS.forEach(copy)
+  return out
+}
+
+/**
+ * A cache of values derived from a run context alone (e.g. `perturb`'s feature layout, asked for
+ * by `count` and by every chunk): `memo(key, make)` calls `make` once per key and context. A
+ * context made by `runInner` has its own, since its inputs and masks differ.
+ */
+export type Memo = <A>(key: string, make: () => A) => A
+
+/** A fresh {@link Memo}. */
+export const memoTable = (): Memo => {
+  const table = new Map<string, { readonly value: unknown }>()
+  return <A>(key: string, make: () => A): A => {
+    const hit = table.get(key)
+    if (hit !== undefined) return hit.value as A
+    const value = make()
+    table.set(key, { value })
+    return value
+  }
+}
+
 /** Everything a stage may read about the call. Owned by the interpreter; stages never mutate it. */
 export interface RunContext<T> {
   readonly model: Model<T>
   readonly backend: Backend<T>
   readonly nExamples: number
   readonly inputs: readonly T[]
-  readonly baselines?: readonly T[]
-  /** Baselines as a distribution: B reference rows per input (methods that average over references). */
-  readonly baselineDistribution?: readonly T[]
+  /** The method-specific call data the pipeline's stages declared (see {@link CallDataTypes}). */
+  readonly callData: CallData<T>
   /**
    * The additional forward arguments: a tensor with one row per example is expanded with the rows
    * (Captum tiles or interleaves it the same way); one without that batch dimension is passed unchanged.
@@ -119,18 +174,14 @@ export interface RunContext<T> {
   readonly key: Key
   readonly chunk: ChunkPolicy
   readonly signal?: AbortSignal
-  /** Call-time plug-ins (LimeBase's sampler, similarity, interpretable model) named by the spec. */
-  readonly plugins?: Plugins
   /** Registers a tensor to be disposed when the current chunk (or the run) ends. */
   readonly track: <U extends T>(t: U) => U
   /** Reports model rows evaluated (the interpreter turns it into progress events). */
   readonly tick: (rows: number) => void
-  /** Feature masks of perturbation methods, one integer tensor per input (absent: one feature per scalar). */
-  readonly featureMask?: readonly HostTensor[]
   /** What every model call passes on from the call (today: `allowNonFinite`). */
   readonly modelOptions: { readonly allowNonFinite?: boolean }
-  /** Captum's `perturbations_per_eval` when the caller set it: an upper bound on perturbations per model call. */
-  readonly perturbationsPerEval?: number
+  /** This context's cache (see {@link Memo}). */
+  readonly memo: Memo
   /**
    * Runs a whole pipeline on the rows of `flow` as its examples (the higher-order `apply` stage):
    * the inputs are the flow's points, the baselines its baseline slot, and targets, extra

@@ -2,9 +2,10 @@
  * The interpreter: runs any {@link Pipeline} on any backend.
  *
  * It owns Captum's prologue and epilogue once for every method: validating the call, laying out
- * baselines, planning chunks under the memory budget, folding chunk results with each reducer's
- * monoid, disposing every intermediate tensor, reporting progress, honouring cancellation, and
- * converting the result to host tensors.
+ * baselines, planning chunks under the memory budget, lifting each chunk to its reducer's partial
+ * result and combining the partials (left to right; see `partial.ts`), disposing every intermediate
+ * tensor with its chunk, reporting progress, honouring cancellation, and converting the result to
+ * host tensors.
  *
  * @category dsl
  * @since 0.1.0
@@ -16,13 +17,13 @@ import { backendFailure, err, isAttributionError, type AttributionError } from '
 import { keyOf } from '../core/random.js'
 import { targetForRows, type Target, type TargetFn } from '../core/target.js'
 import type { HostTensor } from '../core/tensor.js'
-import { childRowKeys, rowKeysOf, type ChunkPolicy, type Flow, type InnerPipeline, type Progress, type RunContext } from './flow.js'
+import { childRowKeys, memoTable, pickCallData, rowKeysOf, type CallData, type ChunkPolicy, type Flow, type InnerPipeline, type Progress, type RunContext } from './flow.js'
 import { extraRows } from './modelCall.js'
 import { hostGatherRows } from '../core/tensor.js'
 import { nonFiniteIn } from '../core/finite.js'
-import type { Plugins } from './perturbation/plugins.js'
+import { combineOptional, type PartialResult } from './partial.js'
 import { callDataOf, compositionOf, decodePipeline, stageDef, type Pipeline, type StageSpec } from './spec.js'
-import type { AnyStageDef, ExpandStageDef, ReduceStageDef } from './stage.js'
+import type { AnyStageDef, ChunkInfo, ExpandStageDef, ReduceStageDef } from './stage.js'
 
 /** Default working-memory budget per chunk: 512 MiB. */
 export const DEFAULT_MEMORY_BUDGET = 512 * 1024 * 1024
@@ -30,12 +31,12 @@ export const DEFAULT_MEMORY_BUDGET = 512 * 1024 * 1024
 export interface RunRequest<T> {
   /** Attributed inputs, one row per example (dimension 0), all with the same number of rows. */
   readonly inputs: readonly T[]
-  /** One baseline per input, already laid out with one row per example (see `prepareBaselines`). */
-  readonly baselines?: readonly T[]
-  /** Call-time plug-ins named by the pipeline (LimeBase). */
-  readonly plugins?: Plugins
-  /** Baselines as a distribution: B reference rows per input, shape [B, …input.shape[1:]]. */
-  readonly baselineDistribution?: readonly T[]
+  /**
+   * The method-specific call data (baselines laid out one row per example, see `prepareBaselines`;
+   * a baseline distribution; feature masks; `perturbationsPerEval`; plug-ins). Only the keys the
+   * pipeline's stages declare reach them.
+   */
+  readonly callData?: CallData<T>
   /** Extra model inputs after the attributed ones (never attributed). */
   readonly extraArgs?: readonly T[]
   readonly target?: Target | TargetFn<T>
@@ -51,10 +52,6 @@ export interface RunRequest<T> {
   /** Return NaN/Infinity in results instead of a `NonFinite` error (see `finite.ts`); default false. */
   readonly allowNonFinite?: boolean
   readonly onProgress?: (p: Progress) => void
-  /** Feature masks for perturbation methods (one integer tensor per input). */
-  readonly featureMask?: readonly HostTensor[]
-  /** Upper bound on perturbations per model call (Captum's `perturbations_per_eval`); default: as many as the memory budget allows. */
-  readonly perturbationsPerEval?: number
 }
 
 export interface AttributionMeta {
@@ -145,7 +142,7 @@ const matchingReduce = (stages: readonly StageSpec[], i: number): number => {
   return -1
 }
 
-const validateCall = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>): E.Either<AttributionError, number> => {
+const validateCall = <T>(model: Model<T>, req: RunRequest<T>, needs: ReadonlySet<string>, callData: CallData<T>): E.Either<AttributionError, number> => {
   const b = model.backend
   if (req.inputs.length === 0) return E.left(err('EmptyInput', 'no inputs given: pass at least one tensor', ['inputs']))
   const shapes = req.inputs.map((x) => b.shapeOf(x))
@@ -158,7 +155,7 @@ const validateCall = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>): E.Ei
     }
   }
   const n = shapes[0]![0]!
-  if (callDataOf(p).has('floatInputs')) {
+  if (needs.has('floatInputs')) {
     for (let i = 0; i < req.inputs.length; i++) {
       const d = b.dtypeOf(req.inputs[i]!)
       if (d !== 'float32') {
@@ -167,8 +164,9 @@ const validateCall = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>): E.Ei
       }
     }
   }
-  for (let i = 0; i < (req.baselines ?? []).length; i++) {
-    const bs = b.shapeOf(req.baselines![i]!)
+  const baselines = callData.baselines ?? []
+  for (let i = 0; i < baselines.length; i++) {
+    const bs = b.shapeOf(baselines[i]!)
     const s = shapes[i]
     if (s === undefined || bs.length !== s.length || bs.some((d, k) => d !== s[k])) {
       return E.left(err('BadBaseline', `baseline ${i} has shape [${bs.join(', ')}] but its input has shape [${(s ?? []).join(', ')}]`, ['baselines', String(i)]))
@@ -184,7 +182,10 @@ const validateCall = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>): E.Ei
 export const runPipeline = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>): TE.TaskEither<AttributionError, AttributionResult> => {
   const decoded = decodePipeline(p)
   if (E.isLeft(decoded)) return TE.left(decoded.left)
-  const valid = validateCall(p, model, req)
+  // The stages get exactly the call data they declare (abstract.ts), whatever the request holds.
+  const needs = callDataOf(p)
+  const callData = pickCallData(req.callData ?? {}, needs)
+  const valid = validateCall(model, req, needs, callData)
   if (E.isLeft(valid)) return TE.left(valid.left)
   const n = valid.right
   const backend = model.backend
@@ -210,17 +211,14 @@ export const runPipeline = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>)
     backend,
     nExamples: n,
     inputs: req.inputs,
-    ...(req.baselines ? { baselines: req.baselines } : {}),
-    ...(req.baselineDistribution ? { baselineDistribution: req.baselineDistribution } : {}),
-    ...(req.plugins ? { plugins: req.plugins } : {}),
+    callData,
     extraArgs: req.extraArgs ?? [],
     target: req.target ?? null,
     key: keyOf(req.seed ?? 0),
     chunk,
     signal: stop.signal,
     modelOptions: req.allowNonFinite === true ? { allowNonFinite: true } : {},
-    ...(req.featureMask ? { featureMask: req.featureMask } : {}),
-    ...(req.perturbationsPerEval !== undefined ? { perturbationsPerEval: req.perturbationsPerEval } : {}),
+    memo: memoTable(),
     track: (t) => {
       // A step still running after the run ended (it was cancelled while a model call hung) frees what it makes.
       if (finished) backend.dispose(t)
@@ -307,7 +305,7 @@ export const runPipeline = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>)
       }
       if (d.kind === 'reduce') return E.left(err('BadPipeline', `unmatched reducing stage ${s._tag}`, ['stages', String(i)]))
       const j = matchingReduce(stages, i)
-      const red = defOf(stages[j]!) as ReduceStageDef<string, unknown>
+      const red = defOf(stages[j]!) as ReduceStageDef<string, unknown, unknown, unknown>
       const exp = d as ExpandStageDef<string, unknown>
       const count = exp.count(params, flow, ctx)
       const rowsIn = flow.rowExample.length
@@ -323,64 +321,61 @@ export const runPipeline = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>)
         : Math.max(1, Math.floor(Math.min(chunk.maxRowsPerCall ?? Infinity, chunk.memoryBudgetBytes / bytesPerRow()) / (rowsIn * inner)))
       const cap = exp.maxPerChunk?.(params, ctx)
       const perChunk = cap !== undefined ? Math.max(1, Math.min(planned, cap)) : planned
-      let acc: readonly T[] | undefined
+      const rp = paramsOf(stages[j]!)
+      const at = ['stages', String(j)]
+      const scope = await guard(() => TE.fromEither(exp.scope?.(params, flow, ctx) ?? E.right(undefined)))()
+      if (E.isLeft(scope)) return scope
+      if (red.scope !== undefined && !red.scope(scope.right)) {
+        return E.left(err('BadPipeline', `${stages[j]!._tag} cannot close the '${exp.axis}' axis opened by ${s._tag}: ${s._tag} does not describe its expansion the way ${stages[j]!._tag} needs`, at))
+      }
+      // Each chunk is lifted to a host partial inside its own disposal scope, so nothing of it outlives it.
+      let acc: PartialResult | undefined
       let innerSpace = flow.space
-      let lastInfo = { start: 0, end: 0, count, rowsIn }
-      const parent = scopes[scopes.length - 1]!
       for (let start = 0; start < count; start += perChunk) {
         const go = await checkpoint()
         if (E.isLeft(go)) return go
         const end = Math.min(count, start + perChunk)
-        const scope = new Set<T>()
-        scopes.push(scope)
+        const chunkScope = new Set<T>()
+        scopes.push(chunkScope)
         const expanded = await guard(() => exp.expand(params, flow, ctx, start, end))()
         if (E.isLeft(expanded)) return expanded
         const out = await exec(stages, ctx, i + 1, j, { ...expanded.right.flow, rowKeys: childRowKeys(flow, start, end) })()
         if (E.isLeft(out)) return out
-        const info = {
-          start, end, count, rowsIn,
-          ...(expanded.right.weights ? { weights: expanded.right.weights } : {}),
-          ...(expanded.right.meta !== undefined ? { meta: expanded.right.meta } : {}),
+        const meta = expanded.right.meta
+        if (red.meta !== undefined && !red.meta(meta)) {
+          return E.left(err('BadPipeline', `${stages[j]!._tag} cannot close the '${exp.axis}' axis opened by ${s._tag}: the chunks of ${s._tag} do not carry what ${stages[j]!._tag} needs`, at))
         }
-        const folded = await guard(() => red.fold(stages[j] ? paramsOf(stages[j]!) : {}, acc, out.right, info, ctx))()
+        const info: ChunkInfo = { start, end, count, rowsIn, scope: scope.right, meta, ...(expanded.right.weights ? { weights: expanded.right.weights } : {}) }
+        const part = await guard(() => red.lift(rp, out.right, info, ctx))()
         scopes.pop()
-        if (E.isLeft(folded)) {
-          disposeScope(scope, new Set())
-          return folded
+        disposeScope(chunkScope, new Set())
+        if (E.isLeft(part)) return part
+        if (part.right.start !== start || part.right.end !== end) {
+          return E.left(err('BadPipeline', `${stages[j]!._tag} lifted entries [${start}, ${end}) to a partial for [${part.right.start}, ${part.right.end})`, at))
         }
-        const keep = new Set(folded.right)
-        for (const t of keep) {
-          scope.delete(t)
-          parent.add(t)
-        }
-        disposeScope(scope, keep)
-        for (const t of acc ?? []) {
-          if (!keep.has(t) && parent.has(t)) {
-            parent.delete(t)
-            backend.dispose(t)
-          }
-        }
-        acc = folded.right
+        const next = combineOptional(red.combine, rp, acc, part.right)
+        if (E.isLeft(next)) return next
+        acc = next.right
         chunks++
-        lastInfo = info
         innerSpace = out.right.space
       }
       if (acc === undefined) return E.left(err('EmptyInput', `stage ${s._tag} expanded to zero entries`, ['stages', String(i)]))
-      const fin = await guard(() => red.finalize(paramsOf(stages[j]!), acc!, lastInfo, ctx))()
+      if (acc.start !== 0 || acc.end !== count) {
+        return E.left(err('BadPipeline', `${stages[j]!._tag}: the partial results cover entries [${acc.start}, ${acc.end}), not the whole axis [0, ${count})`, at))
+      }
+      const whole = acc
+      const fin = await guard(() => red.finalize(rp, whole, { count, rowsIn, scope: scope.right }, ctx))()
       if (E.isLeft(fin)) return fin
-      const carried = red.carries?.includes('delta') === true && red.finalDelta !== undefined
-        ? await guard(() => red.finalDelta!(paramsOf(stages[j]!), acc!, lastInfo, ctx))()
-        : E.right(undefined)
-      if (E.isLeft(carried)) return carried
+      const carried = red.carries?.includes('delta') === true ? fin.right.delta : undefined
       const sameSpace = JSON.stringify(innerSpace) === JSON.stringify(flow.space)
       flow = {
-        value: fin.right,
+        value: fin.right.value,
         rowExample: flow.rowExample,
         space: innerSpace,
         ...(sameSpace && flow.baseline ? { baseline: flow.baseline } : {}),
         ...(sameSpace ? { anchor: { value: flow.value, ...(flow.baseline ? { baseline: flow.baseline } : {}) } } : {}),
         ...(flow.rowKeys ? { rowKeys: flow.rowKeys } : {}),
-        ...(carried.right !== undefined ? { delta: carried.right } : {}),
+        ...(carried !== undefined ? { delta: carried } : {}),
       }
       i = j
     }
@@ -396,18 +391,25 @@ export const runPipeline = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>)
     if (flow.space.kind !== 'input') return TE.left(err('BadPipeline', `apply(${inner.name}) runs a method from model inputs: put it before any layer stage`, ['stages']))
     const rows = flow.rowExample
     const R = rows.length
-    const masks = outer.featureMask?.map((m) => (m.shape[0] === outer.nExamples && outer.nExamples > 1 ? hostGatherRows(m, rows) : m))
+    const masks = outer.callData.featureMask?.map((m) => (m.shape[0] === outer.nExamples && outer.nExamples > 1 ? hostGatherRows(m, rows) : m))
+    // The inner call's baselines are the rows' baselines (none when the flow has none), its masks follow the rows.
+    const { baselines: _outerBaselines, featureMask: _outerMasks, ...shared } = outer.callData
+    void _outerBaselines
+    void _outerMasks
     const c: RunContext<T> = {
       ...outer,
       nExamples: R,
       inputs: flow.value,
+      callData: {
+        ...shared,
+        ...(flow.baseline !== undefined ? { baselines: flow.baseline } : {}),
+        ...(masks !== undefined ? { featureMask: masks } : {}),
+      },
       extraArgs: extraRows(outer, rows),
       target: typeof outer.target === 'function' ? outer.target : targetForRows(outer.target, rows, outer.nExamples),
-      ...(flow.baseline !== undefined ? { baselines: flow.baseline } : {}),
-      ...(masks !== undefined ? { featureMask: masks } : {}),
+      memo: memoTable(),
       runInner: (p2, f2) => runInner(p2, f2, c),
     }
-    if (flow.baseline === undefined) delete (c as { baselines?: readonly T[] }).baselines
     const ss = inner.stages as readonly StageSpec[]
     const start: Flow<T> = {
       value: flow.value,
@@ -427,7 +429,7 @@ export const runPipeline = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>)
 
   const initial: Flow<T> = {
     value: req.inputs,
-    ...(req.baselines ? { baseline: req.baselines } : {}),
+    ...(callData.baselines ? { baseline: callData.baselines } : {}),
     rowExample: Int32Array.from({ length: n }, (_, i) => i),
     space: { kind: 'input' },
   }
@@ -437,8 +439,8 @@ export const runPipeline = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>)
     if (req.allowNonFinite === true) return E.right(undefined)
     const groups: [string, readonly T[] | undefined, string][] = [
       ['inputs', req.inputs, 'clean or impute the input first'],
-      ['baselines', req.baselines, 'baselines must be finite reference values'],
-      ['baselines', req.baselineDistribution, 'baselines must be finite reference values'],
+      ['baselines', callData.baselines, 'baselines must be finite reference values'],
+      ['baselines', callData.baselineDistribution, 'baselines must be finite reference values'],
       ['additionalForwardArgs', req.extraArgs, 'additional forward arguments must be finite'],
     ]
     for (const [field, ts, advice] of groups) {

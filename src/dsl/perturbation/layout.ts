@@ -37,6 +37,8 @@ export interface GroupTensor {
   readonly rows: number
   readonly size: number
   readonly feature: Int32Array
+  /** Per feature, the positions (in `rows × size`) that carry it: `elements[offsets[f] … offsets[f + 1])`. */
+  readonly members: { readonly offsets: Int32Array; readonly elements: Int32Array }
 }
 
 /** One input under Occlusion's windows. */
@@ -129,7 +131,10 @@ const masksLayout = (shapes: readonly (readonly number[])[], masks: readonly Hos
   for (const r of raw) for (const v of r.ids) unique.add(v)
   const ids = [...unique].sort((a, b) => a - b)
   const index = new Map(ids.map((v, i) => [v, i]))
-  const tensors = raw.map((r) => ({ rows: r.rows, size: r.size, feature: Int32Array.from(r.ids, (v) => index.get(v)!) }))
+  const tensors = raw.map((r): GroupTensor => {
+    const feature = Int32Array.from(r.ids, (v) => index.get(v)!)
+    return { rows: r.rows, size: r.size, feature, members: membersOf(feature, ids.length) }
+  })
   return E.right({ kind: 'groups', nFeatures: ids.length, ids, tensors })
 }
 
@@ -192,7 +197,7 @@ export const absentElements = (layout: Layout, j: number, present: Uint8Array): 
     const g = layout.tensors[j]!
     const out = new Uint8Array(g.rows * g.size)
     // Visit only the elements of absent features (ablation removes one feature of many).
-    const { offsets, elements } = membersOf(g, present.length)
+    const { offsets, elements } = g.members
     for (let f = 0; f < present.length; f++) {
       if (present[f] === 1) continue
       for (let q = offsets[f]!; q < offsets[f + 1]!; q++) out[elements[q]!] = 1
@@ -205,20 +210,15 @@ export const absentElements = (layout: Layout, j: number, present: Uint8Array): 
   return out
 }
 
-/** Per feature, the positions (in `rows × size`) that carry it, as offsets into one index array; cached per tensor. */
-const members = new WeakMap<GroupTensor, { readonly offsets: Int32Array; readonly elements: Int32Array }>()
-const membersOf = (g: GroupTensor, nFeatures: number): { readonly offsets: Int32Array; readonly elements: Int32Array } => {
-  const hit = members.get(g)
-  if (hit !== undefined && hit.offsets.length === nFeatures + 1) return hit
+/** Per feature, the positions that carry it, as offsets into one index array (a counting sort of `feature`). */
+const membersOf = (feature: Int32Array, nFeatures: number): GroupTensor['members'] => {
   const offsets = new Int32Array(nFeatures + 1)
-  for (let e = 0; e < g.feature.length; e++) offsets[g.feature[e]! + 1]!++
+  for (let e = 0; e < feature.length; e++) offsets[feature[e]! + 1]!++
   for (let f = 0; f < nFeatures; f++) offsets[f + 1]! += offsets[f]!
   const fill = offsets.slice(0, nFeatures)
-  const elements = new Int32Array(g.feature.length)
-  for (let e = 0; e < g.feature.length; e++) elements[fill[g.feature[e]!]!++] = e
-  const made = { offsets, elements }
-  members.set(g, made)
-  return made
+  const elements = new Int32Array(feature.length)
+  for (let e = 0; e < feature.length; e++) elements[fill[feature[e]!]!++] = e
+  return { offsets, elements }
 }
 
 const paintWindow = (w: WindowTensor, local: number, out: Uint8Array): void => {

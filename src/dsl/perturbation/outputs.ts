@@ -143,7 +143,7 @@ export const evaluatePerturbed = <T>(
     E.left(err('ShapeMismatch',
       `with perturbationsPerEval > 1 the forward's output must grow with the batch: for ${N} example(s) it returned shape [${ref.outputShape.join(', ')}], ` +
       `for ${R} rows ${raw}. Set perturbationsPerEval: 1 (or leave it unset) for a forward that aggregates the batch`, ['perturbationsPerEval']))
-  const explicit = (ctx.perturbationsPerEval ?? 0) > 1
+  const explicit = (ctx.callData.perturbationsPerEval ?? 0) > 1
   if (K === 1) return perCopy()
   if (ref.aggregate) return explicit ? refuse('an output that does not have one row per example') : perCopy()
   const packed = await one(inputs, rowExample)

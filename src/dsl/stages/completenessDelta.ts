@@ -33,7 +33,7 @@ export const completenessDelta: MapStageDef<'completenessDelta', CompletenessDel
     const b = ctx.backend
     const useAnchor = flow.space.kind === 'input' && flow.anchor?.baseline !== undefined
     const xs = useAnchor ? flow.anchor!.value : ctx.inputs.map((x) => rowsOf(ctx, x, rows))
-    const x0s = useAnchor ? flow.anchor!.baseline! : ctx.baselines?.map((x) => rowsOf(ctx, x, rows))
+    const x0s = useAnchor ? flow.anchor!.baseline! : ctx.callData.baselines?.map((x) => rowsOf(ctx, x, rows))
     if (x0s === undefined) return TE.left(err('BadPipeline', 'completenessDelta needs baselines', ['stages']))
     const extras = extraRows(ctx, rows)
     return pipe(

@@ -24,6 +24,8 @@ export const forward: MapStageDef<'forward', ForwardParams> = {
   kind: 'map',
   modelCalls: 1,
   params: ForwardParams,
+  // one call per copy when the caller asked for several per call and the output cannot hold them is an error
+  needs: () => ['perturbationsPerEval'],
   abstract: (_p, f) =>
     firstProblem([wrongKind(f, ['points'], 'forward evaluates the model'), missingSlot(f, ['reference'], 'put the reference stage before the expansion')], () => ({ ...f, kind: 'outputs' })),
   summary: () => 'F(x̃) per copy',

@@ -99,7 +99,7 @@ export const noise: ExpandStageDef<'noise', NoiseParams> = {
     }
     let baseline: readonly T[] | undefined
     if (p.baselines === 'draw' || p.baselines === 'cycle') {
-      const dist = ctx.baselineDistribution
+      const dist = ctx.callData.baselineDistribution
       if (dist === undefined || dist.length !== flow.value.length) {
         return TE.left(err('BadBaseline', 'this noise stage takes its baselines from a distribution: give one tensor of reference rows [B, …one example] per input', ['baselines']))
       }

@@ -3,7 +3,8 @@
  * (an ablated feature group, an occluding window, a coalition): x̃ = x ⊙ (1 − A) + r ⊙ A, where A
  * marks the elements of the removed features and r is the baseline (or, for FeaturePermutation,
  * the batch with its rows permuted). Rows are step-major (row = k·N + i), as in Captum's
- * `perturbations_per_eval` batches. The chunk's items travel to the reducer as `meta`.
+ * `perturbations_per_eval` batches. The feature layout and F(x) travel to the reducer once, as the
+ * expansion's `scope` ({@link PerturbScope}); each chunk's items as its `meta` ({@link PerturbChunk}).
  *
  * Needs the `reference` stage before it (F(x), for the output-shape rules and Lime's weights).
  *
@@ -25,10 +26,14 @@ import type { ExpandStageDef, Expanded } from '../stage.js'
 export const PerturbParams = t.readonly(t.type({ features: FeatureSpec, design: Design }))
 export type PerturbParams = t.TypeOf<typeof PerturbParams>
 
-/** What the reducer learns about a chunk. */
-export interface PerturbMeta {
+/** What the reducer learns about the whole expansion. */
+export interface PerturbScope {
   readonly layout: Layout
   readonly reference: Reference
+}
+
+/** What the reducer learns about a chunk. */
+export interface PerturbChunk {
   readonly items: readonly Item[]
   /** Per item, per input: the removed elements, as positions into (mask rows × elements). */
   readonly absentIdx: readonly (readonly Int32Array[])[]
@@ -36,18 +41,24 @@ export interface PerturbMeta {
   readonly weights?: readonly Float64Array[]
 }
 
-// One layout per run and feature spec: it is asked for by count and by every chunk.
-const layouts = new WeakMap<object, Map<string, E.Either<AttributionError, Layout>>>()
-const layoutFor = <T>(p: PerturbParams, ctx: RunContext<T>): E.Either<AttributionError, Layout> => {
-  const perRun = layouts.get(ctx) ?? new Map<string, E.Either<AttributionError, Layout>>()
-  layouts.set(ctx, perRun)
-  const key = JSON.stringify(p.features)
-  const hit = perRun.get(key)
-  if (hit !== undefined) return hit
-  const made = layoutOf(p.features, ctx.inputs.map((x) => ctx.backend.shapeOf(x)), ctx.featureMask)
-  perRun.set(key, made)
-  return made
-}
+const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null
+
+/** Is `u` a {@link PerturbScope}? (The perturbation reducers' scope guard.) */
+export const isPerturbScope = (u: unknown): u is PerturbScope =>
+  isRecord(u) && isRecord(u.layout) && (u.layout.kind === 'groups' || u.layout.kind === 'windows') && typeof u.layout.nFeatures === 'number' &&
+  isRecord(u.reference) && u.reference.selected instanceof Float32Array && Array.isArray(u.reference.selShape)
+
+/** Is `u` a {@link PerturbChunk}? (The perturbation reducers' meta guard.) */
+export const isPerturbChunk = (u: unknown): u is PerturbChunk =>
+  isRecord(u) && Array.isArray(u.items) && Array.isArray(u.absentIdx) && u.absentIdx.length === u.items.length &&
+  (u.weights === undefined || (Array.isArray(u.weights) && u.weights.length === u.items.length))
+
+// One layout per run context and feature spec: it is asked for by count and by every chunk.
+const layoutFor = <T>(p: PerturbParams, ctx: RunContext<T>): E.Either<AttributionError, Layout> =>
+  ctx.memo(`perturb.layout ${JSON.stringify(p.features)}`, () => layoutOf(p.features, ctx.inputs.map((x) => ctx.backend.shapeOf(x)), ctx.callData.featureMask))
+
+/** Does the design name call-time plug-ins (a custom sampler or similarity)? */
+const usesPlugins = (d: Design): boolean => d._tag === 'coalitions' && (typeof d.sampler !== 'string' || d.similarity._tag === 'custom')
 
 const typed = (dtype: DType, n: number): HostTensor['data'] =>
   dtype === 'float32' ? new Float32Array(n) : dtype === 'int64' ? new BigInt64Array(n) : new Int32Array(n)
@@ -84,7 +95,7 @@ const featureSums = async <T>(ctx: RunContext<T>, flow: Flow<T>, layout: Layout,
 /** Reference rows per coalition: B for a background design (baselines as a distribution), else 1. */
 const backgroundRows = <T>(p: PerturbParams, ctx: RunContext<T>): number => {
   if (p.design._tag !== 'coalitions' || p.design.background !== true) return 1
-  const d = ctx.baselineDistribution?.[0]
+  const d = ctx.callData.baselineDistribution?.[0]
   return d === undefined ? 1 : Math.max(1, ctx.backend.shapeOf(d)[0] ?? 1)
 }
 
@@ -93,7 +104,13 @@ export const perturb: ExpandStageDef<'perturb', PerturbParams> = {
   kind: 'expand',
   axis: 'perturbation',
   params: PerturbParams,
-  needs: (p) => (p.design._tag === 'coalitions' && p.design.background === true ? ['baselineDistribution'] : ['baselines']),
+  needs: (p) => [
+    p.design._tag === 'coalitions' && p.design.background === true ? 'baselineDistribution' : 'baselines',
+    // windows reject a mask (Occlusion takes no featureMask), so they read it too
+    'featureMask',
+    'perturbationsPerEval',
+    ...(usesPlugins(p.design) ? ['plugins' as const] : []),
+  ],
   abstract: (_p, f) =>
     firstProblem([
       wrongKind(f, ['points'], 'perturb makes perturbed copies of the inputs'),
@@ -116,7 +133,12 @@ export const perturb: ExpandStageDef<'perturb', PerturbParams> = {
         return `${d.nSamples} ${name(d.sampler)} coalitions of ${over}, weights ${d.similarity._tag === 'custom' ? name(d.similarity) : d.similarity._tag}${d.background ? ', each over the baseline distribution' : ''}`
     }
   },
-  maxPerChunk: (_p, ctx) => ctx.perturbationsPerEval,
+  maxPerChunk: (_p, ctx) => ctx.callData.perturbationsPerEval,
+  scope: (p, flow, ctx) => {
+    const reference = flow.reference
+    if (reference === undefined) return E.left(err('BadPipeline', 'perturb needs the reference output F(x): put the reference stage before it', ['stages']))
+    return E.map((layout: Layout): PerturbScope => ({ layout, reference }))(layoutFor(p, ctx))
+  },
   count: (p, _flow, ctx) => {
     const layout = layoutFor(p, ctx)
     return E.isLeft(layout) ? 1 : Math.max(1, itemCount(p.design, layout.right.nFeatures)) * backgroundRows(p, ctx)
@@ -143,7 +165,7 @@ export const perturb: ExpandStageDef<'perturb', PerturbParams> = {
     }
     const replaceWithPerm = p.design._tag === 'ablation' && p.design.replaceWith === 'permutation'
     const background = p.design._tag === 'coalitions' && p.design.background === true
-    if (background && ctx.baselineDistribution === undefined) {
+    if (background && ctx.callData.baselineDistribution === undefined) {
       return E.left(err('BadBaseline', 'this method averages over a baseline distribution: pass baselines with B reference rows, shape [B, …one example]', ['baselines']))
     }
     if (background && p.design._tag === 'coalitions' && p.design.similarity._tag === 'expKernel') {
@@ -153,7 +175,7 @@ export const perturb: ExpandStageDef<'perturb', PerturbParams> = {
     // With a background, expansion index i is coalition ⌊i/B⌋ evaluated against reference row i mod B.
     const B = backgroundRows(p, ctx)
     const first = Math.floor(start / B)
-    const coalitions = itemsOf(p.design, M, ctx.key, flow.value.length, N, first, Math.floor((end - 1) / B) + 1, ctx.plugins)
+    const coalitions = itemsOf(p.design, M, ctx.key, flow.value.length, N, first, Math.floor((end - 1) / B) + 1, ctx.callData.plugins)
     const items = Array.from({ length: end - start }, (_, i) => coalitions[Math.floor((start + i) / B) - first]!)
     const referenceRow = Int32Array.from({ length: end - start }, (_, i) => (start + i) % B)
     const absent = items.map((it) => flow.value.map((_, j) => absentElements(L, j, it.present)))
@@ -206,7 +228,7 @@ export const perturb: ExpandStageDef<'perturb', PerturbParams> = {
       } else if (background) {
         const idx = new Int32Array(K * R)
         for (let k = 0; k < K; k++) idx.fill(referenceRow[k]!, k * R, (k + 1) * R)
-        repl = asWork(ctx.track(b.gatherRows(ctx.baselineDistribution![j]!, idx)))
+        repl = asWork(ctx.track(b.gatherRows(ctx.callData.baselineDistribution![j]!, idx)))
       } else repl = asWork(ctx.track(b.gatherRows(flow.baseline![j]!, rowExample)))
       const out = ctx.track(b.add(ctx.track(b.mul(X, mKeep)), ctx.track(b.mul(repl, mA))))
       return b.dtypeOf(out) === dtype ? out : ctx.track(b.cast(out, dtype))
@@ -219,7 +241,7 @@ export const perturb: ExpandStageDef<'perturb', PerturbParams> = {
       // B copies of a coalition with weight w/B fit exactly like one copy of weight w whose value is
       // the mean over the references (the weighted least-squares objectives differ by a constant).
       if (sim._tag === 'custom') {
-        const fn = pluginOf(ctx.plugins, 'similarities', sim.name)
+        const fn = pluginOf(ctx.callData.plugins, 'similarities', sim.name)
         const rowOf = async (t: T, i: number): Promise<HostTensor> => {
           const h = await b.toHost(t)
           const D = h.shape.slice(1).reduce((u, v) => u * v, 1)
@@ -237,7 +259,7 @@ export const perturb: ExpandStageDef<'perturb', PerturbParams> = {
           similarityOf(sim, it.present, stats[i]?.xx ?? new Float64Array(M), stats[i]?.xb ?? new Float64Array(M), stats[i]?.bb ?? new Float64Array(M)) / B))
       }
     }
-    const meta: PerturbMeta = { layout: L, reference: ref, items, absentIdx, ...(weights ? { weights } : {}) }
+    const meta: PerturbChunk = { items, absentIdx, ...(weights ? { weights } : {}) }
     return E.right({ flow: { value, rowExample, space: flow.space, reference: ref }, meta })
   },
 }

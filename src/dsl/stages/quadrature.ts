@@ -1,17 +1,23 @@
 /**
  * `quadrature`: closes the `path` axis with the weights its `interpolate` produced:
- * Σ_k w_k g_k. A weighted sum is a monoid, so any chunking of the steps gives the same result.
- * Afterwards the flow's anchor is the flow before `interpolate` (x and x′).
+ * Σ_k w_k g_k. A weighted sum is a monoid: a chunk's partial is its steps' weighted sum (taken in
+ * float32 on the backend), partials add exactly on the host (`exactSum.ts`), so any chunking of the
+ * steps gives the same result up to the float32 rounding of each chunk's sum, and any grouping of
+ * the same chunks the same bits. Afterwards the flow's anchor is the flow
+ * before `interpolate` (x and x′).
  *
  * @category stages
  * @since 0.1.0
  */
+import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts'
 import { err, type AttributionError } from '../../core/errors.js'
+import type { HostTensor } from '../../core/tensor.js'
 import type { Flow, RunContext } from '../flow.js'
 import { firstProblem, wrongKind } from '../abstract.js'
-import type { ChunkInfo, ReduceStageDef } from '../stage.js'
+import { combineBySum, narrowSums, sumsFrom, type PartialResult } from '../partial.js'
+import type { ChunkInfo, ReduceStageDef, Reduced } from '../stage.js'
 
 export const QuadratureParams = t.readonly(t.type({}))
 export type QuadratureParams = t.TypeOf<typeof QuadratureParams>
@@ -37,11 +43,13 @@ export const quadratureStage: ReduceStageDef<'quadrature', QuadratureParams> = {
   params: QuadratureParams,
   abstract: (_p, f) => firstProblem([wrongKind(f, ['values'], 'quadrature integrates computed values (e.g. gradients) along the path: put grad before it')], () => ({ ...f, slots: new Set() })),
   summary: () => 'Σ_k w_k · (…)_k',
-  fold: <T>(_p: QuadratureParams, acc: readonly T[] | undefined, chunk: Flow<T>, info: ChunkInfo, ctx: RunContext<T>): TE.TaskEither<AttributionError, readonly T[]> => {
+  lift: <T>(_p: QuadratureParams, chunk: Flow<T>, info: ChunkInfo, ctx: RunContext<T>): TE.TaskEither<AttributionError, PartialResult> => async () => {
     const weights = info.weights
-    if (weights === undefined) return TE.left(err('BadPipeline', 'quadrature must close a path opened by interpolate (no weights found)', ['stages']))
-    const parts = chunk.value.map((g) => weightedStepSum(ctx, g, weights, info.rowsIn))
-    return TE.right(acc === undefined ? parts : parts.map((p, i) => ctx.track(ctx.backend.add(acc[i]!, p))))
+    if (weights === undefined) return E.left(err('BadPipeline', 'quadrature must close a path opened by interpolate (no weights found)', ['stages']))
+    const sums = await Promise.all(chunk.value.map(async (g) => sumsFrom(await ctx.backend.toHost(weightedStepSum(ctx, g, weights, info.rowsIn)))))
+    return E.right({ start: info.start, end: info.end, tensors: sums })
   },
-  finalize: <T>(_p: QuadratureParams, acc: readonly T[]): TE.TaskEither<AttributionError, readonly T[]> => TE.right(acc),
+  combine: (_p, a, b) => combineBySum(a, b),
+  finalize: <T>(_p: QuadratureParams, partial: PartialResult, _info: unknown, ctx: RunContext<T>): TE.TaskEither<AttributionError, Reduced<T>> =>
+    TE.fromEither(E.map((sums: readonly HostTensor[]): Reduced<T> => ({ value: sums.map((s) => ctx.track(ctx.backend.fromHost(s))) }))(E.traverseArray(narrowSums)(partial.tensors))),
 }

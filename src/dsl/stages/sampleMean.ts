@@ -6,22 +6,25 @@
  * - `smoothgrad_sq`: E[a²]
  * - `vargrad`: E[a²] − E[a]² (the population variance, ≥ 0 up to rounding)
  *
- * The partial result of a chunk is (Σ a_s, Σ a_s²) over its samples, and partials add, so any
- * chunking gives the same statistics. A completeness delta computed inside the axis is carried:
- * the outer delta holds every sample's delta (N·S values) in Captum's order, example-major within
- * each batch of `batchSize` samples (Captum's `nt_samples_batch_size`; default all samples), batches
- * one after the other.
+ * The partial result of a chunk is (Σ a_s, Σ a_s²) over its samples (summed in float32 on the
+ * backend), partials add exactly on the host (`exactSum.ts`), so any chunking gives the same statistics. A completeness
+ * delta computed inside the axis is carried: the partial also holds its samples' deltas in sample
+ * order (row k·R + r), partials of adjacent chunks concatenate them, and the outer delta holds every
+ * sample's delta (N·S values) in Captum's order, example-major within each batch of `batchSize`
+ * samples (Captum's `nt_samples_batch_size`; default all samples), batches one after the other.
  *
  * @category stages
  * @since 0.2.0
  */
+import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts'
 import { PositiveInt } from '../../core/codecs.js'
 import { err, type AttributionError } from '../../core/errors.js'
 import { firstProblem, wrongKind } from '../abstract.js'
 import type { Flow, RunContext } from '../flow.js'
-import type { ChunkInfo, ReduceStageDef } from '../stage.js'
+import { addTensors, concatTensors, narrow, narrowSums, spanOf, sumsFrom, zipTensors, type PartialResult } from '../partial.js'
+import type { ChunkInfo, ExpansionInfo, ReduceStageDef, Reduced } from '../stage.js'
 
 export const SampleStatistic = t.keyof({ smoothgrad: null, smoothgrad_sq: null, vargrad: null }, 'SampleStatistic')
 export type SampleStatistic = t.TypeOf<typeof SampleStatistic>
@@ -48,6 +51,22 @@ export const captumDeltaOrder = (S: number, R: number, batchSize: number): Int32
   return order
 }
 
+/** How a sampleMean partial is laid out: `values` sums, then as many sums of squares, then (when `delta`) the deltas. */
+interface Layout {
+  readonly values: number
+  readonly delta: boolean
+}
+
+const layoutOf = (partial: PartialResult): E.Either<AttributionError, Layout> => {
+  const d = partial.data
+  const values = typeof d === 'object' && d !== null && 'values' in d ? d.values : undefined
+  const delta = typeof d === 'object' && d !== null && 'delta' in d ? d.delta : undefined
+  if (typeof values !== 'number' || typeof delta !== 'boolean' || partial.tensors.length !== 2 * values + (delta ? 1 : 0)) {
+    return E.left(err('BadPipeline', 'sampleMean: this partial result was not made by sampleMean', ['stages']))
+  }
+  return E.right({ values, delta })
+}
+
 export const sampleMean: ReduceStageDef<'sampleMean', SampleMeanParams> = {
   tag: 'sampleMean',
   kind: 'reduce',
@@ -58,34 +77,44 @@ export const sampleMean: ReduceStageDef<'sampleMean', SampleMeanParams> = {
     firstProblem([wrongKind(f, ['values'], 'sampleMean averages computed values (attributions) over the samples: put a method (or apply) before it')],
       () => ({ ...f, slots: new Set([...f.slots].filter((s) => s === 'delta')) })),
   summary: (p) => ({ smoothgrad: 'E[a]', smoothgrad_sq: 'E[a²]', vargrad: 'E[a²] − E[a]²' })[p.type] + (p.batchSize !== undefined ? `, deltas in batches of ${p.batchSize}` : ''),
-  fold: <T>(_p: SampleMeanParams, acc: readonly T[] | undefined, chunk: Flow<T>, info: ChunkInfo, ctx: RunContext<T>): TE.TaskEither<AttributionError, readonly T[]> => {
+  lift: <T>(_p: SampleMeanParams, chunk: Flow<T>, info: ChunkInfo, ctx: RunContext<T>): TE.TaskEither<AttributionError, PartialResult> => async () => {
     const b = ctx.backend
     const R = info.rowsIn
-    if (acc !== undefined && (acc.length % 2 === 1) !== (chunk.delta !== undefined)) {
-      return TE.left(err('BadPipeline', 'sampleMean: some samples returned a completeness delta and others did not', ['stages']))
-    }
     const sums = chunk.value.map((v) => sumOverSamples(ctx, v, R))
     const squares = chunk.value.map((v) => sumOverSamples(ctx, ctx.track(b.square(v)), R))
-    const parts = [...sums, ...squares]
-    const m = chunk.value.length
-    const summed = acc === undefined ? parts : parts.map((x, i) => ctx.track(b.add(acc[i]!, x)))
-    if (chunk.delta === undefined) return TE.right(summed)
-    const delta = acc === undefined ? chunk.delta : ctx.track(b.concat([acc[2 * m]!, chunk.delta], 0))
-    return TE.right([...summed, delta])
+    const tensors = await Promise.all([...sums, ...squares].map(async (x) => sumsFrom(await b.toHost(x))))
+    const delta = chunk.delta === undefined ? [] : [narrow(await b.toHost(chunk.delta))]
+    return E.right({ start: info.start, end: info.end, tensors: [...tensors, ...delta], data: { values: chunk.value.length, delta: chunk.delta !== undefined } })
   },
-  finalize: <T>(p: SampleMeanParams, acc: readonly T[], info: ChunkInfo, ctx: RunContext<T>): TE.TaskEither<AttributionError, readonly T[]> => {
+  combine: (_p, a, b) => {
+    const span = spanOf(a, b)
+    if (E.isLeft(span)) return span
+    const la = layoutOf(a)
+    const lb = layoutOf(b)
+    if (E.isLeft(la)) return la
+    if (E.isLeft(lb)) return lb
+    if (la.right.delta !== lb.right.delta) return E.left(err('BadPipeline', 'sampleMean: some samples returned a completeness delta and others did not', ['stages']))
+    const m = la.right.values
+    return E.map((tensors: PartialResult['tensors']): PartialResult => ({ ...span.right, tensors, data: { values: m, delta: la.right.delta } }))(
+      zipTensors(a, b, (x, y, i) => (i < 2 * m ? addTensors(x, y) : concatTensors(x, y))),
+    )
+  },
+  finalize: <T>(p: SampleMeanParams, partial: PartialResult, info: ExpansionInfo, ctx: RunContext<T>): TE.TaskEither<AttributionError, Reduced<T>> => {
+    const layout = layoutOf(partial)
+    if (E.isLeft(layout)) return TE.left(layout.left)
     const b = ctx.backend
-    const m = Math.floor(acc.length / 2)
+    const m = layout.right.values
     const S = info.count
-    const mean = acc.slice(0, m).map((s) => ctx.track(b.scale(s, 1 / S)))
-    if (p.type === 'smoothgrad') return TE.right(mean)
-    const meanSq = acc.slice(m, 2 * m).map((s) => ctx.track(b.scale(s, 1 / S)))
-    if (p.type === 'smoothgrad_sq') return TE.right(meanSq)
-    return TE.right(meanSq.map((q, j) => ctx.track(b.sub(q, ctx.track(b.square(mean[j]!))))))
-  },
-  finalDelta: <T>(p: SampleMeanParams, acc: readonly T[], info: ChunkInfo, ctx: RunContext<T>): TE.TaskEither<AttributionError, T | undefined> => {
-    if (acc.length % 2 === 0) return TE.right(undefined)
-    const order = captumDeltaOrder(info.count, info.rowsIn, p.batchSize ?? info.count)
-    return TE.right(ctx.track(ctx.backend.gatherRows(acc[acc.length - 1]!, order)))
+    // The statistics are taken in float32 on the backend, as Captum does, from the exact sums rounded to float32.
+    const sums = E.traverseArray(narrowSums)(partial.tensors.slice(0, 2 * m))
+    if (E.isLeft(sums)) return TE.left(sums.left)
+    // sums k < m are Σ a, the others Σ a²
+    const meanOf = (k: number): T => ctx.track(b.scale(ctx.track(b.fromHost(sums.right[k]!)), 1 / S))
+    const value = Array.from({ length: m }, (_, j) =>
+      p.type === 'smoothgrad' ? meanOf(j) : p.type === 'smoothgrad_sq' ? meanOf(m + j) : ctx.track(b.sub(meanOf(m + j), ctx.track(b.square(meanOf(j))))))
+    if (!layout.right.delta) return TE.right({ value })
+    const order = captumDeltaOrder(S, info.rowsIn, p.batchSize ?? S)
+    const deltas = ctx.track(b.fromHost(narrow(partial.tensors[2 * m]!)))
+    return TE.right({ value, delta: ctx.track(b.gatherRows(deltas, order)) })
   },
 }

@@ -33,7 +33,7 @@ export const scaleByLayerDelta: MapStageDef<'scaleByLayerDelta', ScaleByLayerDel
     ], () => f),
   summary: (p) => `⊙ (a(x) − a(x′)), a = layer ${JSON.stringify(p.layer)}`,
   run: <T>(p: ScaleByLayerDeltaParams, flow: Flow<T>, ctx: RunContext<T>): TE.TaskEither<AttributionError, Flow<T>> => {
-    const baselines = ctx.baselines
+    const baselines = ctx.callData.baselines
     if (baselines === undefined) return TE.left(err('BadBaseline', 'scaleByLayerDelta needs baselines', ['baselines']))
     const rows = flow.rowExample
     const b = ctx.backend

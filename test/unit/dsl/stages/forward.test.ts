@@ -4,7 +4,7 @@ import { hostBackend } from '../../../../src/backends/host/hostBackend.js'
 import { fromFunction } from '../../../../src/backends/host/index.js'
 import { keyOf } from '../../../../src/core/random.js'
 import type { Target } from '../../../../src/core/target.js'
-import type { Flow, RunContext } from '../../../../src/dsl/flow.js'
+import { memoTable, type Flow, type RunContext } from '../../../../src/dsl/flow.js'
 import { forward } from '../../../../src/dsl/stages/forward.js'
 import { reference } from '../../../../src/dsl/stages/reference.js'
 import { float32, type HostTensor } from '../../../../src/index.js'
@@ -18,7 +18,7 @@ const model = fromFunction(([v]) => {
 const x = float32([2, 2], [1, 2, 3, 4])
 const ctxOf = (target: Target): RunContext<HostTensor> => ({
   model, backend: hostBackend, nExamples: 2, inputs: [x], extraArgs: [], target, key: keyOf(0), chunk: { memoryBudgetBytes: 1e9 }, track: (t) => t, tick: () => undefined,
-    modelOptions: {},
+    modelOptions: {}, callData: {}, memo: memoTable(),
     runInner: () => () => Promise.reject(new Error('not used')),
 })
 const flow: Flow<HostTensor> = { value: [x], rowExample: Int32Array.of(0, 1), space: { kind: 'input' } }

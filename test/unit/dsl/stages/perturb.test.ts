@@ -3,16 +3,16 @@ import { describe, expect, it } from 'vitest'
 import { hostBackend } from '../../../../src/backends/host/hostBackend.js'
 import { fromFunction } from '../../../../src/backends/host/index.js'
 import { keyOf } from '../../../../src/core/random.js'
-import type { Flow, RunContext } from '../../../../src/dsl/flow.js'
+import { memoTable, type Flow, type RunContext } from '../../../../src/dsl/flow.js'
 import { absentElements, layoutOf } from '../../../../src/dsl/perturbation/layout.js'
-import { perturb, type PerturbMeta } from '../../../../src/dsl/stages/perturb.js'
+import { isPerturbChunk, perturb } from '../../../../src/dsl/stages/perturb.js'
 import { float32, int64, type HostTensor } from '../../../../src/index.js'
 
 const x = float32([2, 3], [1, 2, 3, 4, 5, 6])
 const ctxOf = (featureMask?: HostTensor[]): RunContext<HostTensor> => ({
   model: fromFunction(([v]) => v!), backend: hostBackend, nExamples: 2, inputs: [x], extraArgs: [], target: null, key: keyOf(0),
   chunk: { memoryBudgetBytes: 1e9 }, track: (t) => t, tick: () => undefined,
-    modelOptions: {}, runInner: () => () => Promise.reject(new Error('not used')), ...(featureMask ? { featureMask } : {}),
+    modelOptions: {}, memo: memoTable(), runInner: () => () => Promise.reject(new Error('not used')), callData: featureMask ? { featureMask } : {},
 })
 const flow: Flow<HostTensor> = {
   value: [x], baseline: [float32([2, 3], [-1, -1, -1, -2, -2, -2])], rowExample: Int32Array.of(0, 1), space: { kind: 'input' },
@@ -28,7 +28,8 @@ describe('perturb', () => {
     if (E.isLeft(r)) throw new Error(r.left.message)
     expect(Array.from(r.right.flow.value[0]!.data as Float32Array)).toEqual([-1, -1, 3, -2, -2, 6, 1, 2, -1, 4, 5, -2])
     expect(Array.from(r.right.flow.rowExample)).toEqual([0, 1, 0, 1])
-    expect((r.right.meta as PerturbMeta).items.length).toBe(2)
+    const meta = r.right.meta
+    expect(isPerturbChunk(meta) && meta.items.length).toBe(2)
   })
   it('permutes a group across the batch for FeaturePermutation', async () => {
     const p = { features: { _tag: 'masks' as const }, design: { _tag: 'ablation' as const, replaceWith: 'permutation' as const } }
