@@ -39,10 +39,11 @@ export const exactSums = (n: number): ExactSums => ({ n, width: 1, data: new Flo
 export const exactSumsOf = (n: number, width: number, data: Float64Array): ExactSums => ({ n, width, data: data.slice() })
 
 const widen = (s: ExactSums): void => {
-  const w = s.width + 1
-  const out = new Float64Array(s.n * w)
-  for (let e = 0; e < s.n; e++) out.set(s.data.subarray(e * s.width, (e + 1) * s.width), e * w)
-  s.width = w
+  const w = s.width
+  const out = new Float64Array(s.n * (w + 1))
+  const d = s.data
+  for (let e = 0, from = 0, to = 0; e < s.n; e++, to++) for (let k = 0; k < w; k++) out[to++] = d[from++]!
+  s.width = w + 1
   s.data = out
 }
 
@@ -52,13 +53,24 @@ const lengthAt = (d: Float64Array | Float32Array, at: number, width: number): nu
   return k
 }
 
-/** Adds `x` to sum `e`, exactly. */
+/**
+ * Adds `x` to sum `e`, exactly. The common case, a sum of at most one component that takes `x`
+ * without rounding (checked with TwoSum's error term), is one float64 addition; the sums widen
+ * only when a sum needs one more component than they have room for.
+ */
 export const addExact = (s: ExactSums, e: number, x: number): void => {
   if (x === 0) return
-  // the result has at most one component more than the sum: make room first
-  if (lengthAt(s.data, e * s.width, s.width) === s.width) widen(s)
-  const d = s.data
-  const at = e * s.width
+  let d = s.data
+  let at = e * s.width
+  if (s.width === 1 || d[at + 1] === 0) {
+    const u = d[at]!
+    const t = u + x
+    const z = t - u
+    if (u - (t - z) + (x - z) === 0 && Number.isFinite(t)) {
+      d[at] = t === 0 ? 0 : t
+      return
+    }
+  }
   const top = lengthAt(d, at, s.width)
   const last = top > 0 ? d[at + top - 1]! : 0
   if (!Number.isFinite(x) || !Number.isFinite(last)) {
@@ -66,6 +78,12 @@ export const addExact = (s: ExactSums, e: number, x: number): void => {
     d.fill(0, at, at + top)
     d[at] = (Number.isFinite(last) ? 0 : last) + (Number.isFinite(x) ? 0 : x)
     return
+  }
+  // the result has at most one component more than the sum: make room first
+  if (top === s.width) {
+    widen(s)
+    d = s.data
+    at = e * s.width
   }
   // msum: fold x through the components, keeping every nonzero rounding error (i ≤ j: in place)
   let i = 0

@@ -11,16 +11,18 @@
  *
  * Partials live on the host, not on the backend: they must outlive the chunk that made them (a
  * backend tensor would have to be kept alive, moved between disposal scopes and, to be shipped,
- * converted anyway), and every reducer reduces its chunk on the backend before lifting it, so a
- * partial is as small as one reduced result (quadrature: one input-sized tensor per chunk).
+ * converted anyway), and every reducer reduces its chunk before lifting it, so a partial is small:
+ * at most one reduced result for the summing reducers (quadrature: one input-sized tensor per
+ * chunk), and a short row per perturbed copy for the tables (`linearFit`'s samples; `diff`'s
+ * removed features and output differences, spread over the input only in `finalize`).
  * Measured against the interpreter that kept partial sums on the backend (bench/partials.ts,
  * bench/RESULTS.md "Partial results on the host"): no difference beyond the machine's noise on
  * tfjs-cpu, tfjs-wasm or ONNX; in the worst case (ONNX resnet18 IntegratedGradients, one step per
  * chunk) the combines take ≈ 1 ms per chunk, ≈ 3 % of the run.
  *
  * Sums are exact (`exactSum.ts`, canonical form), so any bracketing of the same chunks gives the
- * same bits; concatenations (sample deltas, linearFit's rows) carry their span and only join
- * adjacent runs, in order.
+ * same bits; concatenations (sample deltas, linearFit's and diff's rows) carry their span and only
+ * join adjacent runs, in order.
  *
  * @category dsl
  * @since 0.3.0

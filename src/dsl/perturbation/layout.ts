@@ -188,25 +188,44 @@ export const maskRows = (layout: Layout, j: number): number => (layout.kind === 
 /** Elements per example of input `j`. */
 export const elementsOf = (layout: Layout, j: number): number => (layout.kind === 'groups' ? layout.tensors[j]!.size : sizeOf(layout.tensors[j]!.dims))
 
+/** The features a copy removes (`present[f] = 0`), ascending. */
+export const absentFeatures = (present: Uint8Array): Int32Array => {
+  let n = 0
+  for (let f = 0; f < present.length; f++) if (present[f] === 0) n++
+  const out = new Int32Array(n)
+  for (let f = 0, q = 0; q < n; f++) if (present[f] === 0) out[q++] = f
+  return out
+}
+
 /**
- * Which elements of input `j` leave the input (1) when the features with `present[f] = 0` are
- * removed: `maskRows × elements`. An element is removed when any feature containing it is.
+ * Which elements of input `j` leave the input when the features `absent` are removed, as ascending
+ * positions into (mask rows × elements). An element is removed when any feature containing it is.
+ * One removed feature (ablation, Occlusion) visits only its own elements; several are marked on the
+ * input first, so an element covered by two of them is listed once.
  */
-export const absentElements = (layout: Layout, j: number, present: Uint8Array): Uint8Array => {
+export const absentPositions = (layout: Layout, j: number, absent: ArrayLike<number>): Int32Array => {
+  if (absent.length === 0) return new Int32Array(0)
   if (layout.kind === 'groups') {
     const g = layout.tensors[j]!
-    const out = new Uint8Array(g.rows * g.size)
-    // Visit only the elements of absent features (ablation removes one feature of many).
     const { offsets, elements } = g.members
-    for (let f = 0; f < present.length; f++) {
-      if (present[f] === 1) continue
-      for (let q = offsets[f]!; q < offsets[f + 1]!; q++) out[elements[q]!] = 1
-    }
-    return out
+    if (absent.length === 1) return elements.subarray(offsets[absent[0]!]!, offsets[absent[0]! + 1]!)
+    const marks = new Uint8Array(g.rows * g.size)
+    for (let q = 0; q < absent.length; q++) for (let i = offsets[absent[q]!]!; i < offsets[absent[q]! + 1]!; i++) marks[elements[i]!] = 1
+    return positionsOf(marks)
   }
   const w = layout.tensors[j]!
-  const out = new Uint8Array(sizeOf(w.dims))
-  for (let f = w.first; f < w.first + w.n; f++) if (present[f] === 0) paintWindow(w, f - w.first, out)
+  const mine = Array.from(absent).filter((f) => f >= w.first && f < w.first + w.n)
+  if (mine.length === 1) return windowPositions(w, mine[0]! - w.first)
+  const marks = new Uint8Array(sizeOf(w.dims))
+  for (const f of mine) for (const e of windowPositions(w, f - w.first)) marks[e] = 1
+  return positionsOf(marks)
+}
+
+const positionsOf = (marks: Uint8Array): Int32Array => {
+  let n = 0
+  for (let e = 0; e < marks.length; e++) n += marks[e]!
+  const out = new Int32Array(n)
+  for (let e = 0, q = 0; q < n; e++) if (marks[e] === 1) out[q++] = e
   return out
 }
 
@@ -221,33 +240,36 @@ const membersOf = (feature: Int32Array, nFeatures: number): GroupTensor['members
   return { offsets, elements }
 }
 
-const paintWindow = (w: WindowTensor, local: number, out: Uint8Array): void => {
+/** The elements of window placement `local` of `w`, ascending (row-major over the window). */
+const windowPositions = (w: WindowTensor, local: number): Int32Array => {
   const rank = w.dims.length
+  if (rank === 0) return Int32Array.of(0)
   const lo: number[] = []
   const hi: number[] = []
   let l = local
+  let n = 1
   for (let d = 0; d < rank; d++) {
     const k = l % w.counts[d]!
     l = Math.floor(l / w.counts[d]!)
     lo.push(k * w.stride[d]!)
     hi.push(Math.min(k * w.stride[d]! + w.window[d]!, w.dims[d]!))
-  }
-  if (rank === 0) {
-    out[0] = 1
-    return
+    n *= hi[d]! - lo[d]!
   }
   const strides = w.dims.map((_, d) => sizeOf(w.dims.slice(d + 1)))
+  const out = new Int32Array(n)
   const idx = [...lo]
-  for (;;) {
+  // the last dimension is a contiguous run: walk the others, then fill the run
+  const run = hi[rank - 1]! - lo[rank - 1]!
+  for (let q = 0; q < n; ) {
     let p = 0
     for (let d = 0; d < rank; d++) p += idx[d]! * strides[d]!
-    out[p] = 1
-    let d = rank - 1
+    for (let i = 0; i < run; i++) out[q++] = p + i
+    let d = rank - 2
     for (; d >= 0; d--) {
       idx[d]!++
       if (idx[d]! < hi[d]!) break
       idx[d] = lo[d]!
     }
-    if (d < 0) return
   }
+  return out
 }

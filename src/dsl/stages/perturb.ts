@@ -19,7 +19,7 @@ import type { DType, HostTensor } from '../../core/tensor.js'
 import type { Flow, Reference, RunContext } from '../flow.js'
 import { Design, itemCount, itemsOf, MAX_EXACT_FEATURES, similarityOf, type Item } from '../perturbation/designs.js'
 import { pluginOf } from '../perturbation/plugins.js'
-import { absentElements, elementsOf, FeatureSpec, layoutOf, maskRows, type Layout } from '../perturbation/layout.js'
+import { absentFeatures, absentPositions, elementsOf, FeatureSpec, layoutOf, maskRows, type Layout } from '../perturbation/layout.js'
 import { firstProblem, missingSlot, wrongKind } from '../abstract.js'
 import type { ExpandStageDef, Expanded } from '../stage.js'
 
@@ -35,8 +35,8 @@ export interface PerturbScope {
 /** What the reducer learns about a chunk. */
 export interface PerturbChunk {
   readonly items: readonly Item[]
-  /** Per item, per input: the removed elements, as positions into (mask rows × elements). */
-  readonly absentIdx: readonly (readonly Int32Array[])[]
+  /** Per item: the features it removes, ascending (`absentPositions` gives their elements). */
+  readonly absent: readonly Int32Array[]
   /** Per item: the similarity weight per example (one value in aggregate mode); Lime and KernelShap only. */
   readonly weights?: readonly Float64Array[]
 }
@@ -50,7 +50,7 @@ export const isPerturbScope = (u: unknown): u is PerturbScope =>
 
 /** Is `u` a {@link PerturbChunk}? (The perturbation reducers' meta guard.) */
 export const isPerturbChunk = (u: unknown): u is PerturbChunk =>
-  isRecord(u) && Array.isArray(u.items) && Array.isArray(u.absentIdx) && u.absentIdx.length === u.items.length &&
+  isRecord(u) && Array.isArray(u.items) && Array.isArray(u.absent) && u.absent.length === u.items.length &&
   (u.weights === undefined || (Array.isArray(u.weights) && u.weights.length === u.items.length))
 
 // One layout per run context and feature spec: it is asked for by count and by every chunk.
@@ -178,13 +178,12 @@ export const perturb: ExpandStageDef<'perturb', PerturbParams> = {
     const coalitions = itemsOf(p.design, M, ctx.key, flow.value.length, N, first, Math.floor((end - 1) / B) + 1, ctx.callData.plugins)
     const items = Array.from({ length: end - start }, (_, i) => coalitions[Math.floor((start + i) / B) - first]!)
     const referenceRow = Int32Array.from({ length: end - start }, (_, i) => (start + i) % B)
-    const absent = items.map((it) => flow.value.map((_, j) => absentElements(L, j, it.present)))
+    const absent = items.map((it) => absentFeatures(it.present))
     const K = items.length
     const b = ctx.backend
     const R = flow.rowExample.length
     const rowExample = new Int32Array(K * R)
     for (let k = 0; k < K; k++) rowExample.set(flow.rowExample, k * R)
-    const absentIdx: Int32Array[][] = items.map(() => [])
     const value = flow.value.map((x, j) => {
       const dtype = b.dtypeOf(x)
       const work: DType = dtype === 'bool' ? 'int32' : dtype
@@ -197,23 +196,19 @@ export const perturb: ExpandStageDef<'perturb', PerturbParams> = {
       if (keep instanceof BigInt64Array) keep.fill(1n)
       else keep.fill(1)
       for (let k = 0; k < K; k++) {
-        const a = absent[k]![j]!
-        const positions: number[] = []
-        for (let mr = 0; mr < rows; mr++) {
-          const removed: number[] = []
-          for (let e = 0; e < D; e++) if (a[mr * D + e]) removed.push(e)
-          for (const e of removed) positions.push(mr * D + e)
-          for (let r = 0; r < R; r++) {
-            if (rows !== 1 && flow.rowExample[r] !== mr) continue
-            const dst = (k * R + r) * D
-            for (const e of removed) {
-              setOne(A, dst + e)
-              if (keep instanceof BigInt64Array) keep[dst + e] = 0n
-              else keep[dst + e] = 0
-            }
+        // ascending positions in (mask rows × elements): mask row mr is the run in [mr·D, (mr + 1)·D)
+        const positions = absentPositions(L, j, absent[k]!)
+        for (let r = 0; r < R; r++) {
+          const mr = rows === 1 ? 0 : flow.rowExample[r]!
+          const dst = (k * R + r) * D - mr * D
+          for (let q = 0; q < positions.length; q++) {
+            const pos = positions[q]!
+            if (pos < mr * D || pos >= (mr + 1) * D) continue
+            setOne(A, dst + pos)
+            if (keep instanceof BigInt64Array) keep[dst + pos] = 0n
+            else keep[dst + pos] = 0
           }
         }
-        absentIdx[k]![j] = Int32Array.from(positions)
       }
       const shape = [K * R, ...inner]
       const mA = ctx.track(b.fromHost({ dtype: work, shape, data: A } as HostTensor))
@@ -259,7 +254,7 @@ export const perturb: ExpandStageDef<'perturb', PerturbParams> = {
           similarityOf(sim, it.present, stats[i]?.xx ?? new Float64Array(M), stats[i]?.xb ?? new Float64Array(M), stats[i]?.bb ?? new Float64Array(M)) / B))
       }
     }
-    const meta: PerturbChunk = { items, absentIdx, ...(weights ? { weights } : {}) }
+    const meta: PerturbChunk = { items, absent, ...(weights ? { weights } : {}) }
     return E.right({ flow: { value, rowExample, space: flow.space, reference: ref }, meta })
   },
 }

@@ -81,6 +81,18 @@ describe('exact sums', () => {
     addExact(s, 0, -1e20)
     expect(Array.from(roundSums(s))).toEqual([1, 0, 0.5])
   })
+  it('stay one component wide while every sum is exact in float64, and widen when one is not', () => {
+    const s = exactSums(2)
+    for (const x of [0.5, 0.25, -3, 2 ** -20]) addExact(s, 0, x)
+    addExact(s, 1, 7)
+    expect([s.width, Array.from(s.data)]).toEqual([1, [-2.25 + 2 ** -20, 7]])
+    // 1e20 + 7 is not a float64: the sums widen, and only element 1 uses the second component
+    addExact(s, 1, 1e20)
+    expect(s.width).toBe(2)
+    expect(Array.from(s.data.subarray(2, 4))).toEqual([7, 1e20])
+    expect(s.data[1 * 2 + 1]).not.toBe(0)
+    expect(s.data[0 * 2 + 1]).toBe(0)
+  })
 })
 
 describe('canonical sums', () => {

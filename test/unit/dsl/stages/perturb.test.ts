@@ -4,7 +4,7 @@ import { hostBackend } from '../../../../src/backends/host/hostBackend.js'
 import { fromFunction } from '../../../../src/backends/host/index.js'
 import { keyOf } from '../../../../src/core/random.js'
 import { memoTable, type Flow, type RunContext } from '../../../../src/dsl/flow.js'
-import { absentElements, layoutOf } from '../../../../src/dsl/perturbation/layout.js'
+import { absentFeatures, absentPositions, layoutOf } from '../../../../src/dsl/perturbation/layout.js'
 import { isPerturbChunk, perturb } from '../../../../src/dsl/stages/perturb.js'
 import { float32, int64, type HostTensor } from '../../../../src/index.js'
 
@@ -60,7 +60,9 @@ describe('feature layouts', () => {
     const l = layoutOf({ _tag: 'windows', shapes: [[3]], strides: 2 }, [[1, 6]], undefined)
     if (E.isLeft(l)) throw new Error(l.left.message)
     expect(l.right.nFeatures).toBe(3) // ⌈(6 − 3)/2⌉ + 1
-    const present = Uint8Array.of(1, 1, 0)
-    expect(Array.from(absentElements(l.right, 0, present))).toEqual([0, 0, 0, 0, 1, 1])
+    expect(Array.from(absentFeatures(Uint8Array.of(1, 1, 0)))).toEqual([2])
+    expect(Array.from(absentPositions(l.right, 0, [2]))).toEqual([4, 5])
+    // overlapping windows: an element removed by two of them is listed once
+    expect(Array.from(absentPositions(l.right, 0, [1, 2]))).toEqual([2, 3, 4, 5])
   })
 })
