@@ -19,6 +19,7 @@ import { targetForRows, type Target, type TargetFn } from '../core/target.js'
 import type { HostTensor } from '../core/tensor.js'
 import { childRowKeys, memoTable, pickCallData, rowKeysOf, type CallData, type ChunkPolicy, type Flow, type InnerPipeline, type Progress, type RunContext } from './flow.js'
 import { extraRows } from './modelCall.js'
+import { sameSpace as spaceEquals } from './abstract.js'
 import { hostGatherRows } from '../core/tensor.js'
 import { nonFiniteIn } from '../core/finite.js'
 import { combineOptional, type PartialResult } from './partial.js'
@@ -367,7 +368,7 @@ export const runPipeline = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>)
       const fin = await guard(() => red.finalize(rp, whole, { count, rowsIn, scope: scope.right }, ctx))()
       if (E.isLeft(fin)) return fin
       const carried = red.carries?.includes('delta') === true ? fin.right.delta : undefined
-      const sameSpace = JSON.stringify(innerSpace) === JSON.stringify(flow.space)
+      const sameSpace = spaceEquals(innerSpace, flow.space)
       flow = {
         value: fin.right.value,
         rowExample: flow.rowExample,
