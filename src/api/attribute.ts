@@ -11,7 +11,7 @@ import * as TE from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts'
 import type { Model } from '../core/backend.js'
 import { decodeWith, Integer, PositiveInt, PositiveNumber } from '../core/codecs.js'
-import { err, type AttributionError } from '../core/errors.js'
+import { err, invalidSpec, type AttributionError } from '../core/errors.js'
 import { hostTensorProblem } from '../core/codecs.js'
 import { declaredShapeProblem } from '../core/declaredShape.js'
 import type { HostTensor } from '../core/tensor.js'
@@ -19,7 +19,7 @@ import { Target, type TargetFn } from '../core/target.js'
 import type { CallData, Progress } from '../dsl/flow.js'
 import type { Plugins } from '../dsl/perturbation/plugins.js'
 import { runPipeline, type AttributionResult } from '../dsl/run.js'
-import { callDataOf, decodePipeline, type Pipeline } from '../dsl/spec.js'
+import { callDataOf, compositionOf, decodePipeline, type Pipeline } from '../dsl/spec.js'
 import { prepareBaselines, prepareDistribution, prepareInputs, promoteForBaselines, type Baseline, type Owned, type TensorLike } from './callData.js'
 
 /** Options every method call accepts (validated with {@link CallOptionsCodec}). */
@@ -91,6 +91,19 @@ export const attribute = <T>(
   const needs = callDataOf(decoded.right)
   const checked = decodeWith(CallOptionsCodec, options)
   if (E.isLeft(checked)) return TE.left(checked.left)
+  // Data given to a method that reads none is a mistake to report, not to ignore (Captum raises on
+  // unexpected keyword arguments too). Chunking knobs (perturbationsPerEval, internalBatchSize) are
+  // bounds, not data: a method without perturbations simply has nothing to bound.
+  const unused = [
+    options.baselines !== undefined && !needs.has('baselines') && !needs.has('baselineDistribution') ? 'baselines' : undefined,
+    options.featureMask !== undefined && !needs.has('featureMask') ? 'featureMask' : undefined,
+  ].filter((f): f is string => f !== undefined)
+  if (unused.length > 0) {
+    return TE.left(invalidSpec(unused.map((f) => ({
+      path: [f],
+      message: `${decoded.right.name} does not use ${f}: no stage of its pipeline (${compositionOf(decoded.right)}) reads it. Leave it out, or use a method that takes it`,
+    }))))
+  }
   const backend = model.backend
   const isOne = (u: unknown): boolean => backend.isTensor(u) || (typeof u === 'object' && u !== null && 'dtype' in u && 'shape' in u)
   const owned: Owned<T> = { list: [] }
@@ -118,8 +131,7 @@ export const attribute = <T>(
       // Checked before any expansion, so the message shows the caller's shapes.
       const badShape = declaredShapeProblem(xs.right.map((x) => backend.shapeOf(x)), model.signature)
       if (badShape !== undefined) return E.left(badShape)
-      // Call data is prepared from what the stages declare (abstract.ts), never from stage tags:
-      // an option no stage reads (featureMask for IntegratedGradients) is not prepared, and so ignored.
+      // Call data is prepared from what the stages declare (abstract.ts), never from stage tags.
       const shaped = xs.right.length > 0 && xs.right.every((x) => backend.shapeOf(x).length > 0)
       // Captum's promotion: an integer input with a fractional baseline is attributed as float32.
       const ins = (needs.has('baselines') || needs.has('baselineDistribution')) && shaped

@@ -3,7 +3,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import { fromFunction } from '../../../src/backends/host/index.js'
 import {
-  attribute, featureAblation, FeatureAblation, IntegratedGradients, KernelShap, Occlusion, ShapleyValues, float32, int64,
+  attribute, featureAblation, featurePermutation, FeatureAblation, integratedGradients, saliency, IntegratedGradients, KernelShap, Occlusion, ShapleyValues, float32, int64,
   type HostTensor,
 } from '../../../src/index.js'
 import { multiLayer } from '../../helpers/hostModels.js'
@@ -40,6 +40,15 @@ describe('feature masks', () => {
     const s = await errorOf(new FeatureAblation(model).attribute(x, { target: 0, featureMask: short }))
     expect(s._tag).toBe('ShapeMismatch')
     expect(s.message).toMatch(/2 elements/)
+  })
+  it('a feature mask or baselines given to a method that reads none is an InvalidSpec naming the option', async () => {
+    const ig = await attribute(integratedGradients({ nSteps: 2 }), model, x, { target: 0, featureMask: int64([1, 3], [0, 1, 2]) })()
+    expect(E.isLeft(ig) && ig.left._tag).toBe('InvalidSpec')
+    expect(E.isLeft(ig) && ig.left.message).toMatch(/IntegratedGradients does not use featureMask/)
+    const sal = await attribute(saliency(), model, x, { target: 0, baselines: 0 })()
+    expect(E.isLeft(sal) && sal.left.message).toMatch(/Saliency does not use baselines/)
+    // a chunking bound is not data: a method without perturbations has nothing to bound
+    expect(E.isLeft(await attribute(featurePermutation(), model, x, { target: 0, perturbationsPerEval: 2 })())).toBe(false)
   })
   it('masks given for the wrong number of inputs', async () => {
     const e = await errorOf(new FeatureAblation(model).attribute(x, { target: 0, featureMask: [int64([1, 3], [0, 1, 2]), int64([1, 3], [0, 1, 2])] }))
