@@ -20,6 +20,7 @@ import { kernelShap, KernelShapOptions } from './kernelShap.js'
 import { layerActivation, LayerActivationOptions } from './layerActivation.js'
 import { layerGradientShap, LayerGradientShapOptions } from './layerGradientShap.js'
 import { layerGradientXActivation, LayerGradientXActivationOptions } from './layerGradientXActivation.js'
+import { internalInfluence, InternalInfluenceOptions } from './internalInfluence.js'
 import { layerIntegratedGradients, LayerIntegratedGradientsOptions } from './layerIntegratedGradients.js'
 import { lime, LimeOptions } from './lime.js'
 import { noiseTunnel, NoiseTunnelMethodOptions } from './noiseTunnel.js'
@@ -88,6 +89,7 @@ export const METHODS: Readonly<Record<string, MethodInfo>> = {
     LayerGradientXActivationOptions,
     layerGradientXActivation,
   ),
+  internalInfluence: method({ captumName: 'InternalInfluence', family: 'layer', claims: [], stochastic: false, hasDelta: false }, InternalInfluenceOptions, internalInfluence),
   layerActivation: method({ captumName: 'LayerActivation', family: 'layer', claims: [], stochastic: false, hasDelta: false }, LayerActivationOptions, layerActivation),
   featureAblation: method({ captumName: 'FeatureAblation', family: 'primary', claims: ['dummy'], stochastic: false, hasDelta: false }, FeatureAblationOptions, featureAblation),
   featurePermutation: method({ captumName: 'FeaturePermutation', family: 'primary', claims: ['dummy'], stochastic: true, hasDelta: false }, FeaturePermutationOptions, featurePermutation),

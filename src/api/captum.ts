@@ -15,6 +15,7 @@ import { integratedGradients } from '../algorithms/integratedGradients.js'
 import { layerActivation } from '../algorithms/layerActivation.js'
 import { layerGradientXActivation } from '../algorithms/layerGradientXActivation.js'
 import { layerIntegratedGradients } from '../algorithms/layerIntegratedGradients.js'
+import { internalInfluence } from '../algorithms/internalInfluence.js'
 import { saliency } from '../algorithms/saliency.js'
 import { gradientShap, GradientShapOptions, inputBaselineXGradient } from '../algorithms/gradientShap.js'
 import { layerGradientShap } from '../algorithms/layerGradientShap.js'
@@ -126,6 +127,24 @@ export class LayerGradientXActivation<T> implements Explainer<T> {
   }
   async attribute(inputs: Inputs<T>, options: CallOptions<T> = {}): Promise<HostTensor> {
     return (await run(this.pipelineFor(), this.model, inputs, options)).attributions[0]!
+  }
+}
+
+/**
+ * Captum: `InternalInfluence(forward_func, layer)`; see {@link internalInfluence}. `baselines` as
+ * for IntegratedGradients; resolves to the layer attribution.
+ */
+export class InternalInfluence<T> implements Explainer<T> {
+  constructor(
+    readonly model: Model<T>,
+    readonly layer: string,
+  ) {}
+  pipelineFor(options: object): Pipeline {
+    const o = checked(t.partial({ nSteps: PositiveInt, method: QuadratureRuleCodec }), options)
+    return internalInfluence({ layer: this.layer, ...o })
+  }
+  async attribute(inputs: Inputs<T>, options: CallOptions<T> & { readonly nSteps?: number; readonly method?: QuadratureRule } = {}): Promise<HostTensor> {
+    return (await run(this.pipelineFor(options), this.model, inputs, options)).attributions[0]!
   }
 }
 

@@ -55,6 +55,7 @@ const OPTIONS: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
   layerIntegratedGradients: { layer: '/relu1/Relu_output_0', nSteps: 8 },
   layerGradientXActivation: { layer: '/relu1/Relu_output_0' },
   layerActivation: { layer: '/relu1/Relu_output_0' },
+  internalInfluence: { layer: '/relu1/Relu_output_0', nSteps: 6 },
   gradientShap: { nSamples: 4, stdevs: 0.1, returnConvergenceDelta: true },
   inputBaselineXGradient: { returnConvergenceDelta: true },
   layerGradientShap: { layer: '/relu1/Relu_output_0', nSamples: 4 },

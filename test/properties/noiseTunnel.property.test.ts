@@ -36,6 +36,7 @@ const OPTIONS: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
   layerIntegratedGradients: { layer: '/relu1/Relu_output_0', nSteps: 6 },
   layerGradientXActivation: { layer: '/relu1/Relu_output_0' },
   layerActivation: { layer: '/relu1/Relu_output_0' },
+  internalInfluence: { layer: '/relu1/Relu_output_0', nSteps: 6 },
 }
 /**
  * Methods whose random draws are made per row (a random point on the path per example and sample):
