@@ -21,6 +21,7 @@ import { layerActivation, LayerActivationOptions } from './layerActivation.js'
 import { layerGradientShap, LayerGradientShapOptions } from './layerGradientShap.js'
 import { layerGradientXActivation, LayerGradientXActivationOptions } from './layerGradientXActivation.js'
 import { internalInfluence, InternalInfluenceOptions } from './internalInfluence.js'
+import { neuronGradient, NeuronGradientOptions, neuronIntegratedGradients, NeuronIntegratedGradientsOptions } from './neuron.js'
 import { layerIntegratedGradients, LayerIntegratedGradientsOptions } from './layerIntegratedGradients.js'
 import { lime, LimeOptions } from './lime.js'
 import { noiseTunnel, NoiseTunnelMethodOptions } from './noiseTunnel.js'
@@ -90,6 +91,12 @@ export const METHODS: Readonly<Record<string, MethodInfo>> = {
     layerGradientXActivation,
   ),
   internalInfluence: method({ captumName: 'InternalInfluence', family: 'layer', claims: [], stochastic: false, hasDelta: false }, InternalInfluenceOptions, internalInfluence),
+  neuronGradient: method({ captumName: 'NeuronGradient', family: 'neuron', claims: [], stochastic: false, hasDelta: false }, NeuronGradientOptions, neuronGradient),
+  neuronIntegratedGradients: method(
+    { captumName: 'NeuronIntegratedGradients', family: 'neuron', claims: [], stochastic: false, hasDelta: false },
+    NeuronIntegratedGradientsOptions,
+    neuronIntegratedGradients,
+  ),
   layerActivation: method({ captumName: 'LayerActivation', family: 'layer', claims: [], stochastic: false, hasDelta: false }, LayerActivationOptions, layerActivation),
   featureAblation: method({ captumName: 'FeatureAblation', family: 'primary', claims: ['dummy'], stochastic: false, hasDelta: false }, FeatureAblationOptions, featureAblation),
   featurePermutation: method({ captumName: 'FeaturePermutation', family: 'primary', claims: ['dummy'], stochastic: true, hasDelta: false }, FeaturePermutationOptions, featurePermutation),

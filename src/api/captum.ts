@@ -16,6 +16,7 @@ import { layerActivation } from '../algorithms/layerActivation.js'
 import { layerGradientXActivation } from '../algorithms/layerGradientXActivation.js'
 import { layerIntegratedGradients } from '../algorithms/layerIntegratedGradients.js'
 import { internalInfluence } from '../algorithms/internalInfluence.js'
+import { neuronGradient, neuronIntegratedGradients, NeuronSelector as NeuronSelectorCodec, type NeuronSelector } from '../algorithms/neuron.js'
 import { saliency } from '../algorithms/saliency.js'
 import { gradientShap, GradientShapOptions, inputBaselineXGradient } from '../algorithms/gradientShap.js'
 import { layerGradientShap } from '../algorithms/layerGradientShap.js'
@@ -230,5 +231,41 @@ export class LayerGradientShap<T> implements Explainer<T> {
   async attribute(inputs: Inputs<T>, options: GradientShapCallOptions<T> = {}): Promise<HostTensor | [HostTensor, HostTensor]> {
     const r = await run(this.pipelineFor(options), this.model, inputs, options)
     return options.returnConvergenceDelta === true ? [r.attributions[0]!, r.delta!] : r.attributions[0]!
+  }
+}
+
+/** Options of the neuron methods' `attribute`: which neuron of the layer, per example. */
+export interface NeuronCallOptions<T> extends Omit<CallOptions<T>, 'target'> {
+  /** An integer, or an index tuple into the layer's per-example shape (Captum's `neuron_selector`). */
+  readonly neuronSelector: NeuronSelector
+}
+
+/** Captum: `NeuronGradient(forward_func, layer)`: ∂(layer[neuron])/∂(inputs); see {@link neuronGradient}. */
+export class NeuronGradient<T> implements Explainer<T> {
+  constructor(
+    readonly model: Model<T>,
+    readonly layer: string,
+  ) {}
+  pipelineFor(options: object): Pipeline {
+    return neuronGradient({ layer: this.layer, ...checked(t.type({ neuronSelector: NeuronSelectorCodec }), options) })
+  }
+  async attribute<I extends Inputs<T>>(inputs: I, options: NeuronCallOptions<T>): Promise<Mirrored<I>> {
+    return mirror(inputs, (await run(this.pipelineFor(options), this.model, inputs, options)).attributions)
+  }
+}
+
+/** Captum: `NeuronIntegratedGradients(forward_func, layer, multiply_by_inputs=True)`; see {@link neuronIntegratedGradients}. */
+export class NeuronIntegratedGradients<T> implements Explainer<T> {
+  constructor(
+    readonly model: Model<T>,
+    readonly layer: string,
+    readonly options: { readonly multiplyByInputs?: boolean } = {},
+  ) {}
+  pipelineFor(options: object): Pipeline {
+    const o = checked(t.intersection([t.type({ neuronSelector: NeuronSelectorCodec }), t.partial({ nSteps: PositiveInt, method: QuadratureRuleCodec })]), options)
+    return neuronIntegratedGradients({ layer: this.layer, ...o, ...(this.options.multiplyByInputs !== undefined ? { multiplyByInputs: this.options.multiplyByInputs } : {}) })
+  }
+  async attribute<I extends Inputs<T>>(inputs: I, options: NeuronCallOptions<T> & { readonly nSteps?: number; readonly method?: QuadratureRule }): Promise<Mirrored<I>> {
+    return mirror(inputs, (await run(this.pipelineFor(options), this.model, inputs, options)).attributions)
   }
 }

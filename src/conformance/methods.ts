@@ -49,7 +49,7 @@ const CAPTUM_TO_CLARUS: Readonly<Record<string, string>> = Object.fromEntries(
 const KNOWN_ARGS = new Set([
   'baselines', 'target', 'n_steps', 'method', 'internal_batch_size', 'return_convergence_delta', 'abs', 'additional_forward_args',
   'feature_mask', 'perturbations_per_eval', 'sliding_window_shapes', 'strides', 'n_samples',
-  'stdevs', 'nt_type', 'nt_samples', 'nt_samples_batch_size', 'draw_baseline_from_distrib',
+  'stdevs', 'nt_type', 'nt_samples', 'nt_samples_batch_size', 'draw_baseline_from_distrib', 'neuron_selector',
 ])
 const KNOWN_CTOR = new Set(['multiply_by_inputs', 'layer', 'attribution_method'])
 
@@ -108,6 +108,7 @@ export const callForCase = (c: ReferenceCase): CaseCall => {
     ...(nSamples !== undefined ? { nSamples } : {}),
     ...(typeof c.args['stdevs'] === 'number' || Array.isArray(c.args['stdevs']) ? { stdevs: c.args['stdevs'] } : {}),
     ...(wrappedName !== undefined ? { wrapped: wrappedName } : {}),
+    ...(c.args['neuron_selector'] !== undefined ? { neuronSelector: c.args['neuron_selector'] } : {}),
     ...(typeof c.args['nt_type'] === 'string' ? { ntType: c.args['nt_type'] } : {}),
     ...(typeof c.args['nt_samples'] === 'number' ? { ntSamples: c.args['nt_samples'] } : {}),
     ...(typeof c.args['nt_samples_batch_size'] === 'number' ? { ntSamplesBatchSize: c.args['nt_samples_batch_size'] } : {}),

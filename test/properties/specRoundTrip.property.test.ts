@@ -97,7 +97,7 @@ describe('specs are plain data', () => {
 
   it('every registered method builds a pipeline that round-trips', () => {
     for (const [name, m] of Object.entries(METHODS)) {
-      const p = m.build({ layer: 'some/tensor', returnConvergenceDelta: true, wrapped: 'layerIntegratedGradients', slidingWindowShapes: [2] })
+      const p = m.build({ layer: 'some/tensor', returnConvergenceDelta: true, wrapped: 'layerIntegratedGradients', slidingWindowShapes: [2], neuronSelector: 0 })
       expect(decodePipeline(JSON.parse(JSON.stringify(p))), name).toEqual(E.right(p))
     }
   })

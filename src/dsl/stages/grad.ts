@@ -13,16 +13,28 @@
  * @category stages
  * @since 0.1.0
  */
+import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
+import type { Selector } from '../../core/backend.js'
+import { Integer } from '../../core/codecs.js'
 import { err, type AttributionError } from '../../core/errors.js'
+import { seedOf } from '../../core/target.js'
 import type { Flow, RunContext } from '../flow.js'
 import { extraRows, rowsOf, selectorOf } from '../modelCall.js'
 import { firstProblem, withSlots, wrongKind } from '../abstract.js'
 import type { MapStageDef } from '../stage.js'
 
-export const GradParams = t.readonly(t.partial({ layer: t.string, inject: t.boolean }))
+/**
+ * A neuron of an internal tensor: the explained scalar becomes that tensor's element at `index`
+ * (per example, without the batch dimension; Captum's `neuron_selector` as an int or a tuple),
+ * instead of the call's target on the model output (neuron methods).
+ */
+export const NeuronRef = t.readonly(t.type({ layer: t.string, index: t.readonlyArray(Integer) }), 'NeuronRef')
+export type NeuronRef = t.TypeOf<typeof NeuronRef>
+
+export const GradParams = t.readonly(t.partial({ layer: t.string, inject: t.boolean, neuron: NeuronRef }))
 export type GradParams = t.TypeOf<typeof GradParams>
 
 export const grad: MapStageDef<'grad', GradParams> = {
@@ -41,7 +53,9 @@ export const grad: MapStageDef<'grad', GradParams> = {
       ? { ...f, kind: 'values', slots: withSlots(f, f.slots.has('baseline') ? ['anchor', 'anchorBaseline'] : ['anchor'], ['anchorBaseline']) }
       : { ...f, kind: 'values', space: { kind: 'layer', name: p.layer }, slots: withSlots(f, ['anchor'], injecting ? ['anchorBaseline'] : ['anchorBaseline', 'baseline']) })
   },
-  summary: (p) => (p.layer === undefined ? 'wrt inputs' : `wrt layer ${JSON.stringify(p.layer)}${p.inject ? ' (injected)' : ''}`),
+  summary: (p) =>
+    (p.neuron !== undefined ? `∂ ${JSON.stringify(p.neuron.layer)}[${p.neuron.index.join(', ')}] ` : '') +
+    (p.layer === undefined ? 'wrt inputs' : `wrt layer ${JSON.stringify(p.layer)}${p.inject ? ' (injected)' : ''}`),
   run: <T>(p: GradParams, flow: Flow<T>, ctx: RunContext<T>): TE.TaskEither<AttributionError, Flow<T>> => {
     const rows = flow.rowExample
     const injecting = p.layer !== undefined && p.inject === true
@@ -58,8 +72,9 @@ export const grad: MapStageDef<'grad', GradParams> = {
     const nAttributed = injecting ? 0 : flow.value.length
     const layer = p.layer
     return pipe(
-      ctx.model.vjp(modelInputs, selectorOf(ctx, rows, true), {
+      ctx.model.vjp(modelInputs, p.neuron === undefined ? selectorOf(ctx, rows, true) : neuronSelector(p.neuron, rows, ctx.nExamples), {
         ...ctx.modelOptions,
+        ...(p.neuron !== undefined ? { of: { kind: 'tensor' as const, name: p.neuron.layer } } : {}),
         wrt: layer === undefined ? { kind: 'inputs', count: nAttributed } : { kind: 'layer', name: layer },
         ...(injecting && layer !== undefined ? { inject: { [layer]: flow.value[0]! } } : {}),
         ...(layer !== undefined && !injecting ? { capture: [layer] } : {}),
@@ -88,3 +103,12 @@ export const grad: MapStageDef<'grad', GradParams> = {
     )
   },
 }
+
+/** The seed that picks one element per row of the neuron's tensor (its batch dimension first). */
+const neuronSelector = <T>(n: NeuronRef, rows: Int32Array, nExamples: number): Selector<T> => ({
+  kind: 'linear',
+  seed: (shape) => {
+    const s = seedOf({ index: n.index }, shape, rows, nExamples, true)
+    return E.isLeft(s) ? E.left({ ...s.left, message: `neuron ${JSON.stringify(n.layer)}[${n.index.join(', ')}]: ${s.left.message}`, path: ['neuron'] }) : s
+  },
+})
