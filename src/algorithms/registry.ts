@@ -21,6 +21,7 @@ import { layerActivation, LayerActivationOptions } from './layerActivation.js'
 import { layerGradientShap, LayerGradientShapOptions } from './layerGradientShap.js'
 import { layerGradientXActivation, LayerGradientXActivationOptions } from './layerGradientXActivation.js'
 import { internalInfluence, InternalInfluenceOptions } from './internalInfluence.js'
+import { layerGradCam, LayerGradCamOptions } from './layerGradCam.js'
 import { neuronGradient, NeuronGradientOptions, neuronIntegratedGradients, NeuronIntegratedGradientsOptions } from './neuron.js'
 import { layerIntegratedGradients, LayerIntegratedGradientsOptions } from './layerIntegratedGradients.js'
 import { lime, LimeOptions } from './lime.js'
@@ -90,6 +91,7 @@ export const METHODS: Readonly<Record<string, MethodInfo>> = {
     LayerGradientXActivationOptions,
     layerGradientXActivation,
   ),
+  layerGradCam: method({ captumName: 'LayerGradCam', family: 'layer', claims: [], stochastic: false, hasDelta: false }, LayerGradCamOptions, layerGradCam),
   internalInfluence: method({ captumName: 'InternalInfluence', family: 'layer', claims: [], stochastic: false, hasDelta: false }, InternalInfluenceOptions, internalInfluence),
   neuronGradient: method({ captumName: 'NeuronGradient', family: 'neuron', claims: [], stochastic: false, hasDelta: false }, NeuronGradientOptions, neuronGradient),
   neuronIntegratedGradients: method(

@@ -16,6 +16,7 @@ import { layerActivation } from '../algorithms/layerActivation.js'
 import { layerGradientXActivation } from '../algorithms/layerGradientXActivation.js'
 import { layerIntegratedGradients } from '../algorithms/layerIntegratedGradients.js'
 import { internalInfluence } from '../algorithms/internalInfluence.js'
+import { layerGradCam } from '../algorithms/layerGradCam.js'
 import { neuronGradient, neuronIntegratedGradients, NeuronSelector as NeuronSelectorCodec, type NeuronSelector } from '../algorithms/neuron.js'
 import { saliency } from '../algorithms/saliency.js'
 import { gradientShap, GradientShapOptions, inputBaselineXGradient } from '../algorithms/gradientShap.js'
@@ -128,6 +129,31 @@ export class LayerGradientXActivation<T> implements Explainer<T> {
   }
   async attribute(inputs: Inputs<T>, options: CallOptions<T> = {}): Promise<HostTensor> {
     return (await run(this.pipelineFor(), this.model, inputs, options)).attributions[0]!
+  }
+}
+
+/** Options of LayerGradCam.attribute (Captum's names, camelCased). */
+export interface LayerGradCamCallOptions<T> extends CallOptions<T> {
+  /** Keep only the positive part of the map, as the original Grad-CAM (default false, as Captum). */
+  readonly reluAttributions?: boolean
+  /** Sum the weighted channels into one map (default true); false keeps one map per channel. */
+  readonly attrDimSummation?: boolean
+}
+
+/**
+ * Captum: `LayerGradCam(forward_func, layer)`; see {@link layerGradCam}. Resolves to the map at the
+ * layer's resolution, (N, 1, d₂, …), or (N, C, d₂, …) with `attrDimSummation: false`.
+ */
+export class LayerGradCam<T> implements Explainer<T> {
+  constructor(
+    readonly model: Model<T>,
+    readonly layer: string,
+  ) {}
+  pipelineFor(options: object): Pipeline {
+    return layerGradCam({ layer: this.layer, ...checked(t.partial({ reluAttributions: t.boolean, attrDimSummation: t.boolean }), options) })
+  }
+  async attribute(inputs: Inputs<T>, options: LayerGradCamCallOptions<T> = {}): Promise<HostTensor> {
+    return (await run(this.pipelineFor(options), this.model, inputs, options)).attributions[0]!
   }
 }
 

@@ -50,6 +50,7 @@ const KNOWN_ARGS = new Set([
   'baselines', 'target', 'n_steps', 'method', 'internal_batch_size', 'return_convergence_delta', 'abs', 'additional_forward_args',
   'feature_mask', 'perturbations_per_eval', 'sliding_window_shapes', 'strides', 'n_samples',
   'stdevs', 'nt_type', 'nt_samples', 'nt_samples_batch_size', 'draw_baseline_from_distrib', 'neuron_selector',
+  'relu_attributions', 'attr_dim_summation',
 ])
 const KNOWN_CTOR = new Set(['multiply_by_inputs', 'layer', 'attribution_method'])
 
@@ -109,6 +110,8 @@ export const callForCase = (c: ReferenceCase): CaseCall => {
     ...(typeof c.args['stdevs'] === 'number' || Array.isArray(c.args['stdevs']) ? { stdevs: c.args['stdevs'] } : {}),
     ...(wrappedName !== undefined ? { wrapped: wrappedName } : {}),
     ...(c.args['neuron_selector'] !== undefined ? { neuronSelector: c.args['neuron_selector'] } : {}),
+    ...(typeof c.args['relu_attributions'] === 'boolean' ? { reluAttributions: c.args['relu_attributions'] } : {}),
+    ...(typeof c.args['attr_dim_summation'] === 'boolean' ? { attrDimSummation: c.args['attr_dim_summation'] } : {}),
     ...(typeof c.args['nt_type'] === 'string' ? { ntType: c.args['nt_type'] } : {}),
     ...(typeof c.args['nt_samples'] === 'number' ? { ntSamples: c.args['nt_samples'] } : {}),
     ...(typeof c.args['nt_samples_batch_size'] === 'number' ? { ntSamplesBatchSize: c.args['nt_samples_batch_size'] } : {}),

@@ -71,7 +71,7 @@ export const STAGE_ARBITRARIES: StageArbitraries = {
     },
     { requiredKeys: ['nSteps', 'method'] },
   ),
-  grad: fc.record({ layer, inject: fc.boolean() }, { requiredKeys: [] }),
+  grad: fc.record({ layer, inject: fc.boolean(), neuron: fc.record({ layer, index: fc.array(fc.integer({ min: -3, max: 20 }), { maxLength: 3 }) }) }, { requiredKeys: [] }),
   quadrature: none,
   scaleByDelta: none,
   multiplyByInputs: none,
@@ -103,4 +103,5 @@ export const STAGE_ARBITRARIES: StageArbitraries = {
     fc.record({ max: finite }),
     fc.tuple(finite, finite).map(([a, b]) => ({ min: Math.min(a, b), max: Math.max(a, b) })),
   ),
+  gradCam: fc.record({ relu: fc.boolean(), sumChannels: fc.boolean() }, { requiredKeys: [] }),
 }

@@ -37,6 +37,7 @@ const OPTIONS: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
   layerGradientXActivation: { layer: '/relu1/Relu_output_0' },
   layerActivation: { layer: '/relu1/Relu_output_0' },
   internalInfluence: { layer: '/relu1/Relu_output_0', nSteps: 6 },
+  layerGradCam: { layer: '/relu1/Relu_output_0' },
   neuronGradient: { layer: '/fc1/Gemm_output_0', neuronSelector: 3 },
   neuronIntegratedGradients: { layer: '/relu1/Relu_output_0', neuronSelector: [2], nSteps: 6 },
 }

@@ -28,6 +28,7 @@ import { apply } from './apply.js'
 import { randomPoint } from './randomPoint.js'
 import { scaleByLayerDelta } from './scaleByLayerDelta.js'
 import { clip } from './clip.js'
+import { gradCam } from './gradCam.js'
 
 /** Every stage, as a typed tuple (`as const`): `StageSpec` is derived from its element types. */
 export const ALL_STAGES = [
@@ -52,4 +53,5 @@ export const ALL_STAGES = [
   randomPoint,
   scaleByLayerDelta,
   clip,
+  gradCam,
 ] as const satisfies readonly AnyStageDef[]

@@ -1,11 +1,11 @@
-// InternalInfluence against Captum's hard-coded test values (captum-semantics.md, Fixture I) on
+// InternalInfluence and LayerGradCam against Captum's hard-coded test values (captum-semantics.md, Fixture I) on
 // BasicModel_MultiLayer written as a tapped tfjs function: linear0 = identity, linear1 (W = ones,
 // b = [−10, 1, 1, 1]), relu, linear2 (W = ones, b = [−1, 1]).
 import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs-backend-cpu'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { fromTfjs } from '../../src/backends/tfjs/index.js'
-import { InternalInfluence, float32, type HostTensor } from '../../src/index.js'
+import { InternalInfluence, LayerGradCam, float32, type HostTensor } from '../../src/index.js'
 
 beforeAll(async () => {
   await tf.setBackend('cpu')
@@ -49,5 +49,23 @@ describe('InternalInfluence (riemann_trapezoid, 500 steps), x = [[0, 100, 0]], t
     const before = tf.memory().numTensors
     await new InternalInfluence(multiLayer, 'relu').attribute(x, { ...opts, nSteps: 20 })
     expect(tf.memory().numTensors).toBe(before)
+  })
+})
+
+describe('InternalInfluence and LayerGradCam on two examples, x = [[20, 50, 30], [2, 10, 3]], target 0', () => {
+  const x = float32([2, 3], [20, 50, 30, 2, 10, 3])
+  it('InternalInfluence(linear1), Gauss–Legendre 50 steps → [[0.90179, 1, 1, 1], [0.34695, 1, 1, 1]]', async () => {
+    close(await new InternalInfluence(multiLayer, 'linear1').attribute(x, { target: 0 }), [0.90179, 1, 1, 1, 0.34695, 1, 1, 1], 1e-4)
+  })
+  it('LayerGradCam(linear1), a 2-D layer: Σ_c ∂F/∂A_c · A_c → [[393], [53]]', async () => {
+    const m = await new LayerGradCam(multiLayer, 'linear1').attribute(x, { target: 0 })
+    expect(m.shape).toEqual([2, 1])
+    close(m, [393, 53], 1e-3)
+  })
+  it('LayerGradCam(linear0), x = [[0, 100, 0]] → [[400]]; with ReLU a negative map is 0', async () => {
+    close(await new LayerGradCam(multiLayer, 'linear0').attribute(float32([1, 3], [0, 100, 0]), { target: 0 }), [400], 1e-3)
+    const neg = await new LayerGradCam(multiLayer, 'linear0').attribute(float32([1, 3], [0, -100, 0]), { target: 0 })
+    const relu = await new LayerGradCam(multiLayer, 'linear0').attribute(float32([1, 3], [0, -100, 0]), { target: 0, reluAttributions: true })
+    expect(Array.from(relu.data as Float32Array)).toEqual(Array.from(neg.data as Float32Array, (v) => Math.max(0, v)))
   })
 })
