@@ -7,6 +7,9 @@
  * - NeuronGradient: ∂y_n/∂x. Pipeline `grad(neuron)`.
  * - NeuronIntegratedGradients: (x − x′) ⊙ Σ_k w_k ∂y_n/∂x (x′ + α_k (x − x′)).
  *   Pipeline `interpolate ∘ grad(neuron) ∘ quadrature ∘ scaleByDelta`.
+ * - NeuronConductance: (x − x′) ⊙ Σ_k w_k (∂F/∂y_n)(x_k) · (∂y_n/∂x)(x_k), the target's
+ *   attribution flowing through neuron n (default rule riemann_trapezoid, as Captum).
+ *   Pipeline `interpolate ∘ conductanceGrad ∘ quadrature ∘ scaleByDelta`.
  *
  * Captum: `NeuronGradient(forward_func, layer).attribute(inputs, neuron_selector,
  * additional_forward_args, attribute_to_neuron_input=False)` and
@@ -53,6 +56,19 @@ export const neuronIntegratedGradients = (o: NeuronIntegratedGradientsOptions): 
     'NeuronIntegratedGradients',
     stage.interpolate({ nSteps: o.nSteps ?? 50, method: o.method ?? 'gausslegendre' }),
     stage.grad({ neuron: neuronOf(o.layer, o.neuronSelector) }),
+    stage.quadrature(),
+    ...((o.multiplyByInputs ?? true) ? [stage.scaleByDelta()] : []),
+  )
+
+export const NeuronConductanceOptions = NeuronIntegratedGradientsOptions
+export type NeuronConductanceOptions = NeuronIntegratedGradientsOptions
+
+/** The NeuronConductance pipeline (Captum's defaults: 50 riemann_trapezoid steps, multiplied by x − x′). */
+export const neuronConductance = (o: NeuronConductanceOptions): Pipeline =>
+  pipeline(
+    'NeuronConductance',
+    stage.interpolate({ nSteps: o.nSteps ?? 50, method: o.method ?? 'riemann_trapezoid' }),
+    stage.conductanceGrad({ neuron: neuronOf(o.layer, o.neuronSelector) }),
     stage.quadrature(),
     ...((o.multiplyByInputs ?? true) ? [stage.scaleByDelta()] : []),
   )

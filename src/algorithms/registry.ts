@@ -22,7 +22,7 @@ import { layerGradientShap, LayerGradientShapOptions } from './layerGradientShap
 import { layerGradientXActivation, LayerGradientXActivationOptions } from './layerGradientXActivation.js'
 import { internalInfluence, InternalInfluenceOptions } from './internalInfluence.js'
 import { layerGradCam, LayerGradCamOptions } from './layerGradCam.js'
-import { neuronGradient, NeuronGradientOptions, neuronIntegratedGradients, NeuronIntegratedGradientsOptions } from './neuron.js'
+import { neuronConductance, NeuronConductanceOptions, neuronGradient, NeuronGradientOptions, neuronIntegratedGradients, NeuronIntegratedGradientsOptions } from './neuron.js'
 import { layerIntegratedGradients, LayerIntegratedGradientsOptions } from './layerIntegratedGradients.js'
 import { lime, LimeOptions } from './lime.js'
 import { noiseTunnel, NoiseTunnelMethodOptions } from './noiseTunnel.js'
@@ -99,6 +99,7 @@ export const METHODS: Readonly<Record<string, MethodInfo>> = {
     NeuronIntegratedGradientsOptions,
     neuronIntegratedGradients,
   ),
+  neuronConductance: method({ captumName: 'NeuronConductance', family: 'neuron', claims: [], stochastic: false, hasDelta: false }, NeuronConductanceOptions, neuronConductance),
   layerActivation: method({ captumName: 'LayerActivation', family: 'layer', claims: [], stochastic: false, hasDelta: false }, LayerActivationOptions, layerActivation),
   featureAblation: method({ captumName: 'FeatureAblation', family: 'primary', claims: ['dummy'], stochastic: false, hasDelta: false }, FeatureAblationOptions, featureAblation),
   featurePermutation: method({ captumName: 'FeaturePermutation', family: 'primary', claims: ['dummy'], stochastic: true, hasDelta: false }, FeaturePermutationOptions, featurePermutation),

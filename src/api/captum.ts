@@ -17,7 +17,7 @@ import { layerGradientXActivation } from '../algorithms/layerGradientXActivation
 import { layerIntegratedGradients } from '../algorithms/layerIntegratedGradients.js'
 import { internalInfluence } from '../algorithms/internalInfluence.js'
 import { layerGradCam } from '../algorithms/layerGradCam.js'
-import { neuronGradient, neuronIntegratedGradients, NeuronSelector as NeuronSelectorCodec, type NeuronSelector } from '../algorithms/neuron.js'
+import { neuronConductance, neuronGradient, neuronIntegratedGradients, NeuronSelector as NeuronSelectorCodec, type NeuronSelector } from '../algorithms/neuron.js'
 import { saliency } from '../algorithms/saliency.js'
 import { gradientShap, GradientShapOptions, inputBaselineXGradient } from '../algorithms/gradientShap.js'
 import { layerGradientShap } from '../algorithms/layerGradientShap.js'
@@ -292,6 +292,26 @@ export class NeuronIntegratedGradients<T> implements Explainer<T> {
     return neuronIntegratedGradients({ layer: this.layer, ...o, ...(this.options.multiplyByInputs !== undefined ? { multiplyByInputs: this.options.multiplyByInputs } : {}) })
   }
   async attribute<I extends Inputs<T>>(inputs: I, options: NeuronCallOptions<T> & { readonly nSteps?: number; readonly method?: QuadratureRule }): Promise<Mirrored<I>> {
+    return mirror(inputs, (await run(this.pipelineFor(options), this.model, inputs, options)).attributions)
+  }
+}
+
+/**
+ * Captum: `NeuronConductance(forward_func, layer, multiply_by_inputs=True)`; see
+ * {@link neuronConductance}. Takes a `target` (the output whose flow through the neuron is measured)
+ * as well as the neuron.
+ */
+export class NeuronConductance<T> implements Explainer<T> {
+  constructor(
+    readonly model: Model<T>,
+    readonly layer: string,
+    readonly options: { readonly multiplyByInputs?: boolean } = {},
+  ) {}
+  pipelineFor(options: object): Pipeline {
+    const o = checked(t.intersection([t.type({ neuronSelector: NeuronSelectorCodec }), t.partial({ nSteps: PositiveInt, method: QuadratureRuleCodec })]), options)
+    return neuronConductance({ layer: this.layer, ...o, ...(this.options.multiplyByInputs !== undefined ? { multiplyByInputs: this.options.multiplyByInputs } : {}) })
+  }
+  async attribute<I extends Inputs<T>>(inputs: I, options: CallOptions<T> & { readonly neuronSelector: NeuronSelector; readonly nSteps?: number; readonly method?: QuadratureRule }): Promise<Mirrored<I>> {
     return mirror(inputs, (await run(this.pipelineFor(options), this.model, inputs, options)).attributions)
   }
 }

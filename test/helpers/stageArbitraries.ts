@@ -104,4 +104,5 @@ export const STAGE_ARBITRARIES: StageArbitraries = {
     fc.tuple(finite, finite).map(([a, b]) => ({ min: Math.min(a, b), max: Math.max(a, b) })),
   ),
   gradCam: fc.record({ relu: fc.boolean(), sumChannels: fc.boolean() }, { requiredKeys: [] }),
+  conductanceGrad: fc.record({ neuron: fc.record({ layer, index: fc.array(fc.integer({ min: -3, max: 20 }), { maxLength: 3 }) }) }),
 }

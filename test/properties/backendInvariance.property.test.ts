@@ -59,6 +59,7 @@ const OPTIONS: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
   layerGradCam: { layer: '/relu1/Relu_output_0' },
   neuronGradient: { layer: '/fc1/Gemm_output_0', neuronSelector: 3 },
   neuronIntegratedGradients: { layer: '/relu1/Relu_output_0', neuronSelector: [2], nSteps: 6 },
+  neuronConductance: { layer: '/relu1/Relu_output_0', neuronSelector: 3, nSteps: 6 },
   gradientShap: { nSamples: 4, stdevs: 0.1, returnConvergenceDelta: true },
   inputBaselineXGradient: { returnConvergenceDelta: true },
   layerGradientShap: { layer: '/relu1/Relu_output_0', nSamples: 4 },

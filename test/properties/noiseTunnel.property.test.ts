@@ -40,6 +40,7 @@ const OPTIONS: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
   layerGradCam: { layer: '/relu1/Relu_output_0' },
   neuronGradient: { layer: '/fc1/Gemm_output_0', neuronSelector: 3 },
   neuronIntegratedGradients: { layer: '/relu1/Relu_output_0', neuronSelector: [2], nSteps: 6 },
+  neuronConductance: { layer: '/relu1/Relu_output_0', neuronSelector: 3, nSteps: 6 },
 }
 /**
  * Methods whose random draws are made per row (a random point on the path per example and sample):

@@ -105,7 +105,7 @@ export const grad: MapStageDef<'grad', GradParams> = {
 }
 
 /** The seed that picks one element per row of the neuron's tensor (its batch dimension first). */
-const neuronSelector = <T>(n: NeuronRef, rows: Int32Array, nExamples: number): Selector<T> => ({
+export const neuronSelector = <T>(n: NeuronRef, rows: Int32Array, nExamples: number): Selector<T> => ({
   kind: 'linear',
   seed: (shape) => {
     const s = seedOf({ index: n.index }, shape, rows, nExamples, true)

@@ -29,6 +29,7 @@ import { randomPoint } from './randomPoint.js'
 import { scaleByLayerDelta } from './scaleByLayerDelta.js'
 import { clip } from './clip.js'
 import { gradCam } from './gradCam.js'
+import { conductanceGrad } from './conductanceGrad.js'
 
 /** Every stage, as a typed tuple (`as const`): `StageSpec` is derived from its element types. */
 export const ALL_STAGES = [
@@ -54,4 +55,5 @@ export const ALL_STAGES = [
   scaleByLayerDelta,
   clip,
   gradCam,
+  conductanceGrad,
 ] as const satisfies readonly AnyStageDef[]

@@ -5,7 +5,7 @@ import * as path from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fromOnnx } from '../../../src/backends/onnx/index.js'
-import { attribute, float32, LayerActivation, NeuronGradient, NeuronIntegratedGradients, neuronGradient, type HostTensor, type Model } from '../../../src/index.js'
+import { attribute, float32, IntegratedGradients, LayerActivation, NeuronConductance, NeuronGradient, NeuronIntegratedGradients, neuronGradient, type HostTensor, type Model } from '../../../src/index.js'
 import { errorOf } from '../../helpers/errors.js'
 import { REFERENCE_DIR } from '../../helpers/reference.js'
 
@@ -48,6 +48,18 @@ describe('neuron methods', () => {
       const sum = a.slice(e * 12, e * 12 + 12).reduce((s, v) => s + v, 0)
       expect(sum).toBeCloseTo(act[e * width + 4]! - act0[e * width + 4]!, 3)
     }
+  })
+
+  it('NeuronConductance summed over every neuron of a layer that cuts the network is IntegratedGradients (the chain rule)', async () => {
+    const layer = '/relu1/Relu_output_0'
+    const opts = { target: 1, nSteps: 20, method: 'riemann_trapezoid' as const }
+    const width = (await new LayerActivation(mlp, layer).attribute(x)).shape[1]!
+    const total = new Float64Array(24)
+    for (let n = 0; n < width; n++) data(await new NeuronConductance(mlp, layer).attribute(x, { ...opts, neuronSelector: n })).forEach((v, i) => { total[i] = total[i]! + v })
+    const ig = data(await new IntegratedGradients(mlp).attribute(x, opts))
+    ig.forEach((v, i) => expect(total[i]).toBeCloseTo(v, 5))
+    const bad = await errorOf(new NeuronConductance(mlp, layer).attribute(x, { ...opts, neuronSelector: width }))
+    expect(bad.path).toEqual(['neuron'])
   })
 
   it('a selector outside the layer, or of the wrong length, is a typed error naming the neuron', async () => {
