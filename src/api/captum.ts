@@ -31,6 +31,10 @@ import { QuadratureRule as QuadratureRuleCodec } from '../dsl/quadratureRules.js
 
 export type { Mirrored } from './explainer.js'
 
+/** The constructor's `multiplyByInputs`, when given, as a builder option. */
+const multiplyOf = (o: { readonly multiplyByInputs?: boolean }): { readonly multiplyByInputs?: boolean } =>
+  o.multiplyByInputs !== undefined ? { multiplyByInputs: o.multiplyByInputs } : {}
+
 const PathOptions = t.partial({ nSteps: PositiveInt, method: QuadratureRuleCodec, returnConvergenceDelta: t.boolean })
 
 /** Options of IntegratedGradients.attribute (Captum's names, camelCased). */
@@ -53,7 +57,7 @@ export class IntegratedGradients<T> implements Explainer<T> {
 
   pipelineFor(options: object): Pipeline {
     const o = checked(PathOptions, options)
-    return integratedGradients({ ...o, ...(this.options.multiplyByInputs !== undefined ? { multiplyByInputs: this.options.multiplyByInputs } : {}) })
+    return integratedGradients({ ...o, ...multiplyOf(this.options) })
   }
 
   attribute<I extends Inputs<T>>(inputs: I, options: IntegratedGradientsCallOptions<T> & { readonly returnConvergenceDelta: true }): Promise<[Mirrored<I>, HostTensor]>
@@ -106,7 +110,7 @@ export class LayerIntegratedGradients<T> implements Explainer<T> {
 
   pipelineFor(options: object): Pipeline {
     const o = checked(PathOptions, options)
-    return layerIntegratedGradients({ layer: this.layer, ...o, ...(this.options.multiplyByInputs !== undefined ? { multiplyByInputs: this.options.multiplyByInputs } : {}) })
+    return layerIntegratedGradients({ layer: this.layer, ...o, ...multiplyOf(this.options) })
   }
 
   attribute(inputs: Inputs<T>, options: IntegratedGradientsCallOptions<T> & { readonly returnConvergenceDelta: true }): Promise<[HostTensor, HostTensor]>
@@ -125,7 +129,7 @@ export class LayerGradientXActivation<T> implements Explainer<T> {
     readonly options: { readonly multiplyByInputs?: boolean } = {},
   ) {}
   pipelineFor(): Pipeline {
-    return layerGradientXActivation({ layer: this.layer, ...(this.options.multiplyByInputs !== undefined ? { multiplyByInputs: this.options.multiplyByInputs } : {}) })
+    return layerGradientXActivation({ layer: this.layer, ...multiplyOf(this.options) })
   }
   async attribute(inputs: Inputs<T>, options: CallOptions<T> = {}): Promise<HostTensor> {
     return (await run(this.pipelineFor(), this.model, inputs, options)).attributions[0]!
@@ -211,7 +215,7 @@ export class GradientShap<T> implements Explainer<T> {
     readonly options: { readonly multiplyByInputs?: boolean } = {},
   ) {}
   pipelineFor(options: object): Pipeline {
-    return gradientShap({ ...checked(ShapOptions, options), ...(this.options.multiplyByInputs !== undefined ? { multiplyByInputs: this.options.multiplyByInputs } : {}) })
+    return gradientShap({ ...checked(ShapOptions, options), ...multiplyOf(this.options) })
   }
   attribute<I extends Inputs<T>>(inputs: I, options: GradientShapCallOptions<T> & { readonly returnConvergenceDelta: true }): Promise<[Mirrored<I>, HostTensor]>
   attribute<I extends Inputs<T>>(inputs: I, options?: GradientShapCallOptions<T>): Promise<Mirrored<I>>
@@ -232,7 +236,7 @@ export class InputBaselineXGradient<T> implements Explainer<T> {
   ) {}
   pipelineFor(options: object): Pipeline {
     const o = checked(t.partial({ returnConvergenceDelta: t.boolean }), options)
-    return inputBaselineXGradient({ ...o, ...(this.options.multiplyByInputs !== undefined ? { multiplyByInputs: this.options.multiplyByInputs } : {}) })
+    return inputBaselineXGradient({ ...o, ...multiplyOf(this.options) })
   }
   attribute<I extends Inputs<T>>(inputs: I, options: CallOptions<T> & { readonly returnConvergenceDelta: true }): Promise<[Mirrored<I>, HostTensor]>
   attribute<I extends Inputs<T>>(inputs: I, options?: CallOptions<T> & { readonly returnConvergenceDelta?: boolean }): Promise<Mirrored<I>>
@@ -250,7 +254,7 @@ export class LayerGradientShap<T> implements Explainer<T> {
     readonly options: { readonly multiplyByInputs?: boolean } = {},
   ) {}
   pipelineFor(options: object): Pipeline {
-    return layerGradientShap({ layer: this.layer, ...checked(ShapOptions, options), ...(this.options.multiplyByInputs !== undefined ? { multiplyByInputs: this.options.multiplyByInputs } : {}) })
+    return layerGradientShap({ layer: this.layer, ...checked(ShapOptions, options), ...multiplyOf(this.options) })
   }
   attribute(inputs: Inputs<T>, options: GradientShapCallOptions<T> & { readonly returnConvergenceDelta: true }): Promise<[HostTensor, HostTensor]>
   attribute(inputs: Inputs<T>, options?: GradientShapCallOptions<T>): Promise<HostTensor>
@@ -259,6 +263,9 @@ export class LayerGradientShap<T> implements Explainer<T> {
     return options.returnConvergenceDelta === true ? [r.attributions[0]!, r.delta!] : r.attributions[0]!
   }
 }
+
+/** A neuron and a path: the options NeuronIntegratedGradients and NeuronConductance decode. */
+const NeuronPathOptions = t.intersection([t.type({ neuronSelector: NeuronSelectorCodec }), t.partial({ nSteps: PositiveInt, method: QuadratureRuleCodec })])
 
 /** Options of the neuron methods' `attribute`: which neuron of the layer, per example. */
 export interface NeuronCallOptions<T> extends Omit<CallOptions<T>, 'target'> {
@@ -288,8 +295,8 @@ export class NeuronIntegratedGradients<T> implements Explainer<T> {
     readonly options: { readonly multiplyByInputs?: boolean } = {},
   ) {}
   pipelineFor(options: object): Pipeline {
-    const o = checked(t.intersection([t.type({ neuronSelector: NeuronSelectorCodec }), t.partial({ nSteps: PositiveInt, method: QuadratureRuleCodec })]), options)
-    return neuronIntegratedGradients({ layer: this.layer, ...o, ...(this.options.multiplyByInputs !== undefined ? { multiplyByInputs: this.options.multiplyByInputs } : {}) })
+    const o = checked(NeuronPathOptions, options)
+    return neuronIntegratedGradients({ layer: this.layer, ...o, ...multiplyOf(this.options) })
   }
   async attribute<I extends Inputs<T>>(inputs: I, options: NeuronCallOptions<T> & { readonly nSteps?: number; readonly method?: QuadratureRule }): Promise<Mirrored<I>> {
     return mirror(inputs, (await run(this.pipelineFor(options), this.model, inputs, options)).attributions)
@@ -308,8 +315,8 @@ export class NeuronConductance<T> implements Explainer<T> {
     readonly options: { readonly multiplyByInputs?: boolean } = {},
   ) {}
   pipelineFor(options: object): Pipeline {
-    const o = checked(t.intersection([t.type({ neuronSelector: NeuronSelectorCodec }), t.partial({ nSteps: PositiveInt, method: QuadratureRuleCodec })]), options)
-    return neuronConductance({ layer: this.layer, ...o, ...(this.options.multiplyByInputs !== undefined ? { multiplyByInputs: this.options.multiplyByInputs } : {}) })
+    const o = checked(NeuronPathOptions, options)
+    return neuronConductance({ layer: this.layer, ...o, ...multiplyOf(this.options) })
   }
   async attribute<I extends Inputs<T>>(inputs: I, options: CallOptions<T> & { readonly neuronSelector: NeuronSelector; readonly nSteps?: number; readonly method?: QuadratureRule }): Promise<Mirrored<I>> {
     return mirror(inputs, (await run(this.pipelineFor(options), this.model, inputs, options)).attributions)

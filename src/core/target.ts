@@ -16,7 +16,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
 import { err, type AttributionError } from './errors.js'
 import { HostTensorCodec, Integer } from './codecs.js'
-import { hostGatherRows, sizeOf, type HostTensor } from './tensor.js'
+import { sizeOf, type HostTensor } from './tensor.js'
 
 /** A data target (serialisable). See the module doc for the meaning of each form. */
 export type Target =
@@ -143,20 +143,4 @@ export const seedOf = (
     seed.fill(1, r * P + offset, r * P + offset + block)
   }
   return done
-}
-
-/**
- * `target` for a batch whose row r stands for example `rowExample[r]` of `nExamples` (a method
- * run on expanded rows as its own examples, e.g. inside NoiseTunnel): per-example lists and
- * per-example masks follow the rows; targets shared by every example are returned unchanged.
- */
-export const targetForRows = (target: Target, rowExample: Int32Array, nExamples: number): Target => {
-  if (target === null || typeof target === 'number' || 'index' in (target as object)) return target
-  if ('mask' in (target as object)) {
-    const m = (target as { readonly mask: HostTensor }).mask
-    if (!(m.shape[0] === nExamples && nExamples > 1)) return target
-    return { mask: hostGatherRows(m, rowExample) }
-  }
-  const list = target as readonly (number | readonly number[])[]
-  return list.length === nExamples ? Array.from(rowExample, (e) => list[e]!) as Target : target
 }

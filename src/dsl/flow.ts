@@ -171,6 +171,12 @@ export interface RunContext<T> {
    */
   readonly extraArgs: readonly T[]
   readonly target: Target | TargetFn<T>
+  /**
+   * When this run's examples are rows of an enclosing call (the `apply` stage), the call example
+   * each one stands for and the call's example count: data targets (per-example lists and masks)
+   * are written per call example, so they are seeded through this map (`targetRows` in modelCall.ts).
+   */
+  readonly targetExamples?: { readonly of: Int32Array; readonly n: number }
   readonly key: Key
   readonly chunk: ChunkPolicy
   readonly signal?: AbortSignal

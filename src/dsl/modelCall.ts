@@ -28,12 +28,21 @@ export const extraRows = <T>(ctx: RunContext<T>, rowExample: Int32Array): T[] =>
     return s.length >= 1 && s[0] === ctx.nExamples ? rowsOf(ctx, a, rowExample) : a
   })
 
+/** For each row, the call example its target entry belongs to, and the call's example count. */
+export const targetRows = <T>(ctx: RunContext<T>, rowExample: Int32Array): { readonly rows: Int32Array; readonly n: number } => {
+  const map = ctx.targetExamples
+  return map === undefined ? { rows: rowExample, n: ctx.nExamples } : { rows: Int32Array.from(rowExample, (e) => map.of[e]!), n: map.n }
+}
+
 /** The target as a backend selector for these rows. */
 export const selectorOf = <T>(ctx: RunContext<T>, rowExample: Int32Array, scalar: boolean): Selector<T> => {
   const target = ctx.target
   return typeof target === 'function'
     ? { kind: 'fn', fn: target }
-    : { kind: 'linear', seed: (shape) => seedOf(target, shape, rowExample, ctx.nExamples, scalar) }
+    : { kind: 'linear', seed: (shape) => {
+      const { rows, n } = targetRows(ctx, rowExample)
+      return seedOf(target, shape, rows, n, scalar)
+    } }
 }
 
 /** Σ over all non-batch axes; a 1-D tensor is returned as is. */
@@ -60,8 +69,9 @@ export const selectedOutput = <T>(ctx: RunContext<T>, modelInputs: readonly T[],
         const tidy = ctx.backend.tidy
         return E.right(sumPerRow(ctx, ctx.track(tidy ? tidy(() => target(out)) : target(out))))
       }
+      const forTarget = targetRows(ctx, rowExample)
       return pipe(
-        seedOf(target, ctx.backend.shapeOf(out), rowExample, ctx.nExamples, false),
+        seedOf(target, ctx.backend.shapeOf(out), forTarget.rows, forTarget.n, false),
         E.map((seed) => sumPerRow(ctx, ctx.track(ctx.backend.mul(out, ctx.track(ctx.backend.fromHost(seed)))))),
       )
     }),

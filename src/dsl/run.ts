@@ -15,7 +15,7 @@ import * as TE from 'fp-ts/lib/TaskEither.js'
 import type { Model } from '../core/backend.js'
 import { backendFailure, err, isAttributionError, type AttributionError } from '../core/errors.js'
 import { keyOf } from '../core/random.js'
-import { targetForRows, type Target, type TargetFn } from '../core/target.js'
+import type { Target, TargetFn } from '../core/target.js'
 import type { HostTensor } from '../core/tensor.js'
 import { childRowKeys, memoTable, pickCallData, rowKeysOf, type CallData, type ChunkPolicy, type Flow, type InnerPipeline, type Progress, type RunContext } from './flow.js'
 import { extraRows } from './modelCall.js'
@@ -407,7 +407,9 @@ export const runPipeline = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>)
         ...(masks !== undefined ? { featureMask: masks } : {}),
       },
       extraArgs: extraRows(outer, rows),
-      target: typeof outer.target === 'function' ? outer.target : targetForRows(outer.target, rows, outer.nExamples),
+      targetExamples: outer.targetExamples === undefined
+        ? { of: rows, n: outer.nExamples }
+        : { of: Int32Array.from(rows, (r) => outer.targetExamples!.of[r]!), n: outer.targetExamples.n },
       memo: memoTable(),
       runInner: (p2, f2) => runInner(p2, f2, c),
     }

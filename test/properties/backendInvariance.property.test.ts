@@ -14,6 +14,7 @@ import { fromTfjs } from '../../src/backends/tfjs/index.js'
 import { loadModelWeights, loadReferenceDir } from '../../src/conformance/load.js'
 import { buildTfjsReferenceModel, type TfjsReferenceModel } from '../../src/conformance/tfjsModels.js'
 import { callDataOf } from '../../src/dsl/spec.js'
+import { MLP_CALL_DATA, MLP_METHOD_OPTIONS } from '../helpers/methodOptions.js'
 import { METHODS, attribute, float32, type AttributionResult, type HostTensor, type Model } from '../../src/index.js'
 
 const REF = fileURLToPath(new URL('../../../shared/reference', import.meta.url))
@@ -46,32 +47,8 @@ afterAll(async () => {
   tfjsRef.dispose()
 })
 
-const OPTIONS: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
-  integratedGradients: { nSteps: 8, returnConvergenceDelta: true },
-  occlusion: { slidingWindowShapes: [3], strides: 2 },
-  shapleyValueSampling: { nSamples: 3 },
-  lime: { nSamples: 40 },
-  kernelShap: { nSamples: 40 },
-  layerIntegratedGradients: { layer: '/relu1/Relu_output_0', nSteps: 8 },
-  layerGradientXActivation: { layer: '/relu1/Relu_output_0' },
-  layerActivation: { layer: '/relu1/Relu_output_0' },
-  internalInfluence: { layer: '/relu1/Relu_output_0', nSteps: 6 },
-  layerGradCam: { layer: '/relu1/Relu_output_0' },
-  neuronGradient: { layer: '/fc1/Gemm_output_0', neuronSelector: 3 },
-  neuronIntegratedGradients: { layer: '/relu1/Relu_output_0', neuronSelector: [2], nSteps: 6 },
-  neuronConductance: { layer: '/relu1/Relu_output_0', neuronSelector: 3, nSteps: 6 },
-  gradientShap: { nSamples: 4, stdevs: 0.1, returnConvergenceDelta: true },
-  inputBaselineXGradient: { returnConvergenceDelta: true },
-  layerGradientShap: { layer: '/relu1/Relu_output_0', nSamples: 4 },
-  noiseTunnel: { wrapped: 'integratedGradients', nSteps: 4, ntSamples: 3, stdevs: 0.2, returnConvergenceDelta: true },
-}
-
-/** Call data a method needs beyond the target: GradientShap's baseline distribution. */
-const distribution = float32([3, 12], Array.from({ length: 36 }, (_, i) => Math.cos(i) / 2))
-const CALL: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
-  gradientShap: { baselines: distribution },
-  layerGradientShap: { baselines: distribution },
-}
+const OPTIONS = MLP_METHOD_OPTIONS
+const CALL = MLP_CALL_DATA
 
 const run = async <T>(name: string, model: Model<T>, x: number[], seed: number): Promise<AttributionResult> => {
   const r = await attribute(METHODS[name]!.build(OPTIONS[name] ?? {}), model, float32([4, 12], x), { target: 1, seed, ...CALL[name] })()

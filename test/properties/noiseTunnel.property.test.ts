@@ -6,6 +6,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fromOnnx } from '../../src/backends/onnx/index.js'
+import { MLP_METHOD_OPTIONS } from '../helpers/methodOptions.js'
 import { METHODS, attribute, float32, gradientShap, integratedGradients, layerGradientShap, layerIntegratedGradients, noiseTunnel, type AttributionResult, type HostTensor, type Model, type Pipeline } from '../../src/index.js'
 
 const REF = fileURLToPath(new URL('../../../shared/reference', import.meta.url))
@@ -26,22 +27,7 @@ const run = async (p: Pipeline, x: HostTensor, extra: Record<string, unknown> = 
 }
 const values = (r: AttributionResult): number[] => r.attributions.flatMap((t) => Array.from(t.data as Float32Array))
 
-/** Options that keep each method small; GradientShap-like methods need their distribution. */
-const OPTIONS: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
-  integratedGradients: { nSteps: 6 },
-  occlusion: { slidingWindowShapes: [4], strides: 4 },
-  shapleyValueSampling: { nSamples: 2 },
-  lime: { nSamples: 30 },
-  kernelShap: { nSamples: 30 },
-  layerIntegratedGradients: { layer: '/relu1/Relu_output_0', nSteps: 6 },
-  layerGradientXActivation: { layer: '/relu1/Relu_output_0' },
-  layerActivation: { layer: '/relu1/Relu_output_0' },
-  internalInfluence: { layer: '/relu1/Relu_output_0', nSteps: 6 },
-  layerGradCam: { layer: '/relu1/Relu_output_0' },
-  neuronGradient: { layer: '/fc1/Gemm_output_0', neuronSelector: 3 },
-  neuronIntegratedGradients: { layer: '/relu1/Relu_output_0', neuronSelector: [2], nSteps: 6 },
-  neuronConductance: { layer: '/relu1/Relu_output_0', neuronSelector: 3, nSteps: 6 },
-}
+const OPTIONS = MLP_METHOD_OPTIONS
 /**
  * Methods whose random draws are made per row (a random point on the path per example and sample):
  * wrapped in NoiseTunnel every copy draws its own point, so the average is a different (larger)

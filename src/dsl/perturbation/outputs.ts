@@ -13,7 +13,7 @@ import { err, type AttributionError } from '../../core/errors.js'
 import { seedOf } from '../../core/target.js'
 import { sizeOf, type HostTensor } from '../../core/tensor.js'
 import type { Reference, RunContext } from '../flow.js'
-import { extraRows } from '../modelCall.js'
+import { extraRows, targetRows } from '../modelCall.js'
 
 /** Target-selected values of one output, row-major, and their shape. */
 export interface Selected {
@@ -59,7 +59,8 @@ export const selectValues = <T>(ctx: RunContext<T>, out: T, rowExample: Int32Arr
     return E.left(err('BadTarget', `a per-example target list needs one output row per example, but the forward returned shape [${h.shape.join(', ')}] for ${ctx.nExamples} example(s)`, ['target']))
   }
   const rows = shape[0]!
-  const seed = seedOf(target, shape, rowExample ?? new Int32Array(rows), ctx.nExamples, false)
+  const forTarget = targetRows(ctx, rowExample ?? new Int32Array(rows))
+  const seed = seedOf(target, shape, forTarget.rows, forTarget.n, false)
   if (E.isLeft(seed)) return seed
   const x = asFloat(h)
   const s = seed.right.data

@@ -10,27 +10,14 @@
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts'
 import { err, type AttributionError } from '../../core/errors.js'
-import { sizeOf } from '../../core/tensor.js'
 import { firstProblem, withSlots, wrongKind } from '../abstract.js'
 import type { Flow, RunContext } from '../flow.js'
-import { extraRows, selectorOf } from '../modelCall.js'
+import { extraRows, selectorOf, sumPerRow } from '../modelCall.js'
 import type { MapStageDef } from '../stage.js'
-import { NeuronRef, neuronSelector } from './grad.js'
+import { NeuronRef, neuronSeed } from './grad.js'
 
 export const ConductanceGradParams = t.readonly(t.type({ neuron: NeuronRef }))
 export type ConductanceGradParams = t.TypeOf<typeof ConductanceGradParams>
-
-/** Flat offset of `index` in a per-example shape (negative entries count from the end), or a reason. */
-const offsetOf = (index: readonly number[], per: readonly number[]): number | string => {
-  if (index.length !== per.length) return `the neuron index has ${index.length} entries but the layer has ${per.length} dimension(s) per example ([${per.join(', ')}])`
-  let off = 0
-  for (let d = 0; d < per.length; d++) {
-    const i = index[d]! < 0 ? index[d]! + per[d]! : index[d]!
-    if (i < 0 || i >= per[d]!) return `index ${index[d]} is out of range for dimension ${d} of size ${per[d]}`
-    off += i * sizeOf(per.slice(d + 1))
-  }
-  return off
-}
 
 export const conductanceGrad: MapStageDef<'conductanceGrad', ConductanceGradParams> = {
   tag: 'conductanceGrad',
@@ -55,13 +42,14 @@ export const conductanceGrad: MapStageDef<'conductanceGrad', ConductanceGradPara
     ctx.track(outer.right.output)
     ctx.track(outer.right.value)
     outer.right.grads.forEach((g) => ctx.track(g))
-    const ga = await b.toHost(outer.right.grads[0]!)
-    const off = offsetOf(p.neuron.index, ga.shape.slice(1))
-    if (typeof off === 'string') return { _tag: 'Left', left: err('BadTarget', `neuron ${JSON.stringify(p.neuron.layer)}[${p.neuron.index.join(', ')}]: ${off}`, ['neuron']) }
-    const per = sizeOf(ga.shape.slice(1))
-    const scale = Float32Array.from({ length: rows.length }, (_, r) => Number(ga.data[r * per + off]))
+    // (∂F/∂a)_n per row, on the backend: Σ ∂F/∂a ⊙ (the neuron's one-hot seed)
+    const seedFor = neuronSeed(p.neuron, rows, ctx.nExamples)
+    const ga = outer.right.grads[0]!
+    const seed = seedFor(b.shapeOf(ga))
+    if (seed._tag === 'Left') return seed
+    const through = sumPerRow(ctx, ctx.track(b.mul(ga, ctx.track(b.fromHost(seed.right)))))
     // ∂y_n/∂x
-    const inner = await ctx.model.vjp(inputs, neuronSelector<T>(p.neuron, rows, ctx.nExamples), {
+    const inner = await ctx.model.vjp(inputs, { kind: 'linear', seed: seedFor }, {
       ...ctx.modelOptions,
       of: { kind: 'tensor', name: p.neuron.layer },
       wrt: { kind: 'inputs', count: n },
@@ -76,8 +64,7 @@ export const conductanceGrad: MapStageDef<'conductanceGrad', ConductanceGradPara
     }
     const value = inner.right.grads.slice(0, n).map((g) => {
       const rank = b.shapeOf(g).length
-      const s = ctx.track(b.fromHost({ dtype: 'float32', shape: [rows.length, ...new Array<number>(Math.max(0, rank - 1)).fill(1)], data: scale }))
-      return ctx.track(b.mul(g, s))
+      return ctx.track(b.mul(g, ctx.track(b.reshape(through, [rows.length, ...new Array<number>(Math.max(0, rank - 1)).fill(1)]))))
     })
     return { _tag: 'Right', right: { ...flow, value, anchor: { value: flow.value, ...(flow.baseline ? { baseline: flow.baseline } : {}) } } }
   },

@@ -21,6 +21,7 @@ import type { Selector } from '../../core/backend.js'
 import { Integer } from '../../core/codecs.js'
 import { err, type AttributionError } from '../../core/errors.js'
 import { seedOf } from '../../core/target.js'
+import type { HostTensor } from '../../core/tensor.js'
 import type { Flow, RunContext } from '../flow.js'
 import { extraRows, rowsOf, selectorOf } from '../modelCall.js'
 import { firstProblem, withSlots, wrongKind } from '../abstract.js'
@@ -105,10 +106,9 @@ export const grad: MapStageDef<'grad', GradParams> = {
 }
 
 /** The seed that picks one element per row of the neuron's tensor (its batch dimension first). */
-export const neuronSelector = <T>(n: NeuronRef, rows: Int32Array, nExamples: number): Selector<T> => ({
-  kind: 'linear',
-  seed: (shape) => {
-    const s = seedOf({ index: n.index }, shape, rows, nExamples, true)
-    return E.isLeft(s) ? E.left({ ...s.left, message: `neuron ${JSON.stringify(n.layer)}[${n.index.join(', ')}]: ${s.left.message}`, path: ['neuron'] }) : s
-  },
-})
+export const neuronSeed = (n: NeuronRef, rows: Int32Array, nExamples: number) => (shape: readonly number[]): E.Either<AttributionError, HostTensor> => {
+  const s = seedOf({ index: n.index }, shape, rows, nExamples, true)
+  return E.isLeft(s) ? E.left({ ...s.left, message: `neuron ${JSON.stringify(n.layer)}[${n.index.join(', ')}]: ${s.left.message}`, path: ['neuron'] }) : s
+}
+
+const neuronSelector = <T>(n: NeuronRef, rows: Int32Array, nExamples: number): Selector<T> => ({ kind: 'linear', seed: neuronSeed(n, rows, nExamples) })

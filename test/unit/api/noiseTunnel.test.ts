@@ -11,8 +11,8 @@ import { fromOnnx } from '../../../src/backends/onnx/index.js'
 import { fromTfjs } from '../../../src/backends/tfjs/index.js'
 import { captumDeltaOrder } from '../../../src/dsl/stages/sampleMean.js'
 import {
-  attribute, decodePipeline, describe as show, featureAblation, float32, GradientShap, InputBaselineXGradient, IntegratedGradients, int32, KernelShap,
-  LayerGradientShap, LayerIntegratedGradients, NoiseTunnel, noiseTunnel, Occlusion, pipeline, Saliency, saliency, stage, type HostTensor, type Model,
+  attribute, decodePipeline, describe as show, featureAblation, float32, GradientShap, integratedGradients, InputBaselineXGradient, IntegratedGradients, int32, KernelShap,
+  LayerGradientShap, LayerIntegratedGradients, NoiseTunnel, type Target, noiseTunnel, Occlusion, pipeline, Saliency, saliency, stage, type HostTensor, type Model,
 } from '../../../src/index.js'
 import { basicMultiLayer } from '../../helpers/basicModels.js'
 import { errorOf } from '../../helpers/errors.js'
@@ -79,6 +79,22 @@ describe('the classes', () => {
     const g = await new GradientShap(mlp, { multiplyByInputs: false }).attribute(x, { target: 2, baselines: dist, nSamples: 5, seed: 4 })
     const withX = await new GradientShap(mlp).attribute(x, { target: 2, baselines: dist, nSamples: 5, seed: 4 })
     expect(data(g)).not.toEqual(data(withX))
+  })
+})
+
+describe('targets inside apply follow the call\'s examples', () => {
+  const x3 = float32([3, 12], Array.from({ length: 36 }, (_, i) => Math.cos(i + 2)))
+  const same = async (target: Target): Promise<void> => {
+    const alone = await attribute(integratedGradients({ nSteps: 6 }), mlp, x3, { target })()
+    const nt = await attribute(noiseTunnel(integratedGradients({ nSteps: 6 }), { nSamples: 2, stdevs: 0 }), mlp, x3, { target })()
+    if (E.isLeft(alone) || E.isLeft(nt)) throw new Error(E.isLeft(alone) ? alone.left.message : E.isLeft(nt) ? nt.left.message : '')
+    data(nt.right.attributions[0]!).forEach((v, i) => expect(v).toBeCloseTo(data(alone.right.attributions[0]!)[i]!, 6))
+  }
+  it('a per-example list, a per-example mask, and a shared mask whose length equals the number of examples', async () => {
+    await same([0, 2, 1])
+    await same({ mask: float32([3, 3], [1, 0, 0, 0, 0, 1, 0.5, 0.5, 0]) })
+    // shape [3] with 3 examples: shared by every example (one weight per output), not per example
+    await same({ mask: float32([3], [0.2, -1, 0.5]) })
   })
 })
 
