@@ -71,6 +71,8 @@ export type { Mirrored, IntegratedGradientsCallOptions, SaliencyCallOptions, Gra
 export { NoiseTunnel } from './api/noiseTunnel.js'
 export type { NoiseTunnelCallOptions } from './api/noiseTunnel.js'
 export type { Explainer } from './api/explainer.js'
+export { attributeTokens, TokenAttributionOptions } from './api/tokens.js'
+export type { TokenExplanation, TokenAttributions, TokenCallOptions } from './api/tokens.js'
 export { FeatureAblation, FeaturePermutation, Occlusion, ShapleyValues, ShapleyValueSampling, Lime, LimeBase, KernelShap } from './api/perturbation.js'
 export type { OcclusionCallOptions, ShapleyValueSamplingCallOptions, SurrogateCallOptions, KernelShapCallOptions, LimeConfig, LimeBaseConfig } from './api/perturbation.js'
 export { CustomRef } from './dsl/perturbation/plugins.js'
