@@ -14,6 +14,10 @@
  * attribute_to_layer_input=False)`. The layer is named by its tensor; `attribute_to_layer_input` is
  * expressed by naming the layer's input tensor.
  *
+ * Many layers: `layer` may be a list; every path point is then differentiated w.r.t. all listed
+ * layers in one backward pass (the same steps for all), giving one result per layer in list order,
+ * each equal to a run with that layer alone. Captum reruns the whole path per layer.
+ *
  * @category algorithms
  * @since 0.2.0
  */
@@ -22,13 +26,14 @@ import { PositiveInt } from '../core/codecs.js'
 import { stage } from '../dsl/build.js'
 import { QuadratureRule } from '../dsl/quadratureRules.js'
 import { pipeline, type Pipeline } from '../dsl/spec.js'
+import { LayerSelection } from '../dsl/layers.js'
 
 export const InternalInfluenceOptions = t.readonly(
-  t.intersection([t.type({ layer: t.string }), t.partial({ nSteps: PositiveInt, method: QuadratureRule })]),
+  t.intersection([t.type({ layer: LayerSelection }), t.partial({ nSteps: PositiveInt, method: QuadratureRule })]),
 )
 export type InternalInfluenceOptions = t.TypeOf<typeof InternalInfluenceOptions>
 
-/** The InternalInfluence pipeline for a layer tensor (Captum's defaults: 50 Gauss–Legendre steps). */
+/** The InternalInfluence pipeline for a layer tensor or a list of them (Captum's defaults: 50 Gauss–Legendre steps). */
 export const internalInfluence = (o: InternalInfluenceOptions): Pipeline =>
   pipeline(
     'InternalInfluence',

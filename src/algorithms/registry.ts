@@ -24,12 +24,17 @@ import { internalInfluence, InternalInfluenceOptions } from './internalInfluence
 import { layerGradCam, LayerGradCamOptions } from './layerGradCam.js'
 import { neuronConductance, NeuronConductanceOptions, neuronGradient, NeuronGradientOptions, neuronIntegratedGradients, NeuronIntegratedGradientsOptions } from './neuron.js'
 import { layerIntegratedGradients, LayerIntegratedGradientsOptions } from './layerIntegratedGradients.js'
+import { layerConductance, LayerConductanceOptions } from './layerConductance.js'
 import { lime, LimeOptions } from './lime.js'
 import { noiseTunnel, NoiseTunnelMethodOptions } from './noiseTunnel.js'
 import { occlusion, OcclusionOptions } from './occlusion.js'
 import { saliency, SaliencyOptions } from './saliency.js'
 import { shapleyValues, ShapleyValuesOptions } from './shapleyValues.js'
 import { shapleyValueSampling, ShapleyValueSamplingOptions } from './shapleyValueSampling.js'
+import { layerFeatureAblation, LayerFeatureAblationOptions } from './layerFeatureAblation.js'
+import { layerFeaturePermutation, LayerFeaturePermutationOptions } from './layerFeaturePermutation.js'
+import { neuronFeatureAblation, NeuronFeatureAblationOptions } from './neuronFeatureAblation.js'
+import { neuronGradientShap, NeuronGradientShapOptions } from './neuronGradientShap.js'
 
 /** Axioms a method can claim (Sundararajan et al. 2017; Lundberg & Lee 2017). */
 export type Axiom = 'completeness' | 'sensitivity' | 'implementationInvariance' | 'linearity' | 'symmetry' | 'dummy'
@@ -93,6 +98,7 @@ export const METHODS: Readonly<Record<string, MethodInfo>> = {
   ),
   layerGradCam: method({ captumName: 'LayerGradCam', family: 'layer', claims: [], stochastic: false, hasDelta: false }, LayerGradCamOptions, layerGradCam),
   internalInfluence: method({ captumName: 'InternalInfluence', family: 'layer', claims: [], stochastic: false, hasDelta: false }, InternalInfluenceOptions, internalInfluence),
+  layerConductance: method({ captumName: 'LayerConductance', family: 'layer', claims: ['completeness'], stochastic: false, hasDelta: true }, LayerConductanceOptions, layerConductance),
   neuronGradient: method({ captumName: 'NeuronGradient', family: 'neuron', claims: [], stochastic: false, hasDelta: false }, NeuronGradientOptions, neuronGradient),
   neuronIntegratedGradients: method(
     { captumName: 'NeuronIntegratedGradients', family: 'neuron', claims: [], stochastic: false, hasDelta: false },
@@ -119,6 +125,14 @@ export const METHODS: Readonly<Record<string, MethodInfo>> = {
     inputBaselineXGradient,
   ),
   layerGradientShap: method({ captumName: 'LayerGradientShap', family: 'layer', claims: [], stochastic: true, hasDelta: true }, LayerGradientShapOptions, layerGradientShap),
+  layerFeatureAblation: method({ captumName: 'LayerFeatureAblation', family: 'layer', claims: ['dummy'], stochastic: false, hasDelta: false }, LayerFeatureAblationOptions, layerFeatureAblation),
+  layerFeaturePermutation: method(
+    { captumName: 'LayerFeaturePermutation', family: 'layer', claims: [], stochastic: true, hasDelta: false },
+    LayerFeaturePermutationOptions,
+    layerFeaturePermutation,
+  ),
+  neuronFeatureAblation: method({ captumName: 'NeuronFeatureAblation', family: 'neuron', claims: [], stochastic: false, hasDelta: false }, NeuronFeatureAblationOptions, neuronFeatureAblation),
+  neuronGradientShap: method({ captumName: 'NeuronGradientShap', family: 'neuron', claims: [], stochastic: true, hasDelta: false }, NeuronGradientShapOptions, neuronGradientShap),
   /**
    * `wrapped`: the wrapped method's METHODS key; its options are the other entries, decoded by
    * that method (NoiseTunnel's own: ntType, ntSamples, ntSamplesBatchSize, stdevs, drawBaselineFromDistrib).

@@ -20,7 +20,7 @@ import type { CallData, Progress } from '../dsl/flow.js'
 import type { Plugins } from '../dsl/perturbation/plugins.js'
 import { runPipeline, type AttributionResult } from '../dsl/run.js'
 import { callDataOf, compositionOf, decodePipeline, type Pipeline } from '../dsl/spec.js'
-import { prepareBaselines, prepareDistribution, prepareInputs, promoteForBaselines, type Baseline, type Owned, type TensorLike } from './callData.js'
+import { prepareBaselines, prepareDistribution, prepareInputs, promoteForBaselines, toBackend, type Baseline, type Owned, type TensorLike } from './callData.js'
 
 /** Options every method call accepts (validated with {@link CallOptionsCodec}). */
 export interface CallOptions<T> {
@@ -62,6 +62,25 @@ export interface CallOptions<T> {
   readonly perturbationsPerEval?: number
   /** Functions a pipeline names as `{ _tag: 'custom', name }` (LimeBase's sampler, similarity, interpretable model). */
   readonly plugins?: Plugins
+  /**
+   * Layer perturbation methods: the values that replace ablated neurons of the layer (Captum:
+   * `layer_baselines`): a number for every neuron, or a tensor broadcastable to the layer's value
+   * (shaped like one example, with a batch of 1, or like the whole layer). Default 0.
+   */
+  readonly layerBaselines?: number | TensorLike<T>
+  /**
+   * Layer perturbation methods: integer group ids over the layer's neurons, broadcastable to the
+   * layer's value (Captum: `layer_mask`); neurons with the same id are perturbed together.
+   * Default: every neuron is its own group.
+   */
+  readonly layerMask?: TensorLike<T>
+  /**
+   * Neuron methods whose selector is `{ fromCall: 'neuronFn' }`: the selector function, layer
+   * [rows, …] → one scalar per row, written in the backend's tensor language (Captum's callable
+   * `neuron_selector`; gradients need tfjs). The Captum-style classes set it from a function
+   * `neuronSelector`.
+   */
+  readonly neuronFn?: (layer: T) => T
 }
 
 /** io-ts codec for the scalar call options (tensors and functions are checked when used). */
@@ -73,6 +92,7 @@ export const CallOptionsCodec = t.partial({
   perturbationsPerEval: PositiveInt,
   timeoutMs: PositiveNumber,
   allowNonFinite: t.boolean,
+  neuronFn: t.Function,
 })
 
 const asList = <A>(x: A | readonly A[] | undefined, isOne: (u: unknown) => boolean): readonly A[] =>
@@ -97,6 +117,9 @@ export const attribute = <T>(
   const unused = [
     options.baselines !== undefined && !needs.has('baselines') && !needs.has('baselineDistribution') ? 'baselines' : undefined,
     options.featureMask !== undefined && !needs.has('featureMask') ? 'featureMask' : undefined,
+    options.layerBaselines !== undefined && !needs.has('layerBaselines') ? 'layerBaselines' : undefined,
+    options.layerMask !== undefined && !needs.has('layerMask') ? 'layerMask' : undefined,
+    options.neuronFn !== undefined && !needs.has('neuronFn') ? 'neuronFn' : undefined,
   ].filter((f): f is string => f !== undefined)
   if (unused.length > 0) {
     return TE.left(invalidSpec(unused.map((f) => ({
@@ -122,6 +145,26 @@ export const attribute = <T>(
     }
     return E.right(masks)
   }
+  /** The layer mask as a host tensor (one integer tensor over the layer). */
+  const prepareLayerMask = async (m: TensorLike<T>): Promise<E.Either<AttributionError, HostTensor>> => {
+    if (backend.isTensor(m)) return E.right(await backend.toHost(m))
+    const why = hostTensorProblem(m)
+    return why !== undefined ? E.left(err(why.tag, `layerMask: ${why.message} (give one integer tensor over the layer's neurons)`, ['layerMask'])) : E.right(m as HostTensor)
+  }
+  /** The layer baselines as one backend tensor (a number becomes a 0-d tensor, broadcast by the stage). */
+  const prepareLayerBaselines = (b: number | TensorLike<T>): E.Either<AttributionError, T> => {
+    if (typeof b === 'number') {
+      if (!Number.isFinite(b)) return E.left(err('BadBaseline', `layerBaselines is ${b}; baselines must be finite`, ['layerBaselines']))
+      const t = backend.fill([], b, 'float32')
+      owned.list.push(t)
+      return E.right(t)
+    }
+    if (!backend.isTensor(b)) {
+      const why = hostTensorProblem(b)
+      if (why !== undefined) return E.left(err(why.tag === 'ShapeMismatch' ? 'BadBaseline' : why.tag, `layerBaselines: ${why.message} (give a number or a tensor broadcastable to the layer)`, ['layerBaselines']))
+    }
+    return E.right(toBackend(backend, owned, b))
+  }
   return async () => {
     try {
       const xs = prepareInputs(backend, owned, asList(inputs, isOne), 'inputs')
@@ -144,12 +187,19 @@ export const attribute = <T>(
       if (E.isLeft(bs)) return bs
       const masks = needs.has('featureMask') && options.featureMask !== undefined ? await prepareMasks(asList(options.featureMask, isOne)) : E.right(undefined)
       if (E.isLeft(masks)) return masks
+      const layerMask = needs.has('layerMask') && options.layerMask !== undefined ? await prepareLayerMask(options.layerMask) : E.right(undefined)
+      if (E.isLeft(layerMask)) return layerMask
+      const layerBaselines = needs.has('layerBaselines') && options.layerBaselines !== undefined ? prepareLayerBaselines(options.layerBaselines) : E.right(undefined)
+      if (E.isLeft(layerBaselines)) return layerBaselines
       const callData: CallData<T> = {
         ...(bs.right ? { baselines: bs.right } : {}),
         ...(dist.right ? { baselineDistribution: dist.right } : {}),
         ...(masks.right ? { featureMask: masks.right } : {}),
+        ...(layerMask.right ? { layerMask: layerMask.right } : {}),
+        ...(layerBaselines.right !== undefined ? { layerBaselines: layerBaselines.right } : {}),
         ...(needs.has('perturbationsPerEval') && options.perturbationsPerEval !== undefined ? { perturbationsPerEval: options.perturbationsPerEval } : {}),
         ...(needs.has('plugins') && options.plugins ? { plugins: options.plugins } : {}),
+        ...(needs.has('neuronFn') && options.neuronFn !== undefined ? { neuronFn: options.neuronFn } : {}),
       }
       return await runPipeline(decoded.right, model, {
         inputs: ins.right,

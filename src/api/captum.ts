@@ -15,21 +15,26 @@ import { integratedGradients } from '../algorithms/integratedGradients.js'
 import { layerActivation } from '../algorithms/layerActivation.js'
 import { layerGradientXActivation } from '../algorithms/layerGradientXActivation.js'
 import { layerIntegratedGradients } from '../algorithms/layerIntegratedGradients.js'
+import { layerConductance, LayerConductanceOptions } from '../algorithms/layerConductance.js'
 import { internalInfluence } from '../algorithms/internalInfluence.js'
-import { layerGradCam } from '../algorithms/layerGradCam.js'
-import { neuronConductance, neuronGradient, neuronIntegratedGradients, NeuronSelector as NeuronSelectorCodec, type NeuronSelector } from '../algorithms/neuron.js'
+import { ChannelLayout, GradCamUpsample, layerGradCam } from '../algorithms/layerGradCam.js'
+import { channelLayoutFor, layerFor, type LayerInputOption, type NeuronInputOption } from './layers.js'
+import { neuronConductance, neuronGradient, neuronIntegratedGradients, NeuronSelector as NeuronSelectorCodec } from '../algorithms/neuron.js'
+import { neuronCallOptions, neuronSpecOptions, type NeuronSelectorArg } from './neuronSelector.js'
 import { saliency } from '../algorithms/saliency.js'
 import { gradientShap, GradientShapOptions, inputBaselineXGradient } from '../algorithms/gradientShap.js'
 import { layerGradientShap } from '../algorithms/layerGradientShap.js'
+import { neuronGradientShap } from '../algorithms/neuronGradientShap.js'
 import type { QuadratureRule } from '../dsl/quadratureRules.js'
 import type { Pipeline } from '../dsl/spec.js'
 import type { CallOptions } from './attribute.js'
-import { checked, mirror, runOrThrow as run, type Explainer, type Inputs, type Mirrored } from './explainer.js'
+import { checked, checkedLayer, layerResult, mirror, pick, runOrThrow as run, type Explainer, type Inputs, type LayerResult, type Mirrored } from './explainer.js'
+import type { LayerSelection } from '../dsl/layers.js'
 import * as t from 'io-ts'
 import { PositiveInt } from '../core/codecs.js'
 import { QuadratureRule as QuadratureRuleCodec } from '../dsl/quadratureRules.js'
 
-export type { Mirrored } from './explainer.js'
+export type { LayerResult, Mirrored } from './explainer.js'
 
 /** The constructor's `multiplyByInputs`, when given, as a builder option. */
 const multiplyOf = (o: { readonly multiplyByInputs?: boolean }): { readonly multiplyByInputs?: boolean } =>
@@ -98,41 +103,48 @@ export class InputXGradient<T> implements Explainer<T> {
 
 /**
  * Captum: `LayerIntegratedGradients(forward_func, layer, multiply_by_inputs=True)`. `layer` names
- * an internal tensor of the model (for ONNX: a tensor name in the graph). Resolves to the layer
- * attribution (one tensor), or `[attribution, delta]` with `returnConvergenceDelta: true`.
+ * an internal tensor of the model (for ONNX: a tensor name in the graph), or is a list of them.
+ * Resolves to the layer attribution (one tensor; a list, one per layer, for a list of layers), or
+ * `[attribution, delta]` with `returnConvergenceDelta: true`. With a list, all layers move along
+ * their paths together in one pass and the one delta per example sums every layer's attributions,
+ * as in Captum (see {@link layerIntegratedGradients}).
  */
-export class LayerIntegratedGradients<T> implements Explainer<T> {
+export class LayerIntegratedGradients<T, L extends LayerSelection = string> implements Explainer<T> {
   constructor(
     readonly model: Model<T>,
-    readonly layer: string,
+    readonly layer: L,
     readonly options: { readonly multiplyByInputs?: boolean } = {},
   ) {}
 
   pipelineFor(options: object): Pipeline {
     const o = checked(PathOptions, options)
-    return layerIntegratedGradients({ layer: this.layer, ...o, ...multiplyOf(this.options) })
+    return layerIntegratedGradients({ layer: layerFor(this.model, checkedLayer(this.layer), options), ...o, ...multiplyOf(this.options) })
   }
 
-  attribute(inputs: Inputs<T>, options: IntegratedGradientsCallOptions<T> & { readonly returnConvergenceDelta: true }): Promise<[HostTensor, HostTensor]>
-  attribute(inputs: Inputs<T>, options?: IntegratedGradientsCallOptions<T>): Promise<HostTensor>
-  async attribute(inputs: Inputs<T>, options: IntegratedGradientsCallOptions<T> = {}): Promise<HostTensor | [HostTensor, HostTensor]> {
+  attribute(inputs: Inputs<T>, options: IntegratedGradientsCallOptions<T> & LayerInputOption & { readonly returnConvergenceDelta: true }): Promise<[LayerResult<L>, HostTensor]>
+  attribute(inputs: Inputs<T>, options?: IntegratedGradientsCallOptions<T> & LayerInputOption): Promise<LayerResult<L>>
+  async attribute(inputs: Inputs<T>, options: IntegratedGradientsCallOptions<T> & LayerInputOption = {}): Promise<LayerResult<L> | [LayerResult<L>, HostTensor]> {
     const r = await run(this.pipelineFor(options), this.model, inputs, options)
-    return options.returnConvergenceDelta === true ? [r.attributions[0]!, r.delta!] : r.attributions[0]!
+    const attrs = layerResult(this.layer, r.attributions)
+    return options.returnConvergenceDelta === true ? [attrs, r.delta!] : attrs
   }
 }
 
-/** Captum: `LayerGradientXActivation(forward_func, layer, multiply_by_inputs=True)`. */
-export class LayerGradientXActivation<T> implements Explainer<T> {
+/**
+ * Captum: `LayerGradientXActivation(forward_func, layer, multiply_by_inputs=True)`. A list of
+ * layers resolves to a list (one per layer), from one forward and one backward pass.
+ */
+export class LayerGradientXActivation<T, L extends LayerSelection = string> implements Explainer<T> {
   constructor(
     readonly model: Model<T>,
-    readonly layer: string,
+    readonly layer: L,
     readonly options: { readonly multiplyByInputs?: boolean } = {},
   ) {}
-  pipelineFor(): Pipeline {
-    return layerGradientXActivation({ layer: this.layer, ...multiplyOf(this.options) })
+  pipelineFor(options: object = {}): Pipeline {
+    return layerGradientXActivation({ layer: layerFor(this.model, checkedLayer(this.layer), options), ...multiplyOf(this.options) })
   }
-  async attribute(inputs: Inputs<T>, options: CallOptions<T> = {}): Promise<HostTensor> {
-    return (await run(this.pipelineFor(), this.model, inputs, options)).attributions[0]!
+  async attribute(inputs: Inputs<T>, options: CallOptions<T> & LayerInputOption = {}): Promise<LayerResult<L>> {
+    return layerResult(this.layer, (await run(this.pipelineFor(options), this.model, inputs, options)).attributions)
   }
 }
 
@@ -142,54 +154,96 @@ export interface LayerGradCamCallOptions<T> extends CallOptions<T> {
   readonly reluAttributions?: boolean
   /** Sum the weighted channels into one map (default true); false keeps one map per channel. */
   readonly attrDimSummation?: boolean
+  /**
+   * Where the layer's channels are (default: the layer's `LayerInfo.layout` when the backend
+   * reports NHWC, e.g. a tfjs Conv2D, otherwise NCHW). Not in Captum, whose layers are NCHW.
+   */
+  readonly layout?: ChannelLayout
+  /**
+   * Resize the map to `size` (`'input'`: the input's spatial size) with `mode` (default 'nearest'),
+   * as Captum's `LayerAttribution.interpolate(map, size, mode)` applied to the result.
+   */
+  readonly upsample?: GradCamUpsample
 }
 
 /**
  * Captum: `LayerGradCam(forward_func, layer)`; see {@link layerGradCam}. Resolves to the map at the
- * layer's resolution, (N, 1, d₂, …), or (N, C, d₂, …) with `attrDimSummation: false`.
+ * layer's resolution, (N, 1, d₂, …), or (N, C, d₂, …) with `attrDimSummation: false`; a list of
+ * layers resolves to a list of maps (one per layer), from one forward and one backward pass.
  */
-export class LayerGradCam<T> implements Explainer<T> {
+export class LayerGradCam<T, L extends LayerSelection = string> implements Explainer<T> {
   constructor(
     readonly model: Model<T>,
-    readonly layer: string,
+    readonly layer: L,
   ) {}
   pipelineFor(options: object): Pipeline {
-    return layerGradCam({ layer: this.layer, ...checked(t.partial({ reluAttributions: t.boolean, attrDimSummation: t.boolean }), options) })
+    const o = checked(t.partial({ reluAttributions: t.boolean, attrDimSummation: t.boolean, layout: ChannelLayout, upsample: GradCamUpsample }), options)
+    const layer = layerFor(this.model, checkedLayer(this.layer), options)
+    const layout = o.layout ?? channelLayoutFor(this.model, layer)
+    return layerGradCam({ layer, ...o, ...(layout !== undefined ? { layout } : {}) })
   }
-  async attribute(inputs: Inputs<T>, options: LayerGradCamCallOptions<T> = {}): Promise<HostTensor> {
-    return (await run(this.pipelineFor(options), this.model, inputs, options)).attributions[0]!
+  async attribute(inputs: Inputs<T>, options: LayerGradCamCallOptions<T> & LayerInputOption = {}): Promise<LayerResult<L>> {
+    return layerResult(this.layer, (await run(this.pipelineFor(options), this.model, inputs, options)).attributions)
   }
 }
 
 /**
  * Captum: `InternalInfluence(forward_func, layer)`; see {@link internalInfluence}. `baselines` as
- * for IntegratedGradients; resolves to the layer attribution.
+ * for IntegratedGradients; resolves to the layer attribution, or a list (one per layer, the same
+ * path steps differentiated once for all) for a list of layers.
  */
-export class InternalInfluence<T> implements Explainer<T> {
+export class InternalInfluence<T, L extends LayerSelection = string> implements Explainer<T> {
   constructor(
     readonly model: Model<T>,
-    readonly layer: string,
+    readonly layer: L,
   ) {}
   pipelineFor(options: object): Pipeline {
     const o = checked(t.partial({ nSteps: PositiveInt, method: QuadratureRuleCodec }), options)
-    return internalInfluence({ layer: this.layer, ...o })
+    return internalInfluence({ layer: layerFor(this.model, checkedLayer(this.layer), options), ...o })
   }
-  async attribute(inputs: Inputs<T>, options: CallOptions<T> & { readonly nSteps?: number; readonly method?: QuadratureRule } = {}): Promise<HostTensor> {
-    return (await run(this.pipelineFor(options), this.model, inputs, options)).attributions[0]!
+  async attribute(inputs: Inputs<T>, options: CallOptions<T> & LayerInputOption & { readonly nSteps?: number; readonly method?: QuadratureRule } = {}): Promise<LayerResult<L>> {
+    return layerResult(this.layer, (await run(this.pipelineFor(options), this.model, inputs, options)).attributions)
   }
 }
 
-/** Captum: `LayerActivation(forward_func, layer)`; `attribute(inputs, { additionalForwardArgs })`. */
-export class LayerActivation<T> implements Explainer<T> {
+/**
+ * Captum: `LayerConductance(forward_func, layer)`; see {@link layerConductance}. `baselines` as for
+ * IntegratedGradients; the path has `nSteps + 1` points of `method` (default 50 steps,
+ * Gauss–Legendre). Resolves to the layer attribution (the layer tensor's shape), or
+ * `[attribution, delta]` with `returnConvergenceDelta: true` (δ = Σ attribution − (F(x) − F(x′)) per example).
+ */
+export class LayerConductance<T> implements Explainer<T> {
   constructor(
     readonly model: Model<T>,
     readonly layer: string,
   ) {}
-  pipelineFor(): Pipeline {
-    return layerActivation({ layer: this.layer })
+
+  pipelineFor(options: object): Pipeline {
+    return layerConductance(checked(LayerConductanceOptions, { layer: layerFor(this.model, this.layer, options), ...pick(options, ['nSteps', 'method', 'returnConvergenceDelta']) }))
   }
-  async attribute(inputs: Inputs<T>, options: Pick<CallOptions<T>, 'additionalForwardArgs' | 'signal'> = {}): Promise<HostTensor> {
-    return (await run(this.pipelineFor(), this.model, inputs, options)).attributions[0]!
+
+  attribute(inputs: Inputs<T>, options: IntegratedGradientsCallOptions<T> & LayerInputOption & { readonly returnConvergenceDelta: true }): Promise<[HostTensor, HostTensor]>
+  attribute(inputs: Inputs<T>, options?: IntegratedGradientsCallOptions<T> & LayerInputOption): Promise<HostTensor>
+  async attribute(inputs: Inputs<T>, options: IntegratedGradientsCallOptions<T> & LayerInputOption = {}): Promise<HostTensor | [HostTensor, HostTensor]> {
+    const r = await run(this.pipelineFor(options), this.model, inputs, options)
+    return options.returnConvergenceDelta === true ? [r.attributions[0]!, r.delta!] : r.attributions[0]!
+  }
+}
+
+/**
+ * Captum: `LayerActivation(forward_func, layer)`; `attribute(inputs, { additionalForwardArgs })`.
+ * A list of layers resolves to a list of activations, captured in one forward pass.
+ */
+export class LayerActivation<T, L extends LayerSelection = string> implements Explainer<T> {
+  constructor(
+    readonly model: Model<T>,
+    readonly layer: L,
+  ) {}
+  pipelineFor(options: object = {}): Pipeline {
+    return layerActivation({ layer: layerFor(this.model, checkedLayer(this.layer), options) })
+  }
+  async attribute(inputs: Inputs<T>, options: Pick<CallOptions<T>, 'additionalForwardArgs' | 'signal'> & LayerInputOption = {}): Promise<LayerResult<L>> {
+    return layerResult(this.layer, (await run(this.pipelineFor(options), this.model, inputs, options)).attributions)
   }
 }
 
@@ -254,11 +308,11 @@ export class LayerGradientShap<T> implements Explainer<T> {
     readonly options: { readonly multiplyByInputs?: boolean } = {},
   ) {}
   pipelineFor(options: object): Pipeline {
-    return layerGradientShap({ layer: this.layer, ...checked(ShapOptions, options), ...multiplyOf(this.options) })
+    return layerGradientShap({ layer: layerFor(this.model, this.layer, options), ...checked(ShapOptions, options), ...multiplyOf(this.options) })
   }
-  attribute(inputs: Inputs<T>, options: GradientShapCallOptions<T> & { readonly returnConvergenceDelta: true }): Promise<[HostTensor, HostTensor]>
-  attribute(inputs: Inputs<T>, options?: GradientShapCallOptions<T>): Promise<HostTensor>
-  async attribute(inputs: Inputs<T>, options: GradientShapCallOptions<T> = {}): Promise<HostTensor | [HostTensor, HostTensor]> {
+  attribute(inputs: Inputs<T>, options: GradientShapCallOptions<T> & LayerInputOption & { readonly returnConvergenceDelta: true }): Promise<[HostTensor, HostTensor]>
+  attribute(inputs: Inputs<T>, options?: GradientShapCallOptions<T> & LayerInputOption): Promise<HostTensor>
+  async attribute(inputs: Inputs<T>, options: GradientShapCallOptions<T> & LayerInputOption = {}): Promise<HostTensor | [HostTensor, HostTensor]> {
     const r = await run(this.pipelineFor(options), this.model, inputs, options)
     return options.returnConvergenceDelta === true ? [r.attributions[0]!, r.delta!] : r.attributions[0]!
   }
@@ -269,8 +323,14 @@ const NeuronPathOptions = t.intersection([t.type({ neuronSelector: NeuronSelecto
 
 /** Options of the neuron methods' `attribute`: which neuron of the layer, per example. */
 export interface NeuronCallOptions<T> extends Omit<CallOptions<T>, 'target'> {
-  /** An integer, or an index tuple into the layer's per-example shape (Captum's `neuron_selector`). */
-  readonly neuronSelector: NeuronSelector
+  /**
+   * Captum's `neuron_selector`: an integer or an index tuple into the layer's per-example shape;
+   * a tuple with slices `{ start?, stop?, step? }` (the sum of the block); `{ mask }` (Σ mask ⊙
+   * layer); or a function layer → one scalar per row (tfjs). See {@link NeuronSelectorCodec}.
+   */
+  readonly neuronSelector: NeuronSelectorArg<T>
+  /** Pick the neuron in the tensor the layer reads (Captum's `attribute_to_neuron_input`; default false). */
+  readonly attributeToNeuronInput?: boolean
 }
 
 /** Captum: `NeuronGradient(forward_func, layer)`: ∂(layer[neuron])/∂(inputs); see {@link neuronGradient}. */
@@ -280,10 +340,10 @@ export class NeuronGradient<T> implements Explainer<T> {
     readonly layer: string,
   ) {}
   pipelineFor(options: object): Pipeline {
-    return neuronGradient({ layer: this.layer, ...checked(t.type({ neuronSelector: NeuronSelectorCodec }), options) })
+    return neuronGradient({ layer: layerFor(this.model, this.layer, options, 'attributeToNeuronInput'), ...checked(t.type({ neuronSelector: NeuronSelectorCodec }), neuronSpecOptions(options)) })
   }
   async attribute<I extends Inputs<T>>(inputs: I, options: NeuronCallOptions<T>): Promise<Mirrored<I>> {
-    return mirror(inputs, (await run(this.pipelineFor(options), this.model, inputs, options)).attributions)
+    return mirror(inputs, (await run(this.pipelineFor(options), this.model, inputs, neuronCallOptions(options))).attributions)
   }
 }
 
@@ -295,11 +355,11 @@ export class NeuronIntegratedGradients<T> implements Explainer<T> {
     readonly options: { readonly multiplyByInputs?: boolean } = {},
   ) {}
   pipelineFor(options: object): Pipeline {
-    const o = checked(NeuronPathOptions, options)
-    return neuronIntegratedGradients({ layer: this.layer, ...o, ...multiplyOf(this.options) })
+    const o = checked(NeuronPathOptions, neuronSpecOptions(options))
+    return neuronIntegratedGradients({ layer: layerFor(this.model, this.layer, options, 'attributeToNeuronInput'), ...o, ...multiplyOf(this.options) })
   }
   async attribute<I extends Inputs<T>>(inputs: I, options: NeuronCallOptions<T> & { readonly nSteps?: number; readonly method?: QuadratureRule }): Promise<Mirrored<I>> {
-    return mirror(inputs, (await run(this.pipelineFor(options), this.model, inputs, options)).attributions)
+    return mirror(inputs, (await run(this.pipelineFor(options), this.model, inputs, neuronCallOptions(options))).attributions)
   }
 }
 
@@ -315,10 +375,43 @@ export class NeuronConductance<T> implements Explainer<T> {
     readonly options: { readonly multiplyByInputs?: boolean } = {},
   ) {}
   pipelineFor(options: object): Pipeline {
-    const o = checked(NeuronPathOptions, options)
-    return neuronConductance({ layer: this.layer, ...o, ...multiplyOf(this.options) })
+    const o = checked(NeuronPathOptions, neuronSpecOptions(options))
+    return neuronConductance({ layer: layerFor(this.model, this.layer, options, 'attributeToNeuronInput'), ...o, ...multiplyOf(this.options) })
   }
-  async attribute<I extends Inputs<T>>(inputs: I, options: CallOptions<T> & { readonly neuronSelector: NeuronSelector; readonly nSteps?: number; readonly method?: QuadratureRule }): Promise<Mirrored<I>> {
-    return mirror(inputs, (await run(this.pipelineFor(options), this.model, inputs, options)).attributions)
+  async attribute<I extends Inputs<T>>(inputs: I, options: CallOptions<T> & NeuronInputOption & { readonly neuronSelector: NeuronSelectorArg<T>; readonly nSteps?: number; readonly method?: QuadratureRule }): Promise<Mirrored<I>> {
+    return mirror(inputs, (await run(this.pipelineFor(options), this.model, inputs, neuronCallOptions(options))).attributions)
+  }
+}
+
+/** Options of NeuronGradientShap.attribute: the neuron, and `baselines` as the distribution ([B, …one example] per input). */
+export interface NeuronGradientShapCallOptions<T> extends NeuronCallOptions<T> {
+  /** Samples per example (default 5). */
+  readonly nSamples?: number
+  /** σ of the noise added to the inputs: one for every input or one per input (default 0). */
+  readonly stdevs?: number | readonly number[]
+}
+
+/**
+ * Captum: `NeuronGradientShap(forward_func, layer, multiply_by_inputs=True)`; see
+ * {@link neuronGradientShap}: GradientShap of one neuron of `layer`. Seeded by `seed`.
+ */
+export class NeuronGradientShap<T> implements Explainer<T> {
+  constructor(
+    readonly model: Model<T>,
+    readonly layer: string,
+    readonly options: { readonly multiplyByInputs?: boolean } = {},
+  ) {}
+  pipelineFor(options: object): Pipeline {
+    const o = checked(t.intersection([t.type({ neuronSelector: NeuronSelectorCodec }), ShapOptions]), neuronSpecOptions(options))
+    return neuronGradientShap({
+      layer: layerFor(this.model, this.layer, options, 'attributeToNeuronInput'),
+      neuronSelector: o.neuronSelector,
+      ...(o.nSamples !== undefined ? { nSamples: o.nSamples } : {}),
+      ...(o.stdevs !== undefined ? { stdevs: o.stdevs } : {}),
+      ...multiplyOf(this.options),
+    })
+  }
+  async attribute<I extends Inputs<T>>(inputs: I, options: NeuronGradientShapCallOptions<T>): Promise<Mirrored<I>> {
+    return mirror(inputs, (await run(this.pipelineFor(options), this.model, inputs, neuronCallOptions(options))).attributions)
   }
 }

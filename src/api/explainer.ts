@@ -12,6 +12,7 @@ import type { Model } from '../core/backend.js'
 import { decodeWith } from '../core/codecs.js'
 import { ClarusError } from '../core/errors.js'
 import type { HostTensor } from '../core/tensor.js'
+import { LayerSelection } from '../dsl/layers.js'
 import type { Plugins } from '../dsl/perturbation/plugins.js'
 import type { AttributionResult } from '../dsl/run.js'
 import type { Pipeline } from '../dsl/spec.js'
@@ -46,6 +47,20 @@ export const runOrThrow = async <T>(method: Pipeline, model: Model<T>, inputs: I
 /** The attributions in the inputs' container: one tensor in → one tensor out; a list in → a list out. */
 export const mirror = <I>(inputs: I, attrs: readonly HostTensor[]): Mirrored<I> =>
   (Array.isArray(inputs) ? [...attrs] : attrs[0]) as Mirrored<I>
+
+/** A layer method's result: one tensor for one layer (a string), one per layer, in order, for a list. */
+export type LayerResult<L> = L extends string ? HostTensor : HostTensor[]
+
+/** The attributions shaped like the `layer` the caller gave: a string → one tensor, a list → a list. */
+export const layerResult = <L extends LayerSelection>(layer: L, attrs: readonly HostTensor[]): LayerResult<L> =>
+  (typeof layer === 'string' ? attrs[0] : [...attrs]) as LayerResult<L>
+
+/** A class's `layer` argument, checked: an empty list, a duplicate or a non-string throws a {@link ClarusError} (InvalidSpec at `layer`). */
+export const checkedLayer = <L extends LayerSelection>(layer: L): L => {
+  const r = decodeWith(LayerSelection, layer, ['layer'])
+  if (E.isLeft(r)) throw new ClarusError(r.left)
+  return layer
+}
 
 /** Options decoded with their codec; bad options throw a {@link ClarusError} with the InvalidSpec. */
 export const checked = <A>(codec: t.Decoder<unknown, A>, u: unknown): A => {

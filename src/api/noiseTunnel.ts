@@ -16,8 +16,10 @@ import { ClarusError, invalidSpec } from '../core/errors.js'
 import type { HostTensor } from '../core/tensor.js'
 import type { SampleStatistic } from '../dsl/stages/sampleMean.js'
 import { abstractResult, type Pipeline } from '../dsl/spec.js'
+import { isLayerList } from '../dsl/layers.js'
 import type { CallOptions } from './attribute.js'
 import { checked, mirror, pick, runOrThrow, type Explainer, type Inputs, type Mirrored } from './explainer.js'
+import { neuronCallOptions } from './neuronSelector.js'
 
 /** NoiseTunnel's own options (Captum's names, camelCased); the wrapped method's options sit next to them. */
 export interface NoiseTunnelCallOptions<T> extends CallOptions<T> {
@@ -53,18 +55,21 @@ export class NoiseTunnel<T> {
     return noiseTunnel(this.method.pipelineFor(inner), o)
   }
 
-  attribute<I extends Inputs<T>>(inputs: I, options: NoiseTunnelCallOptions<T> & { readonly returnConvergenceDelta: true }): Promise<[Mirrored<I> | HostTensor, HostTensor]>
-  attribute<I extends Inputs<T>>(inputs: I, options?: NoiseTunnelCallOptions<T>): Promise<Mirrored<I> | HostTensor>
-  async attribute<I extends Inputs<T>>(inputs: I, options: NoiseTunnelCallOptions<T> = {}): Promise<Mirrored<I> | HostTensor | [Mirrored<I> | HostTensor, HostTensor]> {
+  // a layer method's result is one tensor, or a list for a list of layers
+  attribute<I extends Inputs<T>>(inputs: I, options: NoiseTunnelCallOptions<T> & { readonly returnConvergenceDelta: true }): Promise<[Mirrored<I> | HostTensor | HostTensor[], HostTensor]>
+  attribute<I extends Inputs<T>>(inputs: I, options?: NoiseTunnelCallOptions<T>): Promise<Mirrored<I> | HostTensor | HostTensor[]>
+  async attribute<I extends Inputs<T>>(inputs: I, options: NoiseTunnelCallOptions<T> = {}): Promise<Mirrored<I> | HostTensor | HostTensor[] | [Mirrored<I> | HostTensor | HostTensor[], HostTensor]> {
     const p = this.pipelineFor(options)
     const shape = abstractResult(p)
     if (options.returnConvergenceDelta === true && E.isRight(shape) && !shape.right.flow.slots.has('delta')) {
       throw new ClarusError(invalidSpec([{ path: ['returnConvergenceDelta'], message: `${p.name}: the wrapped method has no convergence delta; call without returnConvergenceDelta` }]))
     }
     const plugins = this.method.plugins
-    const r = await runOrThrow(p, this.model, inputs, plugins !== undefined ? { ...options, plugins: { ...options.plugins, ...plugins } } : options)
-    const inLayer = E.isRight(shape) && shape.right.flow.space.kind === 'layer'
-    const attrs = inLayer ? r.attributions[0]! : mirror(inputs, r.attributions)
+    // a neuron method's selector function travels as call data (see neuronSelector.ts)
+    const call = neuronCallOptions(options)
+    const r = await runOrThrow(p, this.model, inputs, plugins !== undefined ? { ...call, plugins: { ...options.plugins, ...plugins } } : call)
+    const space = E.isRight(shape) ? shape.right.flow.space : undefined
+    const attrs = space?.kind === 'layer' ? (isLayerList(space) ? [...r.attributions] : r.attributions[0]!) : mirror(inputs, r.attributions)
     if (options.returnConvergenceDelta !== true || r.delta === undefined) return attrs
     return [attrs, r.delta]
   }

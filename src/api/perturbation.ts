@@ -14,6 +14,13 @@ import { lime, LimeOptions } from '../algorithms/lime.js'
 import { occlusion, OcclusionOptions } from '../algorithms/occlusion.js'
 import { shapleyValueSampling, ShapleyValueSamplingOptions } from '../algorithms/shapleyValueSampling.js'
 import { shapleyValues } from '../algorithms/shapleyValues.js'
+import { layerFeatureAblation } from '../algorithms/layerFeatureAblation.js'
+import { layerFeaturePermutation } from '../algorithms/layerFeaturePermutation.js'
+import { NeuronSelector as NeuronSelectorCodec } from '../algorithms/neuron.js'
+import { neuronFeatureAblation } from '../algorithms/neuronFeatureAblation.js'
+import { layerFor, type LayerInputOption, type NeuronInputOption } from './layers.js'
+import { neuronCallOptions, neuronSpecOptions, type NeuronSelectorArg } from './neuronSelector.js'
+import * as t from 'io-ts'
 import type { Model } from '../core/backend.js'
 import type { HostTensor } from '../core/tensor.js'
 import type { InterpretableModel } from '../dsl/perturbation/linearModels.js'
@@ -201,5 +208,70 @@ export class KernelShap<T> implements Explainer<T> {
   attribute<I extends Inputs<T>>(inputs: I, options?: KernelShapCallOptions<T>): Promise<Mirrored<I>>
   attribute<I extends Inputs<T>>(inputs: I, options: KernelShapCallOptions<T> = {}): Promise<Mirrored<I> | HostTensor> {
     return runSurrogate(this.pipelineFor(options), this.model, inputs, options)
+  }
+}
+
+/** Options of LayerFeatureAblation.attribute: the layer's baselines and mask instead of the inputs'. */
+export interface LayerFeatureAblationCallOptions<T> extends Omit<CallOptions<T>, 'baselines' | 'featureMask'>, LayerInputOption {}
+
+/**
+ * Captum: `LayerFeatureAblation(forward_func, layer)`; see {@link layerFeatureAblation}. `layer`
+ * names an internal tensor (for ONNX: a tensor name in the graph); `layerMask` groups its neurons
+ * and `layerBaselines` replaces them (default 0). Resolves to the attribution in the layer's shape.
+ */
+export class LayerFeatureAblation<T> implements Explainer<T> {
+  constructor(
+    readonly model: Model<T>,
+    readonly layer: string,
+  ) {}
+  pipelineFor(options: object = {}): Pipeline {
+    return layerFeatureAblation({ layer: layerFor(this.model, this.layer, options) })
+  }
+  async attribute(inputs: Inputs<T>, options: LayerFeatureAblationCallOptions<T> = {}): Promise<HostTensor> {
+    return (await runOrThrow(this.pipelineFor(options), this.model, inputs, options)).attributions[0]!
+  }
+}
+
+/**
+ * Captum: `LayerFeaturePermutation(forward_func, layer)`; see {@link layerFeaturePermutation}.
+ * `layerMask` groups the layer's neurons; each group is shuffled over the batch (seeded by `seed`).
+ */
+export class LayerFeaturePermutation<T> implements Explainer<T> {
+  constructor(
+    readonly model: Model<T>,
+    readonly layer: string,
+  ) {}
+  pipelineFor(): Pipeline {
+    return layerFeaturePermutation({ layer: this.layer })
+  }
+  async attribute(inputs: Inputs<T>, options: Omit<CallOptions<T>, 'baselines' | 'featureMask' | 'layerBaselines'> = {}): Promise<HostTensor> {
+    return (await runOrThrow(this.pipelineFor(), this.model, inputs, options)).attributions[0]!
+  }
+}
+
+/** Options of NeuronFeatureAblation.attribute: which neuron of the layer (no target), plus FeatureAblation's call data. */
+export interface NeuronFeatureAblationCallOptions<T> extends Omit<CallOptions<T>, 'target' | 'layerBaselines' | 'layerMask'>, NeuronInputOption {
+  /**
+   * Captum's `neuron_selector`: an integer or an index tuple into the layer's per-example shape; a
+   * tuple with slices (the sum of the block); `{ mask }`; or a function layer → one value per row.
+   */
+  readonly neuronSelector: NeuronSelectorArg<T>
+}
+
+/**
+ * Captum: `NeuronFeatureAblation(forward_func, layer)`; see {@link neuronFeatureAblation}: each
+ * input feature group is credited with the change of one neuron of `layer` when it is ablated.
+ */
+export class NeuronFeatureAblation<T> implements Explainer<T> {
+  constructor(
+    readonly model: Model<T>,
+    readonly layer: string,
+  ) {}
+  pipelineFor(options: object): Pipeline {
+    const { neuronSelector } = checked(t.type({ neuronSelector: NeuronSelectorCodec }), neuronSpecOptions(options))
+    return neuronFeatureAblation({ layer: layerFor(this.model, this.layer, options, 'attributeToNeuronInput'), neuronSelector })
+  }
+  attribute<I extends Inputs<T>>(inputs: I, options: NeuronFeatureAblationCallOptions<T>): Promise<Mirrored<I>> {
+    return run(this.pipelineFor(options), this.model, inputs, neuronCallOptions(options))
   }
 }

@@ -23,6 +23,9 @@ export interface DataCallOptions {
   readonly featureMask?: HostTensor | readonly HostTensor[]
   readonly perturbationsPerEval?: number
   readonly seed?: number
+  /** Layer perturbation methods: Captum's `layer_mask` and `layer_baselines`. */
+  readonly layerMask?: HostTensor
+  readonly layerBaselines?: number | HostTensor
 }
 
 /** Which tolerance of the case a run is held to: the exact one, or `sampling_tolerance` (a sampled run of a 'limit' case). */
@@ -51,6 +54,11 @@ const KNOWN_ARGS = new Set([
   'feature_mask', 'perturbations_per_eval', 'sliding_window_shapes', 'strides', 'n_samples',
   'stdevs', 'nt_type', 'nt_samples', 'nt_samples_batch_size', 'draw_baseline_from_distrib', 'neuron_selector',
   'relu_attributions', 'attr_dim_summation',
+  // as attribute_to_layer_input below: layer.attributed_tensor names the tensor the neuron is picked in
+  'attribute_to_neuron_input',
+  'layer_mask', 'layer_baselines',
+  // the case's layer.attributed_tensor already names the layer's input tensor when this is true
+  'attribute_to_layer_input',
 ])
 const KNOWN_CTOR = new Set(['multiply_by_inputs', 'layer', 'attribution_method'])
 
@@ -90,9 +98,16 @@ export const callForCase = (c: ReferenceCase): CaseCall => {
   if (typeof baselines === 'string') return { kind: 'unsupported', reason: baselines }
   const layer = c.layer?.attributed_tensor ?? (typeof c.constructorArgs['layer'] === 'string' ? (c.constructorArgs['layer'] as string) : undefined)
   if (method.family !== 'primary' && layer === undefined) return { kind: 'unsupported', reason: 'layer case without a layer tensor' }
+  if ((c.args['attribute_to_layer_input'] === true || c.args['attribute_to_neuron_input'] === true) && c.layer?.attributed_tensor === undefined) {
+    return { kind: 'unsupported', reason: 'attribution to the layer input without the input tensor named (layer.attributed_tensor)' }
+  }
   const mask = c.args['feature_mask']
   const featureMask = mask === null || mask === undefined ? undefined : isHostTensor(mask) ? mask : Array.isArray(mask) && mask.every(isHostTensor) ? (mask as HostTensor[]) : null
   if (featureMask === null) return { kind: 'unsupported', reason: 'feature_mask of this form is not understood' }
+  const layerMask = c.args['layer_mask'] ?? undefined
+  if (layerMask !== undefined && !isHostTensor(layerMask)) return { kind: 'unsupported', reason: 'layer_mask of this form is not understood' }
+  const layerBaselines = c.args['layer_baselines'] ?? undefined
+  if (layerBaselines !== undefined && typeof layerBaselines !== 'number' && !isHostTensor(layerBaselines)) return { kind: 'unsupported', reason: 'layer_baselines of this form are not understood' }
   const ppe = c.args['perturbations_per_eval']
   const nSamples = typeof c.args['n_samples'] === 'number' ? c.args['n_samples'] : undefined
   const windows = c.args['sliding_window_shapes']
@@ -140,6 +155,8 @@ export const callForCase = (c: ReferenceCase): CaseCall => {
       ...(typeof ibs === 'number' ? { internalBatchSize: ibs } : {}),
       ...(featureMask !== undefined ? { featureMask } : {}),
       ...(typeof ppe === 'number' ? { perturbationsPerEval: ppe } : {}),
+      ...(layerMask !== undefined ? { layerMask } : {}),
+      ...(layerBaselines !== undefined ? { layerBaselines } : {}),
       ...(limit || c.kind === 'monte_carlo' ? { seed: 0 } : {}),
     },
   }

@@ -19,12 +19,49 @@ export interface TensorInfo {
   readonly shape: readonly (number | string | null)[]
 }
 
+/**
+ * How a layer tensor lays out its channels: `NCHW` = channels on dim 1 (channels first, whatever
+ * the number of spatial dims: NCW and NCDHW count too), `NHWC` = channels on the last dim
+ * (channels last), `other` = not an image-like tensor, or unknown.
+ */
+export type Layout = 'NCHW' | 'NHWC' | 'other'
+
+/**
+ * What a backend knows about one layer (an internal tensor of {@link ModelSignature.layers}):
+ * - `name`: the tensor's name, as `layers` lists it (what layer methods take);
+ * - `opType`: what computes it: the ONNX op type of the producing node (`Conv`, `Relu`, …), the
+ *   tfjs layer class (`Conv2D`, `Dense`, …) or graph-node op (`Conv2D`, `Relu`, …); `tap` for a
+ *   tapped function's tensors, whose producer is unknown;
+ * - `dtype`: the element type, or null when unknown;
+ * - `shape`: the per-example dims (the batch dim left out), a string or null for a symbolic or
+ *   unknown dim; null when even the rank is unknown;
+ * - `layout`: where its channels are (see {@link Layout});
+ * - `inputs`: the non-constant tensors its producer reads, in the producer's argument order (weights,
+ *   initializers and constants left out): other layers, or model inputs. "The layer's input" of
+ *   Captum's `attribute_to_layer_input` is resolved through it (`layerInputOf`).
+ */
+export interface LayerInfo {
+  readonly name: string
+  readonly opType: string
+  readonly dtype: DType | null
+  readonly shape: readonly (number | string | null)[] | null
+  readonly layout: Layout
+  readonly inputs: readonly string[]
+}
+
 /** What a model takes and returns, plus the internal tensors it can expose as layers. */
 export interface ModelSignature {
   readonly inputs: readonly TensorInfo[]
   readonly outputs: readonly TensorInfo[]
-  /** Names of internal tensors that can be captured, differentiated or replaced ("layers"). */
+  /** Names of internal tensors that can be captured, differentiated or replaced ("layers"), in graph order. */
   readonly layers: readonly string[]
+  /**
+   * One {@link LayerInfo} per entry of `layers`, same order. Kept next to `layers` rather than
+   * replacing it, so the many places that only need names (and signatures written by hand, e.g.
+   * `fromTfjs(fn, { signature })`) are unchanged; a signature without it is read as name-only
+   * entries (opType `unknown`, layout `other`) by `findLayers` and `layerInputOf`.
+   */
+  readonly layerInfo?: readonly LayerInfo[]
 }
 
 /**

@@ -22,6 +22,7 @@
  */
 
 import type { CallDataKey, Space } from './flow.js'
+import { sameLayers, spaceSelection } from './layers.js'
 
 export type FlowKind = 'points' | 'values' | 'outputs'
 export type Slot = 'baseline' | 'anchor' | 'anchorBaseline' | 'reference' | 'delta'
@@ -43,9 +44,12 @@ export interface AbstractFlow {
   readonly depth: number
 }
 
-/** Do two spaces name the same tensors? */
-export const sameSpace = (a: Space, b: Space): boolean =>
-  a.kind === b.kind && (a.kind === 'input' || (b.kind === 'layer' && a.name === b.name))
+/** Do two spaces name the same tensors (the same layers, in the same form and order)? */
+export const sameSpace = (a: Space, b: Space): boolean => {
+  const la = spaceSelection(a)
+  const lb = spaceSelection(b)
+  return la === undefined || lb === undefined ? la === lb : sameLayers(la, lb)
+}
 
 /** A stage's verdict on an abstract flow: the flow it produces, or why it cannot run on it. */
 export type Transfer = AbstractFlow | string

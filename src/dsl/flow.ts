@@ -18,8 +18,16 @@ import type { Target, TargetFn } from '../core/target.js'
 import type { Plugins } from './perturbation/plugins.js'
 import type { HostTensor } from '../core/tensor.js'
 
-/** Where the flow's tensors live: the model inputs, or a named internal tensor (a layer). */
-export type Space = { readonly kind: 'input' } | { readonly kind: 'layer'; readonly name: string }
+/**
+ * Where the flow's tensors live: the model inputs, or internal tensors (layers). A layer space
+ * names one layer (`name`: the flow holds one tensor) or a list of them (`names`: one tensor per
+ * layer, in list order, all from the same model calls); exactly one of the two is set, and the
+ * list form is kept even for one layer, so results mirror what the caller named.
+ */
+export type Space =
+  | { readonly kind: 'input' }
+  | { readonly kind: 'layer'; readonly name: string; readonly names?: undefined }
+  | { readonly kind: 'layer'; readonly names: readonly string[]; readonly name?: undefined }
 
 export interface Flow<T> {
   readonly value: readonly T[]
@@ -83,6 +91,8 @@ export interface Reference {
   readonly aggregate: boolean
   readonly selected: Float32Array
   readonly selShape: readonly number[]
+  /** What the values explain when not the call's target on the output: a key naming the neuron (see `Probe`). */
+  readonly of?: string
 }
 
 /** Progress of a long run: model evaluations (rows) done out of the planned total. */
@@ -117,13 +127,25 @@ export interface CallDataTypes<T> {
   readonly perturbationsPerEval: number
   /** Call-time plug-ins (LimeBase's sampler, similarity, interpretable model) named by the spec. */
   readonly plugins: Plugins
+  /**
+   * Layer perturbation methods: the layer baseline a′ (Captum's `layer_baselines`), any tensor
+   * broadcastable to the layer's value (a 0-d tensor for a number); absent: zeros.
+   */
+  readonly layerBaselines: T
+  /** Layer perturbation methods: integer group ids over the layer's neurons (Captum's `layer_mask`); absent: one group per neuron. */
+  readonly layerMask: HostTensor
+  /**
+   * Neuron methods whose pipeline selects the neuron with `{ fromCall: 'neuronFn' }`: the
+   * selector function, layer [rows, …] → one scalar per row (Captum's callable `neuron_selector`).
+   */
+  readonly neuronFn: (layer: T) => T
 }
 
 /** The keys of the call-data record. */
 export type CallDataKey = keyof CallDataTypes<unknown>
 
 /** Every key of {@link CallDataTypes}, in one list (for code that walks the record). */
-export const CALL_DATA_KEYS: readonly CallDataKey[] = ['baselines', 'baselineDistribution', 'featureMask', 'perturbationsPerEval', 'plugins']
+export const CALL_DATA_KEYS: readonly CallDataKey[] = ['baselines', 'baselineDistribution', 'featureMask', 'perturbationsPerEval', 'plugins', 'layerBaselines', 'layerMask', 'neuronFn']
 
 /** The call data of one run: any subset of the keys, each with its own type. */
 export type CallData<T> = { readonly [K in CallDataKey]?: CallDataTypes<T>[K] }

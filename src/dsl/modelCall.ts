@@ -90,3 +90,18 @@ export const layerValue = <T>(ctx: RunContext<T>, inputs: readonly T[], rowExamp
         : TE.right(ctx.track(a))
     }),
   )
+
+/** The values of several internal tensors when the model runs on `inputs`, in `layers` order (one forward pass for all). */
+export const layerValues = <T>(ctx: RunContext<T>, inputs: readonly T[], rowExample: Int32Array, layers: readonly string[]): TE.TaskEither<AttributionError, readonly T[]> =>
+  pipe(
+    ctx.model.forward([...inputs, ...extraRows(ctx, rowExample)], { ...ctx.modelOptions, capture: layers }),
+    TE.chain((res) => {
+      ctx.track(res.output)
+      Object.values(res.captured).forEach((c) => ctx.track(c))
+      ctx.tick(rowExample.length)
+      const missing = layers.find((l) => res.captured[l] === undefined)
+      return missing !== undefined
+        ? TE.left(err('UnknownTensor', `the model did not return layer ${JSON.stringify(missing)}`, ['layer']))
+        : TE.right(layers.map((l) => res.captured[l]!))
+    }),
+  )

@@ -393,10 +393,19 @@ export const runPipeline = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>)
     const rows = flow.rowExample
     const R = rows.length
     const masks = outer.callData.featureMask?.map((m) => (m.shape[0] === outer.nExamples && outer.nExamples > 1 ? hostGatherRows(m, rows) : m))
+    // a per-example layer mask follows the rows too
+    const lm = outer.callData.layerMask
+    const layerMask = lm !== undefined && lm.shape[0] === outer.nExamples && outer.nExamples > 1 ? hostGatherRows(lm, rows) : lm
+    // and so do layer baselines given per example ([N, …] with N > 1; a layer has a batch dimension and at least one more)
+    const lb = outer.callData.layerBaselines
+    const lbShape = lb === undefined ? [] : outer.backend.shapeOf(lb)
+    const layerBaselines = lb !== undefined && lbShape.length >= 2 && lbShape[0] === outer.nExamples && outer.nExamples > 1 ? outer.track(outer.backend.gatherRows(lb, rows)) : lb
     // The inner call's baselines are the rows' baselines (none when the flow has none), its masks follow the rows.
-    const { baselines: _outerBaselines, featureMask: _outerMasks, ...shared } = outer.callData
+    const { baselines: _outerBaselines, featureMask: _outerMasks, layerMask: _outerLayerMask, layerBaselines: _outerLayerBaselines, ...shared } = outer.callData
     void _outerBaselines
     void _outerMasks
+    void _outerLayerMask
+    void _outerLayerBaselines
     const c: RunContext<T> = {
       ...outer,
       nExamples: R,
@@ -405,6 +414,8 @@ export const runPipeline = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>)
         ...shared,
         ...(flow.baseline !== undefined ? { baselines: flow.baseline } : {}),
         ...(masks !== undefined ? { featureMask: masks } : {}),
+        ...(layerMask !== undefined ? { layerMask } : {}),
+        ...(layerBaselines !== undefined ? { layerBaselines } : {}),
       },
       extraArgs: extraRows(outer, rows),
       targetExamples: outer.targetExamples === undefined
@@ -444,6 +455,7 @@ export const runPipeline = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>)
       ['inputs', req.inputs, 'clean or impute the input first'],
       ['baselines', callData.baselines, 'baselines must be finite reference values'],
       ['baselines', callData.baselineDistribution, 'baselines must be finite reference values'],
+      ['layerBaselines', callData.layerBaselines !== undefined ? [callData.layerBaselines] : undefined, 'layer baselines must be finite reference values'],
       ['additionalForwardArgs', req.extraArgs, 'additional forward arguments must be finite'],
     ]
     for (const [field, ts, advice] of groups) {

@@ -43,14 +43,14 @@ describe('Captum reference fixtures', () => {
   it('onnx: every supported case matches Captum', async () => {
     const r = await runConformance(REF, onnxTarget)
     expect(E.isRight(r)).toBe(true)
-    if (E.isRight(r)) check(r.right, 54)
+    if (E.isRight(r)) check(r.right, 59)
   })
 
   it('tfjs-cpu: every supported case matches Captum (networks rebuilt from their weights, layers tapped)', async () => {
     const before = tf.memory().numTensors
     const r = await runConformance(REF, tfjsTarget)
     expect(E.isRight(r)).toBe(true)
-    if (E.isRight(r)) check(r.right, 53)
+    if (E.isRight(r)) check(r.right, 58)
     // every attribute call, every model built and disposed: no tensor outlives the run
     expect(tf.memory().numTensors).toBe(before)
   })
@@ -62,7 +62,7 @@ describe('Captum reference fixtures', () => {
     try {
       const r = await runConformance(REF, { ...tfjsTarget, name: 'tfjs-wasm' })
       expect(E.isRight(r)).toBe(true)
-      if (E.isRight(r)) check(r.right, 52)
+      if (E.isRight(r)) check(r.right, 57)
     } finally {
       await tf.setBackend(previous)
     }

@@ -6,6 +6,13 @@ import '@tensorflow/tfjs-backend-cpu'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { fromTfjs } from '../../src/backends/tfjs/index.js'
 import { InternalInfluence, LayerGradCam, float32, type HostTensor } from '../../src/index.js'
+import * as path from 'node:path'
+import * as E from 'fp-ts/lib/Either.js'
+import { fromOnnx } from '../../src/backends/onnx/index.js'
+import { compareTensors, loadReferenceDir, type ReferenceCase } from '../../src/conformance/index.js'
+import { ClarusError, LayerConductance, MAX_STEPS, METHODS, attribute, layerConductance, pipeline, stage, type AttributionError, type Model } from '../../src/index.js'
+import { errorOf } from '../helpers/errors.js'
+import { REFERENCE_DIR } from '../helpers/reference.js'
 
 beforeAll(async () => {
   await tf.setBackend('cpu')
@@ -67,5 +74,126 @@ describe('InternalInfluence and LayerGradCam on two examples, x = [[20, 50, 30],
     const neg = await new LayerGradCam(multiLayer, 'linear0').attribute(float32([1, 3], [0, -100, 0]), { target: 0 })
     const relu = await new LayerGradCam(multiLayer, 'linear0').attribute(float32([1, 3], [0, -100, 0]), { target: 0, reluAttributions: true })
     expect(Array.from(relu.data as Float32Array)).toEqual(Array.from(neg.data as Float32Array, (v) => Math.max(0, v)))
+  })
+})
+
+describe('LayerConductance on BasicModel_MultiLayer (Captum\'s own values)', () => {
+  it('linear1, Gauss–Legendre 50 steps, two examples → Captum\'s attributions and deltas', async () => {
+    const x = float32([2, 3], [20, 50, 30, 2, 10, 3])
+    const [attr, delta] = await new LayerConductance(multiLayer, 'linear1').attribute(x, { target: 0, returnConvergenceDelta: true })
+    expect(attr.shape).toEqual([2, 4])
+    close(attr, [89.57259, 99.89099, 99.89099, 99.89099, 4.80775, 14.98365, 14.98365, 14.98365], 2e-4)
+    close(delta, [-0.75446, -0.2413], 2e-4)
+  })
+  it('Gauss–Legendre 500 steps, x = [[0, 100, 0]]: linear0 → [[0, 390, 0]], linear1 and relu → [[90, 100, 100, 100]], linear2 → [[390, 0]], |δ| < 0.01', async () => {
+    const x = float32([1, 3], [0, 100, 0])
+    const want: [string, number[]][] = [['linear0', [0, 390, 0]], ['linear1', [90, 100, 100, 100]], ['relu', [90, 100, 100, 100]], ['linear2', [390, 0]]]
+    for (const [layer, values] of want) {
+      const [attr, delta] = await new LayerConductance(multiLayer, layer).attribute(x, { target: 0, nSteps: 500, returnConvergenceDelta: true })
+      close(attr, values, 0.1)
+      expect(Math.abs((delta.data as Float32Array)[0]!)).toBeLessThan(0.01)
+    }
+  })
+  it('one step of a Riemann rule is allowed (the path has two points, as in Captum): trapezoid → g(x′) ⊙ (a(x) − a(x′)), left → g(x′) ⊙ (a(x/2) − a(x′))', async () => {
+    // linear1 at x′ = 0 is [−10, 1, 1, 1]: the first unit is cut by the ReLU, so g = [0, 1, 1, 1]
+    const x = float32([1, 3], [0, 100, 0])
+    close(await new LayerConductance(multiLayer, 'linear1').attribute(x, { target: 0, nSteps: 1, method: 'riemann_trapezoid' }), [0, 100, 100, 100], 1e-4)
+    close(await new LayerConductance(multiLayer, 'linear1').attribute(x, { target: 0, nSteps: 1, method: 'riemann_left' }), [0, 50, 50, 50], 1e-4)
+  })
+  it('leaves no tensor behind, whole or chunked', async () => {
+    const x = float32([2, 3], [20, 50, 30, 2, 10, 3])
+    const before = tf.memory().numTensors
+    await new LayerConductance(multiLayer, 'relu').attribute(x, { target: 0, nSteps: 12, returnConvergenceDelta: true })
+    await new LayerConductance(multiLayer, 'relu').attribute(x, { target: 0, nSteps: 12, internalBatchSize: 2, returnConvergenceDelta: true })
+    expect(tf.memory().numTensors).toBe(before)
+  })
+})
+
+describe('LayerConductance against the Captum reference fixtures (ONNX)', () => {
+  const ref = loadReferenceDir(REFERENCE_DIR)
+  const ids = ['mlp.layerconductance.fc2_input.trapezoid.t0', 'cnn.layerconductance.conv2.t0', 'sigmoidnet.layerconductance.sigmoid.tnone']
+  const caseOf = (id: string): ReferenceCase => {
+    if (E.isLeft(ref)) throw new Error(ref.left.message)
+    const lazy = ref.right.cases.find((c) => c.entry.id === id)
+    const c = lazy?.load()
+    if (c === undefined || E.isLeft(c)) throw new Error(`cannot load ${id}`)
+    return c.right
+  }
+  const expectMatch = (got: HostTensor, want: HostTensor, tol: { readonly abs: number; readonly rel: number }): void => {
+    const cmp = compareTensors(got, want, tol)
+    expect(cmp.ok, cmp.message).toBe(true)
+  }
+  it.each(ids)('%s: attributions and deltas match Captum, whole and one step per chunk', async (id) => {
+    const c = caseOf(id)
+    const m = await fromOnnx(path.join(REFERENCE_DIR, `models/${c.model}.onnx`))
+    if (E.isLeft(m)) throw new Error(m.left.message)
+    const model: Model<HostTensor> = m.right
+    try {
+      const a = c.args
+      const method = new LayerConductance(model, c.layer!.attributed_tensor)
+      const opts = {
+        target: a['target'] as number | null,
+        ...(a['baselines'] !== null && a['baselines'] !== undefined ? { baselines: a['baselines'] as HostTensor } : {}),
+        nSteps: a['n_steps'] as number,
+        method: a['method'] as 'gausslegendre' | 'riemann_trapezoid',
+        returnConvergenceDelta: true as const,
+      }
+      const n = c.inputs[0]!.shape[0]!
+      // internalBatchSize = N: one step per chunk, so every step crosses a chunk boundary
+      for (const extra of [{}, { internalBatchSize: n }]) {
+        const [attr, delta] = await method.attribute(c.inputs[0]!, { ...opts, ...extra })
+        expect(attr.shape).toEqual(c.expected.attributions[0]!.shape)
+        expectMatch(attr, c.expected.attributions[0]!, c.tolerance)
+        expectMatch(delta, c.expected.convergenceDelta!, c.deltaTolerance ?? c.tolerance)
+      }
+    } finally {
+      await model.dispose()
+    }
+  })
+})
+
+describe('LayerConductance: bad input is a typed error', () => {
+  const x = float32([1, 3], [0, 100, 0])
+  const built = (u: unknown): AttributionError => {
+    try {
+      METHODS['layerConductance']!.build(u)
+    } catch (e) {
+      expect(e).toBeInstanceOf(ClarusError)
+      return (e as ClarusError).error
+    }
+    throw new Error('expected the options to be rejected')
+  }
+  it('a missing or empty layer name', async () => {
+    expect(built({})).toMatchObject({ _tag: 'InvalidSpec', path: ['layer'] })
+    expect(built({ layer: '' })).toMatchObject({ _tag: 'InvalidSpec', path: ['layer'] })
+    expect(await errorOf(new LayerConductance(multiLayer, '').attribute(x, { target: 0 }))).toMatchObject({ _tag: 'InvalidSpec', path: ['layer'] })
+  })
+  it('a layer the model does not have names the layer', async () => {
+    const e = await errorOf(new LayerConductance(multiLayer, 'linear9').attribute(x, { target: 0 }))
+    expect(e._tag).toBe('UnknownTensor')
+    expect(e.message).toContain('linear9')
+  })
+  it('nSteps must be an integer from 1 to MAX_STEPS − 1 (the path has nSteps + 1 points); the method one of Captum\'s rules', async () => {
+    for (const nSteps of [0, -3, 2.5, MAX_STEPS]) {
+      const e = built({ layer: 'linear1', nSteps })
+      expect(e).toMatchObject({ _tag: 'InvalidSpec', path: ['nSteps'] })
+      expect(e.message).toContain(String(MAX_STEPS - 1))
+    }
+    expect(() => layerConductance({ layer: 'linear1', nSteps: MAX_STEPS - 1 })).not.toThrow()
+    expect(built({ layer: 'linear1', method: 'simpson' })).toMatchObject({ _tag: 'InvalidSpec', path: ['method'] })
+    expect(await errorOf(new LayerConductance(multiLayer, 'linear1').attribute(x, { target: 0, nSteps: 0 }))).toMatchObject({ _tag: 'InvalidSpec', path: ['nSteps'] })
+  })
+  it('conductanceSum needs the activation at every point: without grad({ layer }) before it the pipeline is rejected before running', async () => {
+    let error: unknown
+    try {
+      pipeline('broken', stage.interpolate({ nSteps: 4, method: 'riemann_trapezoid' }), stage.activation({ layer: 'linear1' }), stage.conductanceSum())
+    } catch (e) {
+      error = e
+    }
+    expect(error).toBeInstanceOf(ClarusError)
+    expect((error as ClarusError).error._tag).toBe('BadPipeline')
+    expect((error as ClarusError).error.message).toContain('grad({ layer })')
+    const r = await attribute({ _tag: 'Pipeline', name: 'broken', stages: [stage.interpolate({ nSteps: 4, method: 'riemann_trapezoid' }), stage.activation({ layer: 'linear1' }), stage.conductanceSum()] }, multiLayer, x, {})()
+    expect(E.isLeft(r) && r.left._tag).toBe('BadPipeline')
   })
 })

@@ -12,6 +12,7 @@ export const MLP_METHOD_OPTIONS: Readonly<Record<string, Readonly<Record<string,
   layerGradientXActivation: { layer: '/relu1/Relu_output_0' },
   layerActivation: { layer: '/relu1/Relu_output_0' },
   internalInfluence: { layer: '/relu1/Relu_output_0', nSteps: 6 },
+  layerConductance: { layer: '/relu1/Relu_output_0', nSteps: 6, returnConvergenceDelta: true },
   layerGradCam: { layer: '/relu1/Relu_output_0' },
   neuronGradient: { layer: '/fc1/Gemm_output_0', neuronSelector: 3 },
   neuronIntegratedGradients: { layer: '/relu1/Relu_output_0', neuronSelector: [2], nSteps: 6 },
@@ -19,6 +20,10 @@ export const MLP_METHOD_OPTIONS: Readonly<Record<string, Readonly<Record<string,
   gradientShap: { nSamples: 4, stdevs: 0.1, returnConvergenceDelta: true },
   inputBaselineXGradient: { returnConvergenceDelta: true },
   layerGradientShap: { layer: '/relu1/Relu_output_0', nSamples: 4 },
+  layerFeatureAblation: { layer: '/relu1/Relu_output_0' },
+  layerFeaturePermutation: { layer: '/relu1/Relu_output_0' },
+  neuronFeatureAblation: { layer: '/fc1/Gemm_output_0', neuronSelector: 3 },
+  neuronGradientShap: { layer: '/relu1/Relu_output_0', neuronSelector: 2, nSamples: 4 },
   noiseTunnel: { wrapped: 'integratedGradients', nSteps: 4, ntSamples: 3, stdevs: 0.2, returnConvergenceDelta: true },
 }
 
@@ -27,4 +32,5 @@ export const distribution = float32([3, 12], Array.from({ length: 36 }, (_, i) =
 export const MLP_CALL_DATA: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
   gradientShap: { baselines: distribution },
   layerGradientShap: { baselines: distribution },
+  neuronGradientShap: { baselines: distribution },
 }

@@ -19,12 +19,24 @@ export type StageArbitraries = { readonly [Tag in StageTag]: fc.Arbitrary<StageP
 
 const none = fc.constant({})
 const layer = fc.string({ minLength: 1, maxLength: 12 })
+/** One layer, or a non-empty list of distinct layers (the many-layers form). */
+const layers = fc.oneof(layer, fc.uniqueArray(layer, { minLength: 1, maxLength: 4 }))
 const count = fc.integer({ min: 1, max: 1000 })
 const finite = fc.double({ min: -1e6, max: 1e6, noNaN: true })
 const positive = fc.double({ min: 1e-6, max: 1e6, noNaN: true })
 const nonNegative = fc.double({ min: 0, max: 10, noNaN: true })
 const dims = fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 4 })
 const custom = fc.record({ _tag: fc.constant('custom' as const), name: fc.string() })
+/** Neuron selections (dsl/neuron.ts): index tuples of integers and slices, JSON masks, the call's function. */
+const pySlice = fc.record({ start: fc.option(fc.integer({ min: -6, max: 6 })), stop: fc.option(fc.integer({ min: -6, max: 6 })), step: fc.option(fc.integer({ min: 1, max: 3 })) }, { requiredKeys: [] })
+const neuron = fc.oneof(
+  fc.record({ layer, index: fc.array(fc.oneof(fc.integer({ min: -3, max: 20 }), pySlice), { maxLength: 3 }) }),
+  dims.chain((shape) => {
+    const n = shape.reduce((a, b) => a * b, 1)
+    return fc.record({ layer, mask: fc.record({ shape: fc.constant(shape), data: fc.array(finite, { minLength: n, maxLength: n }) }) })
+  }),
+  fc.record({ layer, fromCall: fc.constant('neuronFn' as const) }),
+)
 
 const sampler: fc.Arbitrary<Sampler> = fc.oneof(fc.constantFrom('bernoulli' as const, 'enumerate' as const, 'kernelShap' as const), custom)
 const similarity: fc.Arbitrary<Similarity> = fc.oneof(
@@ -44,6 +56,7 @@ const design: fc.Arbitrary<Design> = fc.oneof(
 )
 const features: fc.Arbitrary<FeatureSpec> = fc.oneof(
   fc.constant({ _tag: 'masks' as const }),
+  fc.constant({ _tag: 'layerMask' as const }),
   fc.record(
     { _tag: fc.constant('windows' as const), shapes: fc.array(dims, { minLength: 1, maxLength: 3 }), strides: fc.oneof(fc.integer({ min: 1, max: 4 }), fc.array(fc.oneof(fc.integer({ min: 1, max: 4 }), dims), { maxLength: 3 })) },
     { requiredKeys: ['_tag', 'shapes'] },
@@ -71,17 +84,17 @@ export const STAGE_ARBITRARIES: StageArbitraries = {
     },
     { requiredKeys: ['nSteps', 'method'] },
   ),
-  grad: fc.record({ layer, inject: fc.boolean(), neuron: fc.record({ layer, index: fc.array(fc.integer({ min: -3, max: 20 }), { maxLength: 3 }) }) }, { requiredKeys: [] }),
+  grad: fc.record({ layer: layers, inject: fc.boolean(), neuron }, { requiredKeys: [] }),
   quadrature: none,
   scaleByDelta: none,
   multiplyByInputs: none,
   abs: none,
   completenessDelta: none,
-  layerEndpoints: fc.record({ layer }),
-  activation: fc.record({ layer }),
-  reference: none,
+  layerEndpoints: fc.record({ layer: layers }),
+  activation: fc.record({ layer: layers }),
+  reference: fc.record({ neuron: fc.record({ layer, index: fc.array(fc.integer({ min: -3, max: 20 }), { maxLength: 3 }) }) }, { requiredKeys: [] }),
   perturb: fc.record({ features, design }),
-  forward: none,
+  forward: fc.record({ inject: fc.boolean(), neuron: fc.record({ layer, index: fc.array(fc.integer({ min: -3, max: 20 }), { maxLength: 3 }) }) }, { requiredKeys: [] }),
   diff: fc.record({ average: fc.boolean() }),
   marginals: fc.record({ design }),
   linearFit: fc.record({ model: interpretableModel, returnInputShape: fc.boolean() }),
@@ -103,6 +116,12 @@ export const STAGE_ARBITRARIES: StageArbitraries = {
     fc.record({ max: finite }),
     fc.tuple(finite, finite).map(([a, b]) => ({ min: Math.min(a, b), max: Math.max(a, b) })),
   ),
-  gradCam: fc.record({ relu: fc.boolean(), sumChannels: fc.boolean() }, { requiredKeys: [] }),
-  conductanceGrad: fc.record({ neuron: fc.record({ layer, index: fc.array(fc.integer({ min: -3, max: 20 }), { maxLength: 3 }) }) }),
+  gradCam: fc.record({ relu: fc.boolean(), sumChannels: fc.boolean(), channelAxis: fc.integer({ min: -4, max: 4 }) }, { requiredKeys: [] }),
+  conductanceGrad: fc.record({ neuron }),
+  upsample: fc.record(
+    { size: fc.oneof(fc.constant('input' as const), fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1, maxLength: 3 })), mode: fc.constantFrom('nearest' as const, 'linear' as const, 'bilinear' as const, 'trilinear' as const), layout: fc.constantFrom('NCHW' as const, 'NHWC' as const) },
+    { requiredKeys: ['size'] },
+  ),
+  conductanceSum: none,
+  layerPoints: fc.record({ layer, baselines: fc.boolean() }),
 }

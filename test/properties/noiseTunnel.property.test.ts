@@ -32,9 +32,9 @@ const OPTIONS = MLP_METHOD_OPTIONS
  * Methods whose random draws are made per row (a random point on the path per example and sample):
  * wrapped in NoiseTunnel every copy draws its own point, so the average is a different (larger)
  * sample, not the method's own draw. FeaturePermutation permutes across the batch, and inside
- * NoiseTunnel the batch holds the copies. The wrapper and the methods that wrap are excluded too.
+ * NoiseTunnel the batch holds the copies (LayerFeaturePermutation too). The wrapper and the methods that wrap are excluded too.
  */
-const NOT_ROW_INDEPENDENT = new Set(['gradientShap', 'inputBaselineXGradient', 'layerGradientShap', 'featurePermutation', 'noiseTunnel'])
+const NOT_ROW_INDEPENDENT = new Set(['gradientShap', 'inputBaselineXGradient', 'layerGradientShap', 'neuronGradientShap', 'featurePermutation', 'layerFeaturePermutation', 'noiseTunnel'])
 
 const xs = fc.array(fc.double({ min: -2, max: 2, noNaN: true }), { minLength: 24, maxLength: 24 }).map((d) => float32([2, 12], d))
 

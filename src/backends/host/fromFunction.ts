@@ -47,7 +47,7 @@ export const fromFunction = (
   options: FromFunctionOptions = {},
 ): Model<HostTensor> => ({
   backend: hostBackend,
-  signature: { inputs: options.inputs ?? [], outputs: options.outputs ?? [], layers: [] },
+  signature: { inputs: options.inputs ?? [], outputs: options.outputs ?? [], layers: [], layerInfo: [] },
   forward: (inputs, opts) => {
     if ((opts?.capture?.length ?? 0) > 0 || Object.keys(opts?.inject ?? {}).length > 0) {
       return TE.left(err('Unsupported', 'a model made with fromFunction has no internal tensors (layers): use a tfjs or ONNX model for layer methods', ['layer']))

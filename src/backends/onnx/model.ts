@@ -19,6 +19,7 @@ import { err, type AttributionError } from '../../core/errors.js'
 import { nonFiniteIn } from '../../core/finite.js'
 import { sizeOf, type HostTensor } from '../../core/tensor.js'
 import { hostBackend } from '../host/hostBackend.js'
+import { layerInfoOf } from './graph/layerInfo.js'
 import type { OrtModule } from './ort.js'
 import { createOnnxRuntime, ruleSetProblem, type OnnxRuntime, type OnnxSessionOptions } from './session.js'
 
@@ -84,6 +85,7 @@ const modelOf = (rt: OnnxRuntime, options: FromOnnxOptions): E.Either<Attributio
     inputs: inputOrder.map((n) => info(sig.inputs.find((i) => i.name === n)!)),
     outputs: [info(out)],
     layers,
+    layerInfo: layerInfoOf(rt.graph),
   }
 
   const feedsOf = (inputs: readonly HostTensor[]): E.Either<AttributionError, Record<string, HostTensor>> => {
@@ -149,7 +151,10 @@ const modelOf = (rt: OnnxRuntime, options: FromOnnxOptions): E.Either<Attributio
 
   const vjp = (inputs: readonly HostTensor[], selector: Selector<HostTensor>, opts: VjpOptions<HostTensor>): TE.TaskEither<AttributionError, VjpResult<HostTensor>> => {
     if (selector.kind === 'fn') {
-      return TE.left(err('Unsupported', 'function targets need a backend that differentiates JS functions (tfjs). On ONNX models give the target as data: an index, a per-example list, or { mask } for a weighted sum of outputs', ['target']))
+      return TE.left(opts.of?.kind === 'tensor'
+        ? err('Unsupported', `a neuron selector function (on ${JSON.stringify(opts.of.name)}) needs a backend that differentiates JS functions (tfjs). On ONNX models give the neuron as data: ` +
+          'an index tuple, a tuple with slices ({ start, stop, step }) for the sum of a block, or { mask } for a weighted sum of the layer\'s elements (Σ mask ⊙ layer)', ['neuron'])
+        : err('Unsupported', 'function targets need a backend that differentiates JS functions (tfjs). On ONNX models give the target as data: an index, a per-example list, or { mask } for a weighted sum of outputs', ['target']))
     }
     const ruleSet = opts.ruleSet?.id
     const badRules = ruleSetProblem(ruleSet)

@@ -22,7 +22,7 @@ import { buildBackward } from './gradients/builder.js'
 import type { GradRule } from './gradients/rule.js'
 import { ruleKey } from './gradients/rule.js'
 import { ALL_GRAD_RULES } from './gradients/rules/index.js'
-import { cutAt, prune, setOutputs } from './graph/edit.js'
+import { cutAt, prune, setOutputs, tensorNames } from './graph/edit.js'
 import { fromProto, opsetOf, toProto, type Graph } from './graph/ir.js'
 import { decodeModel, encodeModel } from './graph/proto.js'
 import { dtypeOfElem, signatureOf, type ModelSignature } from './graph/signature.js'
@@ -313,6 +313,13 @@ export const createOnnxRuntime = async (model: Uint8Array | string, options: Onn
       if (E.isLeft(base)) return base
       const cut = cutAt(base.right, injected)
       if (E.isLeft(cut)) return cut
+      // an injected tensor whose every way to the seeds runs through another injected tensor is
+      // cut off by that injection (several layers replaced at once, LayerIntegratedGradients)
+      const kept = tensorNames(cut.right)
+      const cutOff = wrt.filter((w) => injected.includes(w) && !kept.has(w))
+      if (cutOff.length > 0) {
+        return E.left(err('NotReachable', `${cutOff.map((n) => `'${n}'`).join(', ')} reach${cutOff.length === 1 ? 'es' : ''} the seeded tensor only through other replaced (injected) tensors (${injected.filter((n) => !cutOff.includes(n)).map((n) => `'${n}'`).join(', ')}), so replacing them all at once leaves no gradient there; replace and differentiate layers that do not feed each other`, ['wrt', ...cutOff]))
+      }
       const bw = buildBackward(cut.right, { seeds: seedNames, wrt }, rules)
       if (E.isLeft(bw)) return bw
       const forwardOuts = graph.outputs.map((o) => o.name).filter((n) => !injected.includes(n))

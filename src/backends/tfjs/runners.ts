@@ -18,6 +18,7 @@ import { model as layersModelOf, type LayersModel, type SymbolicTensor } from '@
 import type { ModelSignature, TensorInfo } from '../../core/backend.js'
 import { ClarusError, err, type AttributionError } from '../../core/errors.js'
 import type { DType } from '../../core/tensor.js'
+import { graphModelInfo, layersModelInfo, tappedInfo, type GraphNodeInfo } from './layerInfo.js'
 
 /** A model written as a function of tf tensors. */
 export type TfjsFunction = (...inputs: tf.Tensor[]) => tf.Tensor
@@ -156,7 +157,7 @@ export const functionRunner = (fn: TfjsFunction, options: FromTfjsOptions): Runn
 
 export const tappedRunner = (m: TappedFunction, options: FromTfjsOptions): Runner => ({
   kind: 'tapped function',
-  signature: options.signature ?? { inputs: [], outputs: [], layers: [...m.layers] },
+  signature: options.signature ?? { inputs: [], outputs: [], layers: [...m.layers], layerInfo: tappedInfo(m.layers) },
   outputCount: undefined,
   check: (capture, inject) => unknownNames([...capture, ...inject], m.layers, 'layer(s)'),
   run: (inputs, { capture, inject, shift, ...req }) => {
@@ -207,6 +208,7 @@ export const layersRunner = (m: LayersModel, options: FromTfjsOptions): Runner =
       inputs: m.inputs.map((t, i) => infoOf(m.inputNames[i] ?? t.name, t.dtype, t.shape)),
       outputs: m.outputs.map((t, i) => infoOf(m.outputNames[i] ?? t.name, t.dtype, t.shape)),
       layers: layerNames,
+      layerInfo: layersModelInfo(m),
     },
     outputCount: m.outputs.length,
     check: (capture, inject) => {
@@ -246,11 +248,7 @@ export const layersRunner = (m: LayersModel, options: FromTfjsOptions): Runner =
   }
 }
 
-interface GraphNode {
-  readonly name: string
-  readonly op: string
-  readonly input?: readonly string[]
-}
+type GraphNode = GraphNodeInfo
 
 /** The nodes of a GraphModel's topology (a private field; empty when a tfjs version hides it). */
 const graphNodes = (g: GraphModelLike): GraphNode[] => {
@@ -301,6 +299,7 @@ export const graphRunner = (g: GraphModelLike, options: FromTfjsOptions): Runner
       inputs: g.inputs.map((t, i) => infoOf(inputNames[i] ?? t.name, t.dtype, t.shape)),
       outputs: g.outputs.map((t) => infoOf(t.name, t.dtype, t.shape)),
       layers: nodes,
+      layerInfo: graphModelInfo(topology),
     },
     outputCount: g.outputNodes.length,
     // Names are checked against the topology when it is readable; otherwise `execute` reports them.

@@ -9,6 +9,9 @@
  *   Lime and KernelShap use max_id + 1 features, so ids missing from the masks only cost
  *   evaluations there; compacting gives the same attributions for fewer evaluations).
  * - `windows`: Occlusion's hyper-rectangles, one feature per window placement, per input.
+ * - `layerMask`: groups of a layer's neurons (the layer perturbation methods): one integer mask
+ *   over the layer's value (call data `layerMask`, Captum's `layer_mask`), with the same rules as
+ *   `masks`; without it every neuron is its own feature.
  *
  * @category dsl
  * @since 0.1.0
@@ -23,6 +26,7 @@ const Dims = t.readonlyArray(t.number)
 /** How features are formed, as data (the feature masks themselves are call data: `featureMask`). */
 export const FeatureSpec = t.union([
   t.readonly(t.type({ _tag: t.literal('masks') })),
+  t.readonly(t.type({ _tag: t.literal('layerMask') })),
   t.readonly(
     t.intersection([
       t.type({ _tag: t.literal('windows'), shapes: t.readonlyArray(Dims) }),
@@ -58,13 +62,13 @@ export type Layout =
 const bad = (message: string, path: readonly string[]): E.Either<AttributionError, never> => E.left(err('ShapeMismatch', message, path))
 
 /** Mask values as integers (int32/int64, or float32 holding integers). */
-const integerValues = (m: HostTensor, j: number): E.Either<AttributionError, Float64Array> => {
-  if (m.dtype === 'bool') return E.left(err('DTypeMismatch', `featureMask[${j}] is bool; feature masks hold integer feature ids (int32 or int64)`, ['featureMask', String(j)]))
+const integerValues = (m: HostTensor, j: number, names: MaskNames): E.Either<AttributionError, Float64Array> => {
+  if (m.dtype === 'bool') return E.left(err('DTypeMismatch', `${names.mask(j)} is bool; feature masks hold integer feature ids (int32 or int64)`, names.path(j)))
   const out = new Float64Array(m.data.length)
   for (let i = 0; i < out.length; i++) {
     const v = Number(m.data[i])
     if (!Number.isInteger(v)) {
-      return E.left(err('DTypeMismatch', `featureMask[${j}] holds ${v} at element ${i}; feature ids must be integers (use an int32 or int64 tensor)`, ['featureMask', String(j)]))
+      return E.left(err('DTypeMismatch', `${names.mask(j)} holds ${v} at element ${i}; feature ids must be integers (use an int32 or int64 tensor)`, names.path(j)))
     }
     out[i] = v
   }
@@ -97,7 +101,17 @@ const broadcast = (values: Float64Array, from: readonly number[], to: readonly n
   return out
 }
 
-const masksLayout = (shapes: readonly (readonly number[])[], masks: readonly HostTensor[] | undefined): E.Either<AttributionError, Layout> => {
+/** How a mask and what it covers are named in errors: the inputs' `featureMask`, or a layer's `layerMask`. */
+interface MaskNames {
+  readonly mask: (j: number) => string
+  readonly path: (j: number) => readonly string[]
+  readonly of: string
+}
+
+const FEATURE_MASK: MaskNames = { mask: (j) => `featureMask[${j}]`, path: (j) => ['featureMask', String(j)], of: 'its input' }
+const LAYER_MASK: MaskNames = { mask: () => 'layerMask', path: () => ['layerMask'], of: 'the layer' }
+
+const masksLayout = (shapes: readonly (readonly number[])[], masks: readonly HostTensor[] | undefined, names: MaskNames = FEATURE_MASK): E.Either<AttributionError, Layout> => {
   const raw: { rows: number; size: number; ids: Float64Array }[] = []
   if (masks === undefined) {
     let offset = 0
@@ -111,16 +125,16 @@ const masksLayout = (shapes: readonly (readonly number[])[], masks: readonly Hos
     for (let j = 0; j < shapes.length; j++) {
       const shape = shapes[j]!
       const m = masks[j]!
-      const values = integerValues(m, j)
+      const values = integerValues(m, j, names)
       if (E.isLeft(values)) return values
       if (m.shape.length > shape.length) {
-        return bad(`featureMask[${j}] has shape [${m.shape.join(', ')}], more dimensions than its input [${shape.join(', ')}]`, ['featureMask', String(j)])
+        return bad(`${names.mask(j)} has shape [${m.shape.join(', ')}], more dimensions than ${names.of} [${shape.join(', ')}]`, names.path(j))
       }
       const padded = [...new Array<number>(shape.length - m.shape.length).fill(1), ...m.shape]
       const misfit = padded.findIndex((d, k) => d !== 1 && d !== shape[k])
       if (misfit >= 0) {
-        return bad(`featureMask[${j}] has shape [${m.shape.join(', ')}], which does not broadcast to its input [${shape.join(', ')}] (dimension ${misfit}: ${padded[misfit]} vs ${shape[misfit]}); ` +
-          `use [1, ${shape.slice(1).join(', ')}] (shared), [${shape.join(', ')}] (per example) or any shape broadcastable to them`, ['featureMask', String(j)])
+        return bad(`${names.mask(j)} has shape [${m.shape.join(', ')}], which does not broadcast to ${names.of} [${shape.join(', ')}] (dimension ${misfit}: ${padded[misfit]} vs ${shape[misfit]}); ` +
+          `use [1, ${shape.slice(1).join(', ')}] (shared), [${shape.join(', ')}] (per example) or any shape broadcastable to them`, names.path(j))
       }
       const rows = padded[0]!
       const size = sizeOf(shape.slice(1))
@@ -180,7 +194,9 @@ const windowsLayout = (shapes: readonly (readonly number[])[], spec: Extract<Fea
 
 /** The features of a call: validated against the input shapes. */
 export const layoutOf = (spec: FeatureSpec, shapes: readonly (readonly number[])[], masks: readonly HostTensor[] | undefined): E.Either<AttributionError, Layout> =>
-  spec._tag === 'masks' ? masksLayout(shapes, masks) : masks !== undefined ? bad('Occlusion takes sliding windows, not feature masks', ['featureMask']) : windowsLayout(shapes, spec)
+  spec._tag === 'masks' ? masksLayout(shapes, masks)
+    : spec._tag === 'layerMask' ? masksLayout(shapes, masks, LAYER_MASK)
+      : masks !== undefined ? bad('Occlusion takes sliding windows, not feature masks', ['featureMask']) : windowsLayout(shapes, spec)
 
 /** Mask rows of input `j` (1 for windows). */
 export const maskRows = (layout: Layout, j: number): number => (layout.kind === 'groups' ? layout.tensors[j]!.rows : 1)

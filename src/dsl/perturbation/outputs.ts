@@ -4,6 +4,10 @@
  * (`null` on an `(N, C)` output, an index into a 3-D output) explains every one of them, and a
  * forward that returns one value for the whole batch ("aggregate" mode) is explained as is.
  *
+ * A {@link Probe} says what is evaluated: the model at perturbed inputs (the default), at perturbed
+ * values of a layer fed into it (layer perturbation methods), and/or one neuron of an internal
+ * tensor instead of the target on the output (neuron perturbation methods).
+ *
  * @category dsl
  * @since 0.1.0
  */
@@ -13,7 +17,51 @@ import { err, type AttributionError } from '../../core/errors.js'
 import { seedOf } from '../../core/target.js'
 import { sizeOf, type HostTensor } from '../../core/tensor.js'
 import type { Reference, RunContext } from '../flow.js'
-import { extraRows, targetRows } from '../modelCall.js'
+import { extraRows, rowsOf, targetRows } from '../modelCall.js'
+import { neuronValues, type NeuronRef } from '../neuron.js'
+
+/**
+ * What a perturbation method evaluates at each perturbed copy:
+ * - `inject`: the perturbed tensors are values of this internal tensor (layer), fed into the model
+ *   (the graph is cut there) while it runs on the call's inputs, as Captum's layer perturbation
+ *   methods substitute the layer through a hook;
+ * - `neuron`: the explained values are this neuron of an internal tensor, one per row (Captum's
+ *   `neuron_selector`), instead of the call's target on the model output.
+ */
+export interface Probe {
+  readonly inject?: string
+  readonly neuron?: NeuronRef
+}
+
+/** A key naming what a probe explains (recorded with F(x), so F(x̃) is checked to explain the same). */
+export const explainedBy = (probe: Probe): string | undefined => (probe.neuron === undefined ? undefined : JSON.stringify(probe.neuron))
+
+/** One model call at `xs` for these rows: the tensor whose values are explained (the output, or the neuron's tensor), tracked. */
+const evaluate = async <T>(ctx: RunContext<T>, probe: Probe, xs: readonly T[], rows: Int32Array): Promise<E.Either<AttributionError, T>> => {
+  const inputs = probe.inject === undefined ? xs : ctx.inputs.map((x) => rowsOf(ctx, x, rows))
+  const res = await ctx.model.forward([...inputs, ...extraRows(ctx, rows)], {
+    ...ctx.modelOptions,
+    ...(probe.inject !== undefined ? { inject: { [probe.inject]: xs[0]! } } : {}),
+    ...(probe.neuron !== undefined ? { capture: [probe.neuron.layer] } : {}),
+  })()
+  if (E.isLeft(res)) return res
+  ctx.track(res.right.output)
+  Object.values(res.right.captured).forEach((c) => ctx.track(c))
+  ctx.tick(rows.length)
+  if (probe.neuron === undefined) return E.right(res.right.output)
+  const a = res.right.captured[probe.neuron.layer]
+  return a === undefined ? E.left(err('UnknownTensor', `the model did not return layer ${JSON.stringify(probe.neuron.layer)}, which holds the neuron`, ['neuron'])) : E.right(a)
+}
+
+/** The neuron's value per row of `a` (its tensor), as every neuron method selects it (dsl/neuron.ts). */
+const neuronSelected = async <T>(ctx: RunContext<T>, n: NeuronRef, a: T, rows: Int32Array): Promise<E.Either<AttributionError, Selected>> => {
+  const shape = ctx.backend.shapeOf(a)
+  if (shape.length === 0 || shape[0] !== rows.length) {
+    return E.left(err('ShapeMismatch', `layer ${JSON.stringify(n.layer)} has shape [${shape.join(', ')}] for ${rows.length} input rows; a neuron is read per example, so the layer needs one row per example (dimension 0)`, ['neuron']))
+  }
+  const values = await neuronValues(ctx, n, a, rows)
+  return E.map((v: Float32Array): Selected => ({ values: v, shape: [rows.length] }))(values)
+}
 
 /** Target-selected values of one output, row-major, and their shape. */
 export interface Selected {
@@ -81,17 +129,17 @@ export const selectValues = <T>(ctx: RunContext<T>, out: T, rowExample: Int32Arr
   return E.right({ values: Float32Array.from(picked), shape: sel })
 }
 
-/** F(x) at the flow's rows (one per example): the raw output shape and the selected values. */
-export const evaluateReference = <T>(ctx: RunContext<T>, inputs: readonly T[], rowExample: Int32Array): TE.TaskEither<AttributionError, Reference> => async () => {
-  const res = await ctx.model.forward([...inputs, ...extraRows(ctx, rowExample)], ctx.modelOptions)()
+/** F(x) at the flow's rows (one per example): the raw output shape (of the neuron's tensor for a neuron) and the selected values. */
+export const evaluateReference = <T>(ctx: RunContext<T>, inputs: readonly T[], rowExample: Int32Array, probe: Probe = {}): TE.TaskEither<AttributionError, Reference> => async () => {
+  const res = await evaluate(ctx, probe, inputs, rowExample)
   if (E.isLeft(res)) return res
-  const out = ctx.track(res.right.output)
-  ctx.tick(rowExample.length)
+  const out = res.right
   const outputShape = ctx.backend.shapeOf(out)
-  const aggregate = outputShape.length === 0 || outputShape[0] !== rowExample.length
-  const sel = await selectValues(ctx, out, aggregate ? undefined : rowExample)()
+  const aggregate = probe.neuron === undefined && (outputShape.length === 0 || outputShape[0] !== rowExample.length)
+  const sel = probe.neuron !== undefined ? await neuronSelected(ctx, probe.neuron, out, rowExample) : await selectValues(ctx, out, aggregate ? undefined : rowExample)()
   if (E.isLeft(sel)) return sel
-  return E.right({ outputShape, aggregate, selected: sel.right.values, selShape: sel.right.shape })
+  const of = explainedBy(probe)
+  return E.right({ outputShape, aggregate, selected: sel.right.values, selShape: sel.right.shape, ...(of !== undefined ? { of } : {}) })
 }
 
 const rowsOfRange = <T>(ctx: RunContext<T>, t: T, start: number, count: number): T => {
@@ -111,20 +159,23 @@ export const evaluatePerturbed = <T>(
   ref: Reference,
   inputs: readonly T[],
   rowExample: Int32Array,
+  probe: Probe = {},
 ): TE.TaskEither<AttributionError, Float32Array> => async () => {
   const N = ctx.nExamples
   const R = rowExample.length
   const K = R / N
   const nOut = ref.selected.length
+  if (ref.of !== explainedBy(probe)) {
+    return E.left(err('BadPipeline', `F(x) was recorded for ${ref.of ?? 'the target on the output'} but the perturbed copies are evaluated for ${explainedBy(probe) ?? 'the target on the output'}: give reference and forward the same neuron`, ['stages']))
+  }
   const one = async (xs: readonly T[], rows: Int32Array): Promise<E.Either<AttributionError, Selected & { raw: readonly number[] }>> => {
-    const res = await ctx.model.forward([...xs, ...extraRows(ctx, rows)], ctx.modelOptions)()
+    const res = await evaluate(ctx, probe, xs, rows)
     if (E.isLeft(res)) return res
-    const out = ctx.track(res.right.output)
-    ctx.tick(rows.length)
+    const out = res.right
     const raw = ctx.backend.shapeOf(out)
     const grows = !ref.aggregate && raw.length === ref.outputShape.length && raw[0] === (rows.length / N) * ref.outputShape[0]!
     if (!grows && rows.length !== N) return E.right({ values: new Float32Array(0), shape: [], raw })
-    const sel = await selectValues(ctx, out, ref.aggregate ? undefined : rows)()
+    const sel = probe.neuron !== undefined ? await neuronSelected(ctx, probe.neuron, out, rows) : await selectValues(ctx, out, ref.aggregate ? undefined : rows)()
     return E.map((s: Selected) => ({ ...s, raw }))(sel)
   }
   const perCopy = async (): Promise<E.Either<AttributionError, Float32Array>> => {

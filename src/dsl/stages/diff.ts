@@ -70,7 +70,8 @@ export const diff: ReduceStageDef<'diff', DiffParams, PerturbChunk, PerturbScope
     if (copies === undefined) return E.left(err('BadPipeline', 'diff: this partial result was not made by diff for these features and outputs', ['stages']))
     const { removed, perCopy, d } = copies
     const nOut = reference.selected.length
-    const nIn = ctx.inputs.length
+    // the perturbed tensors: the model inputs, or the layer's value (layer perturbation methods)
+    const nIn = info.scope.shapes.length
     const b = ctx.backend
     const exOf = exampleOfRow(reference, ctx.nExamples)
     const out: T[] = []
@@ -101,7 +102,7 @@ export const diff: ReduceStageDef<'diff', DiffParams, PerturbChunk, PerturbScope
           for (let e = 0; e < D; e++) attr[o * D + e] = counts[base + e]! > 0 ? s[o * D + e]! / counts[base + e]! : 0
         }
       }
-      const inner = b.shapeOf(ctx.inputs[j]!).slice(1)
+      const inner = info.scope.shapes[j]!.slice(1)
       out.push(ctx.track(b.fromHost(f32([nOut, ...inner], attr))))
     }
     return E.right({ value: out })

@@ -10,32 +10,37 @@
  *   inputs with the layer replaced by them, and the gradient is w.r.t. that layer
  *   (LayerIntegratedGradients).
  *
+ * `layer` may be a list: one backward pass then gives one gradient per layer, in list order (the
+ * flow holds one tensor per layer, and without `inject` one captured activation per layer as
+ * anchor). Without `inject` each gradient is the total derivative at that layer, every path to
+ * the output counted, so it equals a run with that layer alone (Captum's layer gradients with a
+ * list of modules). With `inject` every listed layer is replaced at once by its value in the
+ * flow, as Captum's multi-layer LayerIntegratedGradients does: a layer that reaches the output
+ * only through another listed layer is cut off, and has no gradient (an error on every backend),
+ * so the listed layers must not feed each other.
+ *
  * @category stages
  * @since 0.1.0
  */
-import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
-import type { Selector } from '../../core/backend.js'
-import { Integer } from '../../core/codecs.js'
 import { err, type AttributionError } from '../../core/errors.js'
-import { seedOf } from '../../core/target.js'
-import type { HostTensor } from '../../core/tensor.js'
 import type { Flow, RunContext } from '../flow.js'
 import { extraRows, rowsOf, selectorOf } from '../modelCall.js'
 import { firstProblem, withSlots, wrongKind } from '../abstract.js'
+import { LayerSelection, layerNames, layerSpace, sameLayers, showLayers, spaceLayers, spaceSelection } from '../layers.js'
+import { describeNeuron, NeuronRef, neuronNeeds, neuronSelector } from '../neuron.js'
 import type { MapStageDef } from '../stage.js'
 
 /**
- * A neuron of an internal tensor: the explained scalar becomes that tensor's element at `index`
- * (per example, without the batch dimension; Captum's `neuron_selector` as an int or a tuple),
+ * A neuron of an internal tensor: the explained scalar becomes that tensor's selection per example
+ * (an index tuple with integers and slices, a mask, or the call's `neuronFn`; see dsl/neuron.ts)
  * instead of the call's target on the model output (neuron methods).
  */
-export const NeuronRef = t.readonly(t.type({ layer: t.string, index: t.readonlyArray(Integer) }), 'NeuronRef')
-export type NeuronRef = t.TypeOf<typeof NeuronRef>
+export { NeuronRef, neuronSeed } from '../neuron.js'
 
-export const GradParams = t.readonly(t.partial({ layer: t.string, inject: t.boolean, neuron: NeuronRef }))
+export const GradParams = t.readonly(t.partial({ layer: LayerSelection, inject: t.boolean, neuron: NeuronRef }))
 export type GradParams = t.TypeOf<typeof GradParams>
 
 export const grad: MapStageDef<'grad', GradParams> = {
@@ -43,20 +48,23 @@ export const grad: MapStageDef<'grad', GradParams> = {
   kind: 'map',
   modelCalls: 1,
   params: GradParams,
-  needs: (p) => (p.layer === undefined ? ['floatInputs'] : []),
+  needs: (p) => [...(p.layer === undefined ? ['floatInputs' as const] : []), ...(p.neuron !== undefined ? neuronNeeds(p.neuron) : [])],
   abstract: (p, f) => {
     const injecting = p.layer !== undefined && p.inject === true
     return firstProblem([
       wrongKind(f, ['points'], 'grad differentiates the model at points'),
       injecting && f.space.kind !== 'layer' ? 'grad({ inject: true }) differentiates layer values: put layerEndpoints before it' : undefined,
       !injecting && f.space.kind === 'layer' ? 'this flow holds layer values: use grad({ layer, inject: true }) to differentiate them' : undefined,
+      injecting && f.space.kind === 'layer' && !sameLayers(spaceSelection(f.space)!, p.layer!)
+        ? `the flow holds the values of layer ${showLayers(spaceSelection(f.space)!)}, but grad injects ${showLayers(p.layer!)}: name the same layers in layerEndpoints and grad`
+        : undefined,
     ], () => p.layer === undefined
       ? { ...f, kind: 'values', slots: withSlots(f, f.slots.has('baseline') ? ['anchor', 'anchorBaseline'] : ['anchor'], ['anchorBaseline']) }
-      : { ...f, kind: 'values', space: { kind: 'layer', name: p.layer }, slots: withSlots(f, ['anchor'], injecting ? ['anchorBaseline'] : ['anchorBaseline', 'baseline']) })
+      : { ...f, kind: 'values', space: layerSpace(p.layer), slots: withSlots(f, ['anchor'], injecting ? ['anchorBaseline'] : ['anchorBaseline', 'baseline']) })
   },
   summary: (p) =>
-    (p.neuron !== undefined ? `∂ ${JSON.stringify(p.neuron.layer)}[${p.neuron.index.join(', ')}] ` : '') +
-    (p.layer === undefined ? 'wrt inputs' : `wrt layer ${JSON.stringify(p.layer)}${p.inject ? ' (injected)' : ''}`),
+    (p.neuron !== undefined ? `∂ ${describeNeuron(p.neuron)} ` : '') +
+    (p.layer === undefined ? 'wrt inputs' : `wrt layer ${showLayers(p.layer)}${p.inject ? ' (injected)' : ''}`),
   run: <T>(p: GradParams, flow: Flow<T>, ctx: RunContext<T>): TE.TaskEither<AttributionError, Flow<T>> => {
     const rows = flow.rowExample
     const injecting = p.layer !== undefined && p.inject === true
@@ -67,18 +75,23 @@ export const grad: MapStageDef<'grad', GradParams> = {
           : 'this flow holds layer values: use grad({ layer, inject: true }) to differentiate them', ['stages']),
       )
     }
+    const layer = p.layer
+    const names = layer === undefined ? [] : layerNames(layer)
+    if (injecting && (!sameLayers(spaceSelection(flow.space) ?? [], layer!) || flow.value.length !== names.length)) {
+      return TE.left(err('BadPipeline', `grad injects layer ${showLayers(layer!)}, but the flow holds the values of ${showLayers(spaceLayers(flow.space))}: name the same layers in layerEndpoints and grad`, ['stages']))
+    }
     const modelInputs = injecting
       ? [...ctx.inputs.map((x) => rowsOf(ctx, x, rows)), ...extraRows(ctx, rows)]
       : [...flow.value, ...extraRows(ctx, rows)]
     const nAttributed = injecting ? 0 : flow.value.length
-    const layer = p.layer
     return pipe(
-      ctx.model.vjp(modelInputs, p.neuron === undefined ? selectorOf(ctx, rows, true) : neuronSelector(p.neuron, rows, ctx.nExamples), {
+      ctx.model.vjp(modelInputs, p.neuron === undefined ? selectorOf(ctx, rows, true) : neuronSelector(p.neuron, rows, ctx), {
         ...ctx.modelOptions,
         ...(p.neuron !== undefined ? { of: { kind: 'tensor' as const, name: p.neuron.layer } } : {}),
-        wrt: layer === undefined ? { kind: 'inputs', count: nAttributed } : { kind: 'layer', name: layer },
-        ...(injecting && layer !== undefined ? { inject: { [layer]: flow.value[0]! } } : {}),
-        ...(layer !== undefined && !injecting ? { capture: [layer] } : {}),
+        // one layer (alone or as a one-element list) keeps the single-layer form of the contract
+        wrt: layer === undefined ? { kind: 'inputs', count: nAttributed } : names.length === 1 ? { kind: 'layer', name: names[0]! } : names.map((name) => ({ kind: 'layer' as const, name })),
+        ...(injecting ? { inject: Object.fromEntries(names.map((n, j) => [n, flow.value[j]!])) } : {}),
+        ...(layer !== undefined && !injecting ? { capture: names } : {}),
       }),
       TE.map((res) => {
         ctx.track(res.output)
@@ -92,23 +105,19 @@ export const grad: MapStageDef<'grad', GradParams> = {
           }
           return { ...flow, value: res.grads.slice(0, nAttributed), anchor: { value: flow.value, ...(flow.baseline ? { baseline: flow.baseline } : {}) } }
         }
-        const activation = injecting ? flow.value[0]! : res.captured[layer]
+        if (res.grads.length < names.length) {
+          throw err('NotReachable', `the backend returned gradients for ${res.grads.length} of the ${names.length} layers ${showLayers(layer)}`, ['layer'])
+        }
+        const activations = injecting ? flow.value : names.map((n) => res.captured[n])
+        const anchor = activations.every((a) => a !== undefined) ? (activations as readonly T[]) : undefined
         return {
           ...flow,
-          value: res.grads.slice(0, 1),
-          space: { kind: 'layer' as const, name: layer },
-          ...(activation !== undefined ? { anchor: { value: [activation] } } : {}),
+          value: res.grads.slice(0, names.length),
+          space: layerSpace(layer),
+          ...(anchor !== undefined ? { anchor: { value: anchor } } : {}),
           ...(injecting ? {} : { baseline: undefined }),
         }
       }),
     )
   },
 }
-
-/** The seed that picks one element per row of the neuron's tensor (its batch dimension first). */
-export const neuronSeed = (n: NeuronRef, rows: Int32Array, nExamples: number) => (shape: readonly number[]): E.Either<AttributionError, HostTensor> => {
-  const s = seedOf({ index: n.index }, shape, rows, nExamples, true)
-  return E.isLeft(s) ? E.left({ ...s.left, message: `neuron ${JSON.stringify(n.layer)}[${n.index.join(', ')}]: ${s.left.message}`, path: ['neuron'] }) : s
-}
-
-const neuronSelector = <T>(n: NeuronRef, rows: Int32Array, nExamples: number): Selector<T> => ({ kind: 'linear', seed: neuronSeed(n, rows, nExamples) })

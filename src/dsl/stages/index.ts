@@ -30,6 +30,9 @@ import { scaleByLayerDelta } from './scaleByLayerDelta.js'
 import { clip } from './clip.js'
 import { gradCam } from './gradCam.js'
 import { conductanceGrad } from './conductanceGrad.js'
+import { upsample } from './upsample.js'
+import { layerPoints } from './layerPoints.js'
+import { conductanceSum } from './conductanceSum.js'
 
 /** Every stage, as a typed tuple (`as const`): `StageSpec` is derived from its element types. */
 export const ALL_STAGES = [
@@ -56,4 +59,7 @@ export const ALL_STAGES = [
   clip,
   gradCam,
   conductanceGrad,
+  upsample,
+  conductanceSum,
+  layerPoints,
 ] as const satisfies readonly AnyStageDef[]

@@ -79,7 +79,7 @@ export const linearFit: ReduceStageDef<'linearFit', LinearFitParams, PerturbChun
       rows.forEach((o, c) => phi.set(beta.subarray(c * M, (c + 1) * M), o * M))
     }
     if (!p.returnInputShape) return E.right({ value: [ctx.track(b.fromHost(f32([nOut, M], Float32Array.from(phi))))] })
-    const inner = ctx.inputs.map((x) => b.shapeOf(x).slice(1))
+    const inner = info.scope.shapes.map((s) => s.slice(1))
     return E.right({ value: scatterFeatures(layout, phi, [nOut], inner, exOf).map((a) => ctx.track(b.fromHost(a))) })
   },
 }

@@ -66,7 +66,7 @@ export const marginals: ReduceStageDef<'marginals', MarginalsParams, PerturbChun
     const all = partial.tensors.length === 1 ? addTensors(partial.tensors[0]!, sumsTensor([nOut, M], ref)) : E.left(err('BadPipeline', 'marginals: this partial result was not made by marginals', ['stages']))
     const phi = E.chain(roundedSums)(all)
     if (E.isLeft(phi)) return phi
-    const inner = ctx.inputs.map((x) => ctx.backend.shapeOf(x).slice(1))
+    const inner = info.scope.shapes.map((s) => s.slice(1))
     const attrs = scatterFeatures(layout, phi.right.values, reference.selShape, inner, exampleOfRow(reference, ctx.nExamples))
     return E.right({ value: attrs.map((a) => ctx.track(ctx.backend.fromHost(a))) })
   },

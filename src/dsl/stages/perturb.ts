@@ -8,6 +8,10 @@
  *
  * Needs the `reference` stage before it (F(x), for the output-shape rules and Lime's weights).
  *
+ * With `features: { _tag: 'layerMask' }` the flow is in a layer's space (after `layerPoints`): the
+ * copies perturb groups of the layer's neurons (call data `layerMask`), replaced by the layer
+ * baselines the flow carries, and `forward({ inject: true })` feeds them into the model.
+ *
  * @category stages
  * @since 0.1.0
  */
@@ -30,6 +34,8 @@ export type PerturbParams = t.TypeOf<typeof PerturbParams>
 export interface PerturbScope {
   readonly layout: Layout
   readonly reference: Reference
+  /** Shapes of the perturbed tensors (the inputs, or the layer's value): attributions take their shape. */
+  readonly shapes: readonly (readonly number[])[]
 }
 
 /** What the reducer learns about a chunk. */
@@ -46,16 +52,23 @@ const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === 'obj
 /** Is `u` a {@link PerturbScope}? (The perturbation reducers' scope guard.) */
 export const isPerturbScope = (u: unknown): u is PerturbScope =>
   isRecord(u) && isRecord(u.layout) && (u.layout.kind === 'groups' || u.layout.kind === 'windows') && typeof u.layout.nFeatures === 'number' &&
-  isRecord(u.reference) && u.reference.selected instanceof Float32Array && Array.isArray(u.reference.selShape)
+  isRecord(u.reference) && u.reference.selected instanceof Float32Array && Array.isArray(u.reference.selShape) && Array.isArray(u.shapes)
 
 /** Is `u` a {@link PerturbChunk}? (The perturbation reducers' meta guard.) */
 export const isPerturbChunk = (u: unknown): u is PerturbChunk =>
   isRecord(u) && Array.isArray(u.items) && Array.isArray(u.absent) && u.absent.length === u.items.length &&
   (u.weights === undefined || (Array.isArray(u.weights) && u.weights.length === u.items.length))
 
-// One layout per run context and feature spec: it is asked for by count and by every chunk.
-const layoutFor = <T>(p: PerturbParams, ctx: RunContext<T>): E.Either<AttributionError, Layout> =>
-  ctx.memo(`perturb.layout ${JSON.stringify(p.features)}`, () => layoutOf(p.features, ctx.inputs.map((x) => ctx.backend.shapeOf(x)), ctx.callData.featureMask))
+/** The shapes of the tensors the flow perturbs (the model inputs, or a layer's value). */
+const shapesOf = <T>(flow: Flow<T>, ctx: RunContext<T>): readonly (readonly number[])[] => flow.value.map((x) => ctx.backend.shapeOf(x))
+
+// One layout per run context, feature spec and shapes: it is asked for by count and by every chunk.
+const layoutFor = <T>(p: PerturbParams, flow: Flow<T>, ctx: RunContext<T>): E.Either<AttributionError, Layout> => {
+  const shapes = shapesOf(flow, ctx)
+  const layerMask = ctx.callData.layerMask
+  const masks = p.features._tag === 'layerMask' ? (layerMask !== undefined ? [layerMask] : undefined) : ctx.callData.featureMask
+  return ctx.memo(`perturb.layout ${JSON.stringify(p.features)} ${JSON.stringify(shapes)}`, () => layoutOf(p.features, shapes, masks))
+}
 
 /** Does the design name call-time plug-ins (a custom sampler or similarity)? */
 const usesPlugins = (d: Design): boolean => d._tag === 'coalitions' && (typeof d.sampler !== 'string' || d.similarity._tag === 'custom')
@@ -105,22 +118,32 @@ export const perturb: ExpandStageDef<'perturb', PerturbParams> = {
   axis: 'perturbation',
   params: PerturbParams,
   needs: (p) => [
-    p.design._tag === 'coalitions' && p.design.background === true ? 'baselineDistribution' : 'baselines',
-    // windows reject a mask (Occlusion takes no featureMask), so they read it too
-    'featureMask',
+    // a layer's baselines and mask come with the layer (layerPoints, call data layerMask)
+    ...(p.features._tag === 'layerMask' ? ['layerMask' as const] : [
+      p.design._tag === 'coalitions' && p.design.background === true ? 'baselineDistribution' as const : 'baselines' as const,
+      // windows reject a mask (Occlusion takes no featureMask), so they read it too
+      'featureMask' as const,
+    ]),
     'perturbationsPerEval',
     ...(usesPlugins(p.design) ? ['plugins' as const] : []),
   ],
-  abstract: (_p, f) =>
+  abstract: (p, f) =>
     firstProblem([
       wrongKind(f, ['points'], 'perturb makes perturbed copies of the inputs'),
-      f.space.kind === 'input' ? undefined : 'perturb perturbs model inputs: put it before any layer stage',
+      p.features._tag === 'layerMask'
+        ? f.space.kind === 'layer' ? undefined : 'perturb over a layerMask perturbs a layer\'s values: put layerPoints before it'
+        : f.space.kind === 'input' ? undefined : 'perturb perturbs model inputs: put it before any layer stage (or perturb the layer with features { _tag: \'layerMask\' })',
+      p.features._tag === 'layerMask' && p.design._tag === 'coalitions' && p.design.background === true ? 'a baseline distribution is given in input space and cannot replace a layer\'s values' : undefined,
+      // every design but permutation replaces the removed neurons by the layer baselines
+      p.features._tag === 'layerMask' && !(p.design._tag === 'ablation' && p.design.replaceWith === 'permutation')
+        ? missingSlot(f, ['baseline'], 'the layer baselines replace the removed neurons: use layerPoints({ layer, baselines: true })')
+        : undefined,
       f.depth === 0 ? undefined : 'perturb works on a batch of examples, not inside another expansion: to run a perturbation method on noisy copies or path points, wrap the whole method in an apply stage (stage.apply(featureAblation()))',
       missingSlot(f, ['reference'], 'put the reference stage right before perturb'),
     ], () => ({ ...f, slots: new Set(['reference']), depth: f.depth + 1 })),
   summary: (p) => {
     const name = (u: string | { readonly name: string }): string => (typeof u === 'string' ? u : `custom "${u.name}"`)
-    const over = p.features._tag === 'masks' ? 'feature groups' : `windows ${JSON.stringify(p.features.shapes)}${p.features.strides !== undefined ? ` stride ${JSON.stringify(p.features.strides)}` : ''}`
+    const over = p.features._tag === 'masks' ? 'feature groups' : p.features._tag === 'layerMask' ? 'groups of layer neurons' : `windows ${JSON.stringify(p.features.shapes)}${p.features.strides !== undefined ? ` stride ${JSON.stringify(p.features.strides)}` : ''}`
     const d = p.design
     switch (d._tag) {
       case 'ablation':
@@ -137,14 +160,14 @@ export const perturb: ExpandStageDef<'perturb', PerturbParams> = {
   scope: (p, flow, ctx) => {
     const reference = flow.reference
     if (reference === undefined) return E.left(err('BadPipeline', 'perturb needs the reference output F(x): put the reference stage before it', ['stages']))
-    return E.map((layout: Layout): PerturbScope => ({ layout, reference }))(layoutFor(p, ctx))
+    return E.map((layout: Layout): PerturbScope => ({ layout, reference, shapes: shapesOf(flow, ctx) }))(layoutFor(p, flow, ctx))
   },
-  count: (p, _flow, ctx) => {
-    const layout = layoutFor(p, ctx)
+  count: (p, flow, ctx) => {
+    const layout = layoutFor(p, flow, ctx)
     return E.isLeft(layout) ? 1 : Math.max(1, itemCount(p.design, layout.right.nFeatures)) * backgroundRows(p, ctx)
   },
   expand: <T>(p: PerturbParams, flow: Flow<T>, ctx: RunContext<T>, start: number, end: number): TE.TaskEither<AttributionError, Expanded<T>> => async () => {
-    const layout = layoutFor(p, ctx)
+    const layout = layoutFor(p, flow, ctx)
     if (E.isLeft(layout)) return layout
     const L = layout.right
     const M = L.nFeatures
@@ -158,9 +181,10 @@ export const perturb: ExpandStageDef<'perturb', PerturbParams> = {
     if (ref === undefined) return E.left(err('BadPipeline', 'perturb needs the reference output F(x): put the reference stage before it', ['stages']))
     const N = ctx.nExamples
     if (ref.aggregate) {
-      const j = ctx.inputs.findIndex((_, k) => maskRows(L, k) > 1)
+      const j = flow.value.findIndex((_, k) => maskRows(L, k) > 1)
       if (j >= 0) {
-        return E.left(err('ShapeMismatch', `featureMask[${j}] has one row per example, but the forward returns one output for the whole batch (shape [${ref.outputShape.join(', ')}]); use a mask with first dimension 1`, ['featureMask', String(j)]))
+        const [name, path] = p.features._tag === 'layerMask' ? ['layerMask', ['layerMask']] : [`featureMask[${j}]`, ['featureMask', String(j)]]
+        return E.left(err('ShapeMismatch', `${name} has one row per example, but the forward returns one output for the whole batch (shape [${ref.outputShape.join(', ')}]); use a mask with first dimension 1`, path))
       }
     }
     const replaceWithPerm = p.design._tag === 'ablation' && p.design.replaceWith === 'permutation'

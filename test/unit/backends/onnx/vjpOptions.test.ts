@@ -70,9 +70,12 @@ describe('fromOnnx: wrt lists and of', () => {
     expect(e._tag).toBe('NotReachable')
   })
 
-  it('a function selector stays Unsupported whatever is seeded', async () => {
+  it('a function selector stays Unsupported whatever is seeded; on a tensor it is a neuron selector and says so', async () => {
     const fn: Selector<HostTensor> = { kind: 'fn', fn: (t) => t }
-    const e = await vjpError(model, [x], { wrt: { kind: 'inputs' }, of: { kind: 'tensor', name: 'h' } }, fn)
-    expect(e).toMatchObject({ _tag: 'Unsupported', path: ['target'] })
+    const onTensor = await vjpError(model, [x], { wrt: { kind: 'inputs' }, of: { kind: 'tensor', name: 'h' } }, fn)
+    expect(onTensor).toMatchObject({ _tag: 'Unsupported', path: ['neuron'] })
+    expect(onTensor.message).toMatch(/mask/)
+    const onOutput = await vjpError(model, [x], { wrt: { kind: 'inputs' } }, fn)
+    expect(onOutput).toMatchObject({ _tag: 'Unsupported', path: ['target'] })
   })
 })
