@@ -17,7 +17,7 @@ export { ClarusError, isAttributionError } from './core/errors.js'
 export type { AttributionError, ErrorTag, UnsupportedNode } from './core/errors.js'
 
 // the backend contract
-export type { Backend, Model, ModelSignature, TensorInfo, Selector, Wrt, WrtEntry, VjpOf, RuleSetRef, ForwardOptions, ForwardResult, VjpOptions, VjpResult } from './core/backend.js'
+export type { Backend, Model, ModelSignature, TensorInfo, Selector, Wrt, WrtEntry, VjpOf, ForwardOptions, ForwardResult, VjpOptions, VjpResult } from './core/backend.js'
 export { isWrtList } from './core/backend.js'
 export type { LayerInfo, Layout } from './core/backend.js'
 
@@ -91,6 +91,8 @@ export type { Mirrored, LayerResult, IntegratedGradientsCallOptions, SaliencyCal
 export { NoiseTunnel } from './api/noiseTunnel.js'
 export type { NoiseTunnelCallOptions } from './api/noiseTunnel.js'
 export type { Explainer } from './api/explainer.js'
+export { RuleSetCodec, Rule, RuleEntry, Match, OpClass, OP_CLASSES, PASS_THROUGH, ruleFor, ruleSetKey, describeRuleSet, DEEPLIFT, GUIDED_BACKPROP, DECONVOLUTION } from './core/ruleSet.js'
+export type { RuleSet, RuleName, NodeRef } from './core/ruleSet.js'
 export { attributeTokens, TokenAttributionOptions } from './api/tokens.js'
 export type { TokenExplanation, TokenAttributions, TokenCallOptions } from './api/tokens.js'
 export { FeatureAblation, FeaturePermutation, Occlusion, ShapleyValues, ShapleyValueSampling, Lime, LimeBase, KernelShap } from './api/perturbation.js'

@@ -10,6 +10,7 @@
 import type { Either } from 'fp-ts/lib/Either.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type { AttributionError } from './errors.js'
+import type { RuleSet } from './ruleSet.js'
 import type { DType, HostTensor } from './tensor.js'
 
 /** A model input or output as the model declares it; `null` or a string marks a symbolic dim. */
@@ -106,15 +107,6 @@ export type WrtEntry = { readonly kind: 'input'; readonly index: number } | { re
  */
 export type VjpOf = { readonly kind: 'output'; readonly index: number } | { readonly kind: 'tensor'; readonly name: string }
 
-/**
- * An opaque reference to a set of modified-backprop rules (DeepLift, LRP, guided backprop) that
- * replace the ordinary gradient of some ops. A backend resolves `id` against the rule sets it has
- * registered; an id it does not know is an `Unsupported` error.
- */
-export interface RuleSetRef {
-  readonly id: string
-}
-
 /** Whether `wrt` is a list of {@link WrtEntry} (rather than the single {@link Wrt} form). */
 export const isWrtList = (wrt: Wrt | readonly WrtEntry[]): wrt is readonly WrtEntry[] => Array.isArray(wrt)
 
@@ -142,10 +134,18 @@ export interface VjpOptions<T> extends ForwardOptions<T> {
   /** What is seeded (default: the explained output); see {@link VjpOf}. Errors have path `['of', …]`. */
   readonly of?: VjpOf
   /**
-   * Modified-backprop rules to use instead of the ordinary gradients (default: none). An id the
-   * backend has not registered is an `Unsupported` error with path `['ruleSet']`.
+   * Modified-backprop rules to use instead of the ordinary gradients (default: none); see
+   * {@link RuleSet}. Nodes on the gradient path that the rule set leaves without a rule (and that are
+   * not pass-through ops) are an `UnsupportedOps` error listing all of them, path `['ruleSet']`.
    */
-  readonly ruleSet?: RuleSetRef
+  readonly ruleSet?: RuleSet
+  /**
+   * Where the rows' references are, for rules that compare each row with its reference (DeepLift's
+   * `rescale`): `'halves'` means the batch has 2n rows and row n + i is the reference of row i
+   * (both halves are evaluated in the same pass, as Captum does). Default: none; a rule that needs
+   * references is then an `Unsupported` error.
+   */
+  readonly referenceRows?: 'halves'
 }
 
 export interface VjpResult<T> {

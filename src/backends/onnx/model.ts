@@ -156,7 +156,7 @@ const modelOf = (rt: OnnxRuntime, options: FromOnnxOptions): E.Either<Attributio
           'an index tuple, a tuple with slices ({ start, stop, step }) for the sum of a block, or { mask } for a weighted sum of the layer\'s elements (Σ mask ⊙ layer)', ['neuron'])
         : err('Unsupported', 'function targets need a backend that differentiates JS functions (tfjs). On ONNX models give the target as data: an index, a per-example list, or { mask } for a weighted sum of outputs', ['target']))
     }
-    const ruleSet = opts.ruleSet?.id
+    const ruleSet = opts.ruleSet?.name
     const badRules = ruleSetProblem(ruleSet)
     if (badRules !== undefined) return TE.left(badRules)
     const feeds = feedsOf(inputs)

@@ -180,18 +180,11 @@ const feedsFor = (ort: OrtModule, g: Graph, feeds: Readonly<Record<string, HostT
 
 const sortedKeys = (r: Readonly<Record<string, unknown>> | undefined): string[] => Object.keys(r ?? {}).sort()
 
-/**
- * Ids of the modified-backprop rule sets the backward builder knows. None exist yet: a rule set id
- * is part of the session key, so that registering one (and passing its rules to `buildBackward`)
- * is the only change needed.
- */
-const RULE_SETS: readonly string[] = []
-
-/** The Unsupported error for a rule set id the ONNX backend has not registered, or undefined. */
-export const ruleSetProblem = (id: string | undefined): AttributionError | undefined =>
-  id === undefined || RULE_SETS.includes(id)
+/** Rule sets are not interpreted by the ONNX backward builder yet: any rule set is `Unsupported`. */
+export const ruleSetProblem = (name: string | undefined): AttributionError | undefined =>
+  name === undefined
     ? undefined
-    : err('Unsupported', `rule set ${JSON.stringify(id)} is not registered with the ONNX backend (registered: ${RULE_SETS.length === 0 ? 'none' : RULE_SETS.join(', ')}); leave ruleSet out for ordinary gradients`, ['ruleSet'])
+    : err('Unsupported', `modified-backprop rule sets (here ${JSON.stringify(name)}) are not supported by the ONNX backend yet; leave ruleSet out for ordinary gradients`, ['ruleSet'])
 
 /** The error every call on a disposed model returns. */
 export const disposedError = (): AttributionError => err('BadModel', 'this model was disposed; create a new one with fromOnnx', ['model'])

@@ -8,7 +8,8 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import type * as tf from '@tensorflow/tfjs-core'
-import { isWrtList, type RuleSetRef, type VjpOf, type Wrt, type WrtEntry } from '../../core/backend.js'
+import { isWrtList, type VjpOf, type Wrt, type WrtEntry } from '../../core/backend.js'
+import type { RuleSet } from '../../core/ruleSet.js'
 import { err, type AttributionError } from '../../core/errors.js'
 import type { Runner } from './runners.js'
 
@@ -23,16 +24,11 @@ export interface WrtPlan {
   readonly pick: readonly number[]
 }
 
-/**
- * Modified-backprop rule sets the tfjs backend knows, by id. None exist yet: the option is
- * threaded through so that registering one is the only change needed.
- */
-const RULE_SETS: readonly string[] = []
-
-export const ruleSetProblem = (ruleSet: RuleSetRef | undefined): AttributionError | undefined =>
-  ruleSet === undefined || RULE_SETS.includes(ruleSet.id)
+/** Rule sets are not interpreted by the tfjs backend yet: any `ruleSet` is `Unsupported`. */
+export const ruleSetProblem = (ruleSet: RuleSet | undefined): AttributionError | undefined =>
+  ruleSet === undefined
     ? undefined
-    : err('Unsupported', `rule set ${JSON.stringify(ruleSet.id)} is not registered with the tfjs backend (registered: ${RULE_SETS.length === 0 ? 'none' : RULE_SETS.join(', ')}); leave ruleSet out for ordinary gradients`, ['ruleSet'])
+    : err('Unsupported', `modified-backprop rule sets (here ${JSON.stringify(ruleSet.name)}) are not supported by the tfjs backend yet; leave ruleSet out for ordinary gradients`, ['ruleSet'])
 
 const leafKey = (l: Leaf): string => (l.kind === 'input' ? `input ${l.index}` : `layer ${l.name}`)
 

@@ -1,0 +1,192 @@
+/**
+ * Modified-backprop rule sets as values (DeepLift, guided backprop, deconvolution, LRP). A rule set
+ * is an ordered list of `match → rule` entries, checked first to last against every node on the
+ * gradient path; the first entry that matches gives the node its rule. A match names an op type (or
+ * a class of op types), a node, or a named tensor (the node that computes it), so every op instance
+ * gets its rule whatever way the model was written: a functional activation, a module used twice, a
+ * fused tfjs kernel. Composites (Zennit's idea) are named rule sets; users build their own.
+ *
+ * A node that no entry matches keeps its ordinary gradient only when that gradient is exact for
+ * every rule family ({@link isPassThrough}: affine and structural ops such as Add, Reshape, Concat,
+ * pooling by averaging). Any other unmatched node on the gradient path is an error that lists every
+ * such node before anything runs — never a silent fallback to the plain gradient — unless the rule
+ * set says `unmatched: 'gradient'`.
+ *
+ * Rule sets are JSON: they decode with {@link RuleSetCodec}, survive a round trip, and print with
+ * {@link describeRuleSet}. The backends interpret them (ONNX: the backward-graph builder emits the
+ * rule's standard-op formulation for a matched node; tfjs: scoped gradient overrides).
+ *
+ * @category core
+ * @since 0.3.0
+ */
+import * as t from 'io-ts'
+import { NonNegativeNumber, PositiveNumber } from './codecs.js'
+
+/** Classes of op types a match can name instead of listing them. */
+export const OpClass = t.keyof({ linear: null, activation: null, pooling: null, normalisation: null, elementwise: null }, 'OpClass')
+export type OpClass = t.TypeOf<typeof OpClass>
+
+/**
+ * Op types in each class, ONNX names and tfjs kernel names side by side (a backend ignores the
+ * names that are not its own). Fused tfjs kernels belong to the class of their main op: a
+ * `_FusedMatMul` with a ReLU is `linear` and carries its activation (a backend applies the
+ * activation's rule to the fused activation).
+ */
+export const OP_CLASSES: Readonly<Record<OpClass, readonly string[]>> = {
+  linear: ['Gemm', 'MatMul', 'Conv', 'ConvTranspose', 'BatchMatMul', '_FusedMatMul', 'Conv2D', 'FusedConv2D', 'DepthwiseConv2dNative', 'FusedDepthwiseConv2D', 'Conv2DBackpropInput'],
+  activation: ['Relu', 'LeakyRelu', 'Elu', 'Selu', 'Sigmoid', 'Tanh', 'Softplus', 'Gelu', 'HardSigmoid', 'HardSwish', 'PRelu', 'Relu6', 'Prelu'],
+  pooling: ['MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'AvgPool'],
+  normalisation: ['BatchNormalization', 'LayerNormalization', 'InstanceNormalization', 'FusedBatchNorm', 'FusedBatchNormV3'],
+  elementwise: ['Add', 'Sub', 'Mul', 'Div', 'AddV2', 'RealDiv', 'Sum'],
+}
+
+/**
+ * Which nodes an entry applies to:
+ * - `opType`: an op type (ONNX op type or tfjs kernel name), or any of a list;
+ * - `opClass`: every op type of a class ({@link OP_CLASSES});
+ * - `node`: the node with this name (ONNX node name, tfjs layer or GraphModel node name);
+ * - `layer`: the node that computes this named tensor (a layer as the layer methods name it).
+ */
+export const Match = t.union(
+  [
+    t.readonly(t.type({ opType: t.union([t.string, t.readonlyArray(t.string)]) })),
+    t.readonly(t.type({ opClass: OpClass })),
+    t.readonly(t.type({ node: t.string })),
+    t.readonly(t.type({ layer: t.string })),
+  ],
+  'Match',
+)
+export type Match = t.TypeOf<typeof Match>
+
+const plain = <N extends string>(name: N) => t.readonly(t.type({ rule: t.literal(name) }))
+
+/**
+ * The closed vocabulary of rules. DeepLift: `rescale` (Shrikumar et al. 2017; on Softmax and
+ * MaxPool, Captum's rules for those ops), `revealCancel`. Guided backprop: `guided`; deconvolution:
+ * `deconv`. LRP (Bach et al. 2015; Montavon et al. 2019): `epsilon` (default ε 1e-9, Captum's),
+ * `gamma` (default γ 0.25), `alphaBeta` (α − β = 1; α 1, β 0 by default, i.e. α1β0), `zPlus`,
+ * `zBox` (input-layer rule for inputs bounded by [low, high]), `flat`, `wSquare`, `identity`
+ * (relevance passes through unchanged); `uniform` (relevance of a product of two variable factors
+ * split equally between them, AttnLRP's rule for bilinear MatMul); `gradient` (the ordinary
+ * gradient, stated explicitly).
+ */
+export const Rule = t.union(
+  [
+    plain('rescale'),
+    plain('revealCancel'),
+    plain('guided'),
+    plain('deconv'),
+    t.readonly(t.intersection([t.type({ rule: t.literal('epsilon') }), t.partial({ epsilon: NonNegativeNumber })])),
+    t.readonly(t.intersection([t.type({ rule: t.literal('gamma') }), t.partial({ gamma: NonNegativeNumber })])),
+    t.readonly(t.intersection([t.type({ rule: t.literal('alphaBeta') }), t.partial({ alpha: PositiveNumber, beta: NonNegativeNumber })])),
+    plain('zPlus'),
+    t.readonly(t.type({ rule: t.literal('zBox'), low: t.number, high: t.number })),
+    plain('flat'),
+    plain('wSquare'),
+    plain('identity'),
+    plain('uniform'),
+    plain('gradient'),
+  ],
+  'Rule',
+)
+export type Rule = t.TypeOf<typeof Rule>
+export type RuleName = Rule['rule']
+
+export const RuleEntry = t.readonly(t.type({ match: Match, rule: Rule }), 'RuleEntry')
+export type RuleEntry = t.TypeOf<typeof RuleEntry>
+
+/**
+ * A named rule set: `entries` checked in order; `unmatched` says what an unmatched node that is not
+ * a pass-through op gets: `'error'` (default: listed in an `UnsupportedOps` error before anything
+ * runs) or `'gradient'` (the ordinary gradient, on purpose).
+ */
+export const RuleSetCodec = t.readonly(
+  t.intersection([
+    t.type({ name: t.string, entries: t.readonlyArray(RuleEntry) }),
+    t.partial({ unmatched: t.keyof({ error: null, gradient: null }) }),
+  ]),
+  'RuleSet',
+)
+export type RuleSet = t.TypeOf<typeof RuleSetCodec>
+
+/**
+ * Op types whose ordinary gradient is exact under every rule family (DeepLift's multipliers and
+ * LRP's relevance flow through them unchanged in gradient form): affine maps with constant
+ * coefficients and structural ops. A node of these types that no entry matches keeps its
+ * ordinary gradient. Linear layers (Gemm, Conv, …) are pass-through too; LRP composites give them
+ * their rule explicitly. `Mul`/`Div` count only when one operand is constant (a backend checks it).
+ */
+export const PASS_THROUGH: ReadonlySet<string> = new Set([
+  // ONNX
+  'Identity', 'Dropout', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Transpose', 'Concat', 'Split', 'Slice', 'Gather', 'Expand', 'Pad',
+  'Add', 'Sub', 'Neg', 'Sum', 'Mul', 'Div', 'Cast', 'ReduceSum', 'ReduceMean', 'AveragePool', 'GlobalAveragePool', 'BatchNormalization',
+  'Gemm', 'MatMul', 'Conv', 'ConvTranspose',
+  // tfjs kernels
+  'Reshape', 'ExpandDims', 'Pack', 'Unpack', 'ConcatV2', 'StridedSlice', 'GatherV2', 'Tile', 'PadV2', 'MirrorPad', 'AddN', 'AddV2', 'RealDiv',
+  'Mean', 'AvgPool', 'FusedBatchNorm', 'FusedBatchNormV3', 'BatchMatMul', 'Conv2D', 'DepthwiseConv2dNative', 'Conv2DBackpropInput', 'BiasAdd',
+])
+
+/** What a backend knows of a node when matching it. */
+export interface NodeRef {
+  readonly opType: string
+  readonly name: string
+  readonly outputs: readonly string[]
+}
+
+const matches = (m: Match, n: NodeRef): boolean => {
+  if ('opType' in m) return typeof m.opType === 'string' ? m.opType === n.opType : m.opType.includes(n.opType)
+  if ('opClass' in m) return OP_CLASSES[m.opClass].includes(n.opType)
+  if ('node' in m) return m.node === n.name
+  return n.outputs.includes(m.layer)
+}
+
+/**
+ * The rule a node gets under `rs`: the first matching entry's rule; else `'passThrough'` for a
+ * {@link PASS_THROUGH} op (or any op when `unmatched: 'gradient'`); else `'unmatched'`, which a
+ * backend reports with every other unmatched node on the gradient path.
+ */
+export const ruleFor = (rs: RuleSet, n: NodeRef): Rule | 'passThrough' | 'unmatched' => {
+  const hit = rs.entries.find((e) => matches(e.match, n))
+  if (hit !== undefined) return hit.rule
+  return PASS_THROUGH.has(n.opType) || rs.unmatched === 'gradient' ? 'passThrough' : 'unmatched'
+}
+
+/** A stable key for caching what a backend builds for a rule set (sessions, gradient configs). */
+export const ruleSetKey = (rs: RuleSet): string => JSON.stringify(rs)
+
+const showMatch = (m: Match): string =>
+  'opType' in m ? (typeof m.opType === 'string' ? m.opType : m.opType.join(' | '))
+    : 'opClass' in m ? `<${m.opClass}>`
+      : 'node' in m ? `node ${JSON.stringify(m.node)}`
+        : `layer ${JSON.stringify(m.layer)}`
+
+const showRule = (r: Rule): string => {
+  const params = Object.entries(r).filter(([k]) => k !== 'rule').map(([k, v]) => `${k} ${String(v)}`)
+  return params.length === 0 ? r.rule : `${r.rule}(${params.join(', ')})`
+}
+
+/** The rule set as readable lines: its name, one `match → rule` per entry, and the unmatched policy. */
+export const describeRuleSet = (rs: RuleSet): string =>
+  [
+    `rule set ${JSON.stringify(rs.name)}`,
+    ...rs.entries.map((e, i) => `  ${i + 1}. ${showMatch(e.match)} → ${showRule(e.rule)}`),
+    `  otherwise: ${rs.unmatched === 'gradient' ? 'ordinary gradient' : 'ordinary gradient for affine and structural ops, an error for any other op'}`,
+  ].join('\n')
+
+/** Captum's DeepLift: Rescale on every nonlinearity, Captum's rules on Softmax and MaxPool. */
+export const DEEPLIFT: RuleSet = {
+  name: 'DeepLift',
+  entries: [
+    { match: { opType: ['Relu', 'LeakyRelu', 'Elu', 'Sigmoid', 'Tanh', 'Softplus', 'Relu6', 'Prelu', 'PRelu', 'Selu'] }, rule: { rule: 'rescale' } },
+    { match: { opType: ['Softmax', 'MaxPool'] }, rule: { rule: 'rescale' } },
+  ],
+}
+
+/**
+ * Guided backpropagation (Springenberg et al. 2014): only positive gradient passes a ReLU, where its
+ * input is positive. Other ops keep their gradient, as in Captum (which overrides ReLU modules only).
+ */
+export const GUIDED_BACKPROP: RuleSet = { name: 'GuidedBackprop', entries: [{ match: { opType: ['Relu'] }, rule: { rule: 'guided' } }], unmatched: 'gradient' }
+
+/** Deconvolution (Zeiler & Fergus 2014): a ReLU passes the positive part of the gradient, whatever its input; other ops keep their gradient. */
+export const DECONVOLUTION: RuleSet = { name: 'Deconvolution', entries: [{ match: { opType: ['Relu'] }, rule: { rule: 'deconv' } }], unmatched: 'gradient' }
