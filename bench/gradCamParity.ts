@@ -35,6 +35,12 @@ export const gradCamParity = async (file: string): Promise<string[]> => {
     const got = await cam.attribute(x, { target: 3, reluAttributions: relu })
     const d = maxDiff(got, saved[key] as { shape: number[]; data: number[] })
     lines.push(`| layer4, ${key} (${got.shape.join('×')}) | ${d.abs.toExponential(2)} | ${d.scale.toExponential(2)} |`)
+    for (const mode of ['nearest', 'bilinear'] as const) {
+      // upsampled in the pipeline, as LayerAttribution.interpolate does after Captum's call
+      const up = await cam.attribute(x, { target: 3, reluAttributions: relu, upsample: { size: 'input', mode } })
+      const u = maxDiff(up, saved[`${key}.${mode}`] as { shape: number[]; data: number[] })
+      lines.push(`| layer4, ${key}, ${mode} to 224×224 | ${u.abs.toExponential(2)} | ${u.scale.toExponential(2)} |`)
+    }
   }
   await model.dispose()
   return lines
