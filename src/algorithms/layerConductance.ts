@@ -29,29 +29,20 @@
  * @since 0.3.0
  */
 import * as t from 'io-ts'
-import { showValue } from '../core/codecs.js'
+import { codecOf, showValue } from '../core/codecs.js'
 import { stage } from '../dsl/build.js'
 import { MAX_STEPS, QuadratureRule } from '../dsl/quadratureRules.js'
 import { pipeline, type Pipeline } from '../dsl/spec.js'
 
 /** An internal tensor's name: a non-empty string. */
-const LayerName = new t.Type<string, string, unknown>(
-  'LayerName',
-  (u): u is string => typeof u === 'string' && u.length > 0,
-  (u, c) => (typeof u === 'string' && u.length > 0 ? t.success(u) : t.failure(u, c, `name the internal tensor to attribute to (for ONNX, a tensor name in the graph), got ${showValue(u)}`)),
-  t.identity,
-)
+const LayerName = codecOf<string>('LayerName', (u) =>
+  typeof u === 'string' && u.length > 0 ? undefined : `name the internal tensor to attribute to (for ONNX, a tensor name in the graph), got ${showValue(u)}`)
 
 /** LayerConductance's `nSteps`: 1 to MAX_STEPS − 1 (the path has nSteps + 1 points). */
-const ConductanceSteps = new t.Type<number, number, unknown>(
-  'ConductanceSteps',
-  (u): u is number => typeof u === 'number' && Number.isInteger(u) && u >= 1 && u < MAX_STEPS,
-  (u, c) =>
-    typeof u === 'number' && Number.isInteger(u) && u >= 1 && u < MAX_STEPS
-      ? t.success(u)
-      : t.failure(u, c, `expected an integer from 1 to ${MAX_STEPS - 1} (the path has nSteps + 1 points, at most MAX_STEPS), got ${showValue(u)}`),
-  t.identity,
-)
+const ConductanceSteps = codecOf<number>('ConductanceSteps', (u) =>
+  typeof u === 'number' && Number.isInteger(u) && u >= 1 && u < MAX_STEPS
+    ? undefined
+    : `expected an integer from 1 to ${MAX_STEPS - 1} (the path has nSteps + 1 points, at most MAX_STEPS), got ${showValue(u)}`)
 
 export const LayerConductanceOptions = t.readonly(
   t.intersection([

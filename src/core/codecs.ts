@@ -85,6 +85,21 @@ export const showValue = (v: unknown): string => {
   }
 }
 
+/**
+ * A codec from a check that says what is wrong with a value (`undefined` when it is an `A`): the
+ * message becomes the decode failure, so every such codec reports its own reason.
+ */
+export const codecOf = <A>(name: string, problem: (u: unknown) => string | undefined): t.Type<A, A, unknown> =>
+  new t.Type<A, A, unknown>(
+    name,
+    (u): u is A => problem(u) === undefined,
+    (u, c) => {
+      const p = problem(u)
+      return p === undefined ? t.success(u as A) : t.failure(u, c, p)
+    },
+    t.identity,
+  )
+
 /** An integer (plain `number` type, no brand, so hand-written specs type-check). */
 export const Integer = new t.Type<number, number, unknown>(
   'Integer',

@@ -27,7 +27,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
 import type { Selector } from '../core/backend.js'
-import { Integer, showValue } from '../core/codecs.js'
+import { codecOf, Integer, showValue } from '../core/codecs.js'
 import { ClarusError, err, type AttributionError } from '../core/errors.js'
 import { sizeOf, type HostTensor } from '../core/tensor.js'
 import type { RunContext } from './flow.js'
@@ -61,15 +61,7 @@ const sliceProblem = (u: unknown): string | undefined => {
 }
 
 /** A {@link PySlice} codec: only the keys start, stop, step, each an integer or null; step ≥ 1. */
-export const PySlice = new t.Type<PySlice, PySlice, unknown>(
-  'Slice',
-  (u): u is PySlice => sliceProblem(u) === undefined,
-  (u, c) => {
-    const p = sliceProblem(u)
-    return p === undefined ? t.success(u as PySlice) : t.failure(u, c, p)
-  },
-  t.identity,
-)
+export const PySlice = codecOf<PySlice>('Slice', sliceProblem)
 
 /** One entry of an index tuple: an integer or a slice. */
 export const NeuronIndexEntry = t.union([Integer, PySlice], 'NeuronIndexEntry')
@@ -93,15 +85,7 @@ const maskProblem = (u: unknown): string | undefined => {
 }
 
 /** A {@link NeuronMask} codec (finite values, a length that matches the shape). */
-export const NeuronMask = new t.Type<NeuronMask, NeuronMask, unknown>(
-  'NeuronMask',
-  (u): u is NeuronMask => maskProblem(u) === undefined,
-  (u, c) => {
-    const p = maskProblem(u)
-    return p === undefined ? t.success(u as NeuronMask) : t.failure(u, c, p)
-  },
-  t.identity,
-)
+export const NeuronMask = codecOf<NeuronMask>('NeuronMask', maskProblem)
 
 /** The call data key a `fromCall` selection reads. */
 export const NEURON_FN = 'neuronFn' as const
