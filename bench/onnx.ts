@@ -4,7 +4,9 @@
 import { readFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { fromOnnx } from '../src/backends/onnx/index.js'
-import { attribute, float32, gradientShap, integratedGradients, layerGradCam, noiseTunnel, saliency, seedOf } from '../src/index.js'
+import type { Model } from '../src/core/backend.js'
+import type { HostTensor } from '../src/core/tensor.js'
+import { attribute, deepLift, float32, gradientShap, integratedGradients, layerGradCam, noiseTunnel, saliency, seedOf } from '../src/index.js'
 import { row, time, unwrap } from './util.js'
 
 const ref = path.resolve('../shared/reference')
@@ -13,6 +15,23 @@ const timings = JSON.parse(readFileSync(path.join(ref, 'captum-timings.json'), '
 export const captum = (label: string): number | undefined => {
   const v = (timings as { cpu?: { summary_median_s?: Record<string, unknown> } }).cpu?.summary_median_s?.[label]
   return typeof v === 'number' ? v : undefined
+}
+
+/**
+ * DeepLift on resnet18 (the stock torchvision graph, whose reused ReLU Captum rejects) against one
+ * plain forward+backward of the doubled batch (x and its zero baseline, 2 rows) in the same session:
+ * DeepLift is that pass with the rescale rules in the backward graph, plus the product with x − x′.
+ */
+export const benchDeepLift = async (model: Model<HostTensor>, x: HostTensor, target: number): Promise<string[]> => {
+  const doubled = float32([2, ...x.shape.slice(1)], Float32Array.from({ length: 2 * x.data.length }, (_, i) => (i < x.data.length ? Number(x.data[i]) : 0)))
+  const fb2 = await time(async () => unwrap(await model.vjp([doubled], { kind: 'linear', seed: (s) => seedOf(target, s, new Int32Array(s[0]!), 1, true) }, { wrt: { kind: 'inputs' } })()))
+  const dl = await time(async () => unwrap(await attribute(deepLift(), model, x, { target })()), 3)
+  const cDl = captum('DeepLift (resnet18 with one non-inplace nn.ReLU module per use)')
+  return [
+    row(['forward+backward to the input (batch 2: x and its baseline)', fb2, '']),
+    row(['DeepLift, zero baseline (goal ≤ 1.3× 1 pass of batch 2)', dl, `${(dl / fb2).toFixed(3)}× 1 pass of batch 2`]),
+    row(['Captum CPU DeepLift (recorded; needs a copy with one ReLU per use)', cDl ?? NaN, cDl ? `clarus is ${(cDl / dl).toFixed(2)}× faster` : '']),
+  ]
 }
 
 export const benchOnnx = async (): Promise<string[]> => {
@@ -32,6 +51,7 @@ export const benchOnnx = async (): Promise<string[]> => {
   const background = float32([4, 3, 224, 224], Float32Array.from({ length: 4 * 3 * 224 * 224 }, (_, i) => ((i * 40503) % 997) / 997))
   const gs = await time(async () => unwrap(await attribute(gradientShap({ nSamples: 50 }), model, x, { target, baselines: background, seed: 1 })()), 3)
   const sg = await time(async () => unwrap(await attribute(noiseTunnel(saliency(), { nSamples: 50, stdevs: 0.1 }), model, x, { target, seed: 1 })()), 3)
+  const dlRows = await benchDeepLift(model, x, target)
   await model.dispose()
   const cIg = captum('IntegratedGradients n_steps=50, internal_batch_size=None')
   const cIg10 = captum('IntegratedGradients n_steps=50, internal_batch_size=10')
@@ -53,6 +73,7 @@ export const benchOnnx = async (): Promise<string[]> => {
     row(['Captum CPU IG 50 steps, ibs 10 (recorded)', cIg10 ?? NaN, cIg10 ? `clarus is ${(cIg10 / ig10).toFixed(2)}× faster` : '']),
     row(['Captum CPU Saliency (recorded)', cSal ?? NaN, cSal ? `clarus is ${(cSal / sal).toFixed(2)}× faster` : '']),
     row(['Captum CPU LayerGradCam on layer4 (recorded)', cGradCam ?? NaN, cGradCam ? `clarus is ${(cGradCam / gradCam).toFixed(2)}× faster` : '']),
+    ...dlRows,
   ]
 }
 

@@ -35,6 +35,15 @@ import { layerFeatureAblation, LayerFeatureAblationOptions } from './layerFeatur
 import { layerFeaturePermutation, LayerFeaturePermutationOptions } from './layerFeaturePermutation.js'
 import { neuronFeatureAblation, NeuronFeatureAblationOptions } from './neuronFeatureAblation.js'
 import { neuronGradientShap, NeuronGradientShapOptions } from './neuronGradientShap.js'
+import { deepLift, DeepLiftOptions, deepLiftShap, DeepLiftShapOptions } from './deepLift.js'
+import { layerDeepLift, LayerDeepLiftOptions, layerDeepLiftShap, LayerDeepLiftShapOptions } from './layerDeepLift.js'
+import { neuronDeepLift, NeuronDeepLiftOptions, neuronDeepLiftShap, NeuronDeepLiftShapOptions } from './neuronDeepLift.js'
+import {
+  deconvolution, DeconvolutionOptions, guidedBackprop, GuidedBackpropOptions,
+  neuronDeconvolution, NeuronDeconvolutionOptions, neuronGuidedBackprop, NeuronGuidedBackpropOptions,
+} from './guidedBackprop.js'
+import { guidedGradCam, GuidedGradCamOptions } from './guidedGradCam.js'
+import { layerLrp, LayerLrpOptions, lrp, LrpOptions } from './lrp.js'
 
 /** Axioms a method can claim (Sundararajan et al. 2017; Lundberg & Lee 2017). */
 export type Axiom = 'completeness' | 'sensitivity' | 'implementationInvariance' | 'linearity' | 'symmetry' | 'dummy'
@@ -133,6 +142,19 @@ export const METHODS: Readonly<Record<string, MethodInfo>> = {
   ),
   neuronFeatureAblation: method({ captumName: 'NeuronFeatureAblation', family: 'neuron', claims: [], stochastic: false, hasDelta: false }, NeuronFeatureAblationOptions, neuronFeatureAblation),
   neuronGradientShap: method({ captumName: 'NeuronGradientShap', family: 'neuron', claims: [], stochastic: true, hasDelta: false }, NeuronGradientShapOptions, neuronGradientShap),
+  deepLift: method({ captumName: 'DeepLift', family: 'primary', claims: ['completeness', 'dummy'], stochastic: false, hasDelta: true }, DeepLiftOptions, deepLift),
+  deepLiftShap: method({ captumName: 'DeepLiftShap', family: 'primary', claims: ['completeness', 'dummy'], stochastic: false, hasDelta: true }, DeepLiftShapOptions, deepLiftShap),
+  layerDeepLift: method({ captumName: 'LayerDeepLift', family: 'layer', claims: ['completeness'], stochastic: false, hasDelta: true }, LayerDeepLiftOptions, layerDeepLift),
+  layerDeepLiftShap: method({ captumName: 'LayerDeepLiftShap', family: 'layer', claims: ['completeness'], stochastic: false, hasDelta: true }, LayerDeepLiftShapOptions, layerDeepLiftShap),
+  neuronDeepLift: method({ captumName: 'NeuronDeepLift', family: 'neuron', claims: [], stochastic: false, hasDelta: false }, NeuronDeepLiftOptions, neuronDeepLift),
+  neuronDeepLiftShap: method({ captumName: 'NeuronDeepLiftShap', family: 'neuron', claims: [], stochastic: false, hasDelta: false }, NeuronDeepLiftShapOptions, neuronDeepLiftShap),
+  guidedBackprop: method({ captumName: 'GuidedBackprop', family: 'primary', claims: [], stochastic: false, hasDelta: false }, GuidedBackpropOptions, guidedBackprop),
+  deconvolution: method({ captumName: 'Deconvolution', family: 'primary', claims: [], stochastic: false, hasDelta: false }, DeconvolutionOptions, deconvolution),
+  neuronGuidedBackprop: method({ captumName: 'NeuronGuidedBackprop', family: 'neuron', claims: [], stochastic: false, hasDelta: false }, NeuronGuidedBackpropOptions, neuronGuidedBackprop),
+  neuronDeconvolution: method({ captumName: 'NeuronDeconvolution', family: 'neuron', claims: [], stochastic: false, hasDelta: false }, NeuronDeconvolutionOptions, neuronDeconvolution),
+  guidedGradCam: method({ captumName: 'GuidedGradCam', family: 'layer', claims: [], stochastic: false, hasDelta: false }, GuidedGradCamOptions, guidedGradCam),
+  lrp: method({ captumName: 'LRP', family: 'primary', claims: [], stochastic: false, hasDelta: true }, LrpOptions, lrp),
+  layerLrp: method({ captumName: 'LayerLRP', family: 'layer', claims: [], stochastic: false, hasDelta: true }, LayerLrpOptions, layerLrp),
   /**
    * `wrapped`: the wrapped method's METHODS key; its options are the other entries, decoded by
    * that method (NoiseTunnel's own: ntType, ntSamples, ntSamplesBatchSize, stdevs, drawBaselineFromDistrib).

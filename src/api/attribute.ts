@@ -81,6 +81,11 @@ export interface CallOptions<T> {
    * `neuronSelector`.
    */
   readonly neuronFn?: (layer: T) => T
+  /**
+   * Metrics over given explanations (`givenAttributions`): precomputed attributions, one tensor per
+   * input shaped like it (Captum's `attributions` argument of `infidelity`).
+   */
+  readonly attributions?: TensorLike<T> | readonly TensorLike<T>[]
 }
 
 /** io-ts codec for the scalar call options (tensors and functions are checked when used). */
@@ -120,6 +125,7 @@ export const attribute = <T>(
     options.layerBaselines !== undefined && !needs.has('layerBaselines') ? 'layerBaselines' : undefined,
     options.layerMask !== undefined && !needs.has('layerMask') ? 'layerMask' : undefined,
     options.neuronFn !== undefined && !needs.has('neuronFn') ? 'neuronFn' : undefined,
+    options.attributions !== undefined && !needs.has('attributions') ? 'attributions' : undefined,
   ].filter((f): f is string => f !== undefined)
   if (unused.length > 0) {
     return TE.left(invalidSpec(unused.map((f) => ({
@@ -171,6 +177,10 @@ export const attribute = <T>(
       if (E.isLeft(xs)) return xs
       const extras = prepareInputs(backend, owned, asList(options.additionalForwardArgs, isOne), 'additionalForwardArgs')
       if (E.isLeft(extras)) return extras
+      const given = needs.has('attributions') && options.attributions !== undefined
+        ? prepareInputs(backend, owned, asList(options.attributions, isOne), 'attributions')
+        : E.right(undefined)
+      if (E.isLeft(given)) return given
       // Checked before any expansion, so the message shows the caller's shapes.
       const badShape = declaredShapeProblem(xs.right.map((x) => backend.shapeOf(x)), model.signature)
       if (badShape !== undefined) return E.left(badShape)
@@ -200,6 +210,7 @@ export const attribute = <T>(
         ...(needs.has('perturbationsPerEval') && options.perturbationsPerEval !== undefined ? { perturbationsPerEval: options.perturbationsPerEval } : {}),
         ...(needs.has('plugins') && options.plugins ? { plugins: options.plugins } : {}),
         ...(needs.has('neuronFn') && options.neuronFn !== undefined ? { neuronFn: options.neuronFn } : {}),
+        ...(given.right !== undefined ? { attributions: given.right } : {}),
       }
       return await runPipeline(decoded.right, model, {
         inputs: ins.right,

@@ -55,7 +55,7 @@ export const prepareInputs = <T>(
   backend: Backend<T>,
   owned: Owned<T>,
   inputs: readonly unknown[],
-  what: 'inputs' | 'additionalForwardArgs',
+  what: 'inputs' | 'additionalForwardArgs' | 'attributions',
 ): E.Either<AttributionError, T[]> => {
   const out: T[] = []
   for (let i = 0; i < inputs.length; i++) {

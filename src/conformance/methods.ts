@@ -14,6 +14,8 @@ import { pipeline, type Pipeline } from '../dsl/spec.js'
 import { stage } from '../dsl/build.js'
 import { integratedGradients } from '../algorithms/integratedGradients.js'
 import type { ReferenceCase } from './load.js'
+import type { Plugins } from '../dsl/perturbation/plugins.js'
+import { metricCallForCase } from './metricCases.js'
 
 /** Call options built from data only, so they suit a model on any backend. */
 export interface DataCallOptions {
@@ -26,6 +28,10 @@ export interface DataCallOptions {
   /** Layer perturbation methods: Captum's `layer_mask` and `layer_baselines`. */
   readonly layerMask?: HostTensor
   readonly layerBaselines?: number | HostTensor
+  /** Metrics over given explanations: the precomputed attributions. */
+  readonly attributions?: readonly HostTensor[]
+  /** Metrics: the fixture's fixed perturbations, as a perturbation plug-in. */
+  readonly plugins?: Plugins
 }
 
 /** Which tolerance of the case a run is held to: the exact one, or `sampling_tolerance` (a sampled run of a 'limit' case). */
@@ -54,6 +60,7 @@ const KNOWN_ARGS = new Set([
   'feature_mask', 'perturbations_per_eval', 'sliding_window_shapes', 'strides', 'n_samples',
   'stdevs', 'nt_type', 'nt_samples', 'nt_samples_batch_size', 'draw_baseline_from_distrib', 'neuron_selector',
   'relu_attributions', 'attr_dim_summation',
+  'interpolate_mode',
   // as attribute_to_layer_input below: layer.attributed_tensor names the tensor the neuron is picked in
   'attribute_to_neuron_input',
   'layer_mask', 'layer_baselines',
@@ -80,6 +87,8 @@ const baselinesOf = (u: unknown): DataCallOptions['baselines'] | string => {
 
 /** The clarus call for a case, or why it is unsupported. */
 export const callForCase = (c: ReferenceCase): CaseCall => {
+  const metric = metricCallForCase(c)
+  if (metric !== undefined) return metric
   const name = CAPTUM_TO_CLARUS[c.algorithm]
   if (name === undefined) return { kind: 'unsupported', reason: `${c.algorithm} is not implemented in this version` }
   const method = METHODS[name]!
@@ -127,6 +136,7 @@ export const callForCase = (c: ReferenceCase): CaseCall => {
     ...(c.args['neuron_selector'] !== undefined ? { neuronSelector: c.args['neuron_selector'] } : {}),
     ...(typeof c.args['relu_attributions'] === 'boolean' ? { reluAttributions: c.args['relu_attributions'] } : {}),
     ...(typeof c.args['attr_dim_summation'] === 'boolean' ? { attrDimSummation: c.args['attr_dim_summation'] } : {}),
+    ...(typeof c.args['interpolate_mode'] === 'string' ? { interpolateMode: c.args['interpolate_mode'] } : {}),
     ...(typeof c.args['nt_type'] === 'string' ? { ntType: c.args['nt_type'] } : {}),
     ...(typeof c.args['nt_samples'] === 'number' ? { ntSamples: c.args['nt_samples'] } : {}),
     ...(typeof c.args['nt_samples_batch_size'] === 'number' ? { ntSamplesBatchSize: c.args['nt_samples_batch_size'] } : {}),

@@ -143,7 +143,8 @@ export interface VjpOptions<T> extends ForwardOptions<T> {
    * Where the rows' references are, for rules that compare each row with its reference (DeepLift's
    * `rescale`): `'halves'` means the batch has 2n rows and row n + i is the reference of row i
    * (both halves are evaluated in the same pass, as Captum does). Default: none; a rule that needs
-   * references is then an `Unsupported` error.
+   * references is then a typed error before anything runs (ONNX lists the nodes in an
+   * `UnsupportedOps` at `['ruleSet']`; tfjs answers `Unsupported` at `['referenceRows']`).
    */
   readonly referenceRows?: 'halves'
 }

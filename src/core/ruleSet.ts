@@ -190,3 +190,77 @@ export const GUIDED_BACKPROP: RuleSet = { name: 'GuidedBackprop', entries: [{ ma
 
 /** Deconvolution (Zeiler & Fergus 2014): a ReLU passes the positive part of the gradient, whatever its input; other ops keep their gradient. */
 export const DECONVOLUTION: RuleSet = { name: 'Deconvolution', entries: [{ match: { opType: ['Relu'] }, rule: { rule: 'deconv' } }], unmatched: 'gradient' }
+
+/**
+ * Captum's LRP defaults (captum-semantics §7.2): the ε-rule (ε 1e-9) on linear layers,
+ * convolutions, pooling (max and average) and batch normalisation; relevance passed through
+ * unchanged by ReLU, Tanh and Dropout. Any other activation (Sigmoid, …) is reported, as Captum
+ * refuses it. Additions, reshapes and concatenations keep their ordinary gradient, which splits
+ * relevance in proportion to each operand's contribution (Captum, which sees only modules, would
+ * give every operand of a functional `+` the full relevance).
+ */
+export const LRP_CAPTUM: RuleSet = {
+  name: 'LRP (Captum defaults)',
+  entries: [
+    // ONNX op types, then tfjs kernels (tfjs's matmuls and fused kernels keep their ordinary gradient, ε → 0)
+    { match: { opType: ['Gemm', 'MatMul', 'Conv', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'BatchNormalization', 'Conv2D', 'DepthwiseConv2dNative', 'AvgPool', 'FusedBatchNorm', 'FusedBatchNormV3'] }, rule: { rule: 'epsilon', epsilon: 1e-9 } },
+    { match: { opType: ['Relu', 'Tanh', 'Dropout', 'Identity'] }, rule: { rule: 'identity' } },
+  ],
+}
+
+/**
+ * Zennit's EpsilonPlus: z⁺ on convolutions, ε (1e-6, Zennit's) on dense layers; activations pass
+ * relevance through; max-pooling routes it to the winner (its gradient), average pooling and
+ * additions split it in proportion (their gradient).
+ */
+export const EPSILON_PLUS: RuleSet = {
+  name: 'EpsilonPlus',
+  entries: [
+    { match: { opType: ['Conv', 'ConvTranspose'] }, rule: { rule: 'zPlus' } },
+    { match: { opType: ['Gemm', 'MatMul'] }, rule: { rule: 'epsilon', epsilon: 1e-6 } },
+    { match: { opClass: 'activation' }, rule: { rule: 'identity' } },
+    { match: { opType: ['MaxPool', 'GlobalMaxPool'] }, rule: { rule: 'gradient' } },
+  ],
+}
+
+/**
+ * Zennit's EpsilonAlpha2Beta1: α2β1 on convolutions, ε (1e-6) on dense layers, activations pass
+ * relevance through, max-pooling routes it to the winner.
+ */
+export const EPSILON_ALPHA2_BETA1: RuleSet = {
+  name: 'EpsilonAlpha2Beta1',
+  entries: [
+    { match: { opType: ['Conv', 'ConvTranspose'] }, rule: { rule: 'alphaBeta', alpha: 2, beta: 1 } },
+    { match: { opType: ['Gemm', 'MatMul'] }, rule: { rule: 'epsilon', epsilon: 1e-6 } },
+    { match: { opClass: 'activation' }, rule: { rule: 'identity' } },
+    { match: { opType: ['MaxPool', 'GlobalMaxPool'] }, rule: { rule: 'gradient' } },
+  ],
+}
+
+/**
+ * AttnLRP (Achtibat et al., ICML 2024) for transformers:
+ * - linear layers (Gemm, MatMul with a weight): ε-rule;
+ * - bilinear MatMul of two activations (Q·Kᵀ, attention·V) and products of activations: the
+ *   uniform rule, relevance split equally between the factors (the rule is the ε-rule when one
+ *   operand is a weight, so one entry covers every MatMul);
+ * - Softmax: relevance passes from the attention weights to their logits unchanged (`identity`),
+ *   so it is conserved. The paper's own softmax rule, R_x = x ⊙ (R_s − s·Σ R_s) (a Taylor
+ *   expansion at x whose bias term is dropped), is the ordinary gradient in clarus's R = x ⊙ g
+ *   reading; it does not conserve relevance (on a bias-free copy of the reference transformer
+ *   `textcls` it loses 3–54 % of it, where this composite keeps it to 1e-5). For the paper's rule,
+ *   put `{ match: { opType: 'Softmax' }, rule: { rule: 'gradient' } }` first;
+ * - LayerNorm as exported into primitive ops: the division by the standard deviation holds the
+ *   divisor constant (ε-rule on Div), so the normalisation is linear in its input; the ops that
+ *   compute the divisor (Pow, Sqrt) then receive nothing and keep their gradient;
+ * - activations (ReLU, GELU, …): identity.
+ */
+export const ATTN_LRP: RuleSet = {
+  name: 'AttnLRP',
+  entries: [
+    { match: { opType: ['MatMul', 'Mul'] }, rule: { rule: 'uniform' } },
+    { match: { opType: ['Gemm', 'Div'] }, rule: { rule: 'epsilon', epsilon: 1e-9 } },
+    { match: { opType: ['Pow', 'Sqrt'] }, rule: { rule: 'gradient' } },
+    { match: { opClass: 'activation' }, rule: { rule: 'identity' } },
+    { match: { opType: 'Softmax' }, rule: { rule: 'identity' } },
+  ],
+}

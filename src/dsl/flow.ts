@@ -139,13 +139,18 @@ export interface CallDataTypes<T> {
    * selector function, layer [rows, …] → one scalar per row (Captum's callable `neuron_selector`).
    */
   readonly neuronFn: (layer: T) => T
+  /**
+   * Metrics over given explanations: precomputed attributions, one tensor per input shaped like it
+   * (Captum's `attributions` argument of `infidelity`); read by the `givenAttributions` stage.
+   */
+  readonly attributions: readonly T[]
 }
 
 /** The keys of the call-data record. */
 export type CallDataKey = keyof CallDataTypes<unknown>
 
 /** Every key of {@link CallDataTypes}, in one list (for code that walks the record). */
-export const CALL_DATA_KEYS: readonly CallDataKey[] = ['baselines', 'baselineDistribution', 'featureMask', 'perturbationsPerEval', 'plugins', 'layerBaselines', 'layerMask', 'neuronFn']
+export const CALL_DATA_KEYS: readonly CallDataKey[] = ['baselines', 'baselineDistribution', 'featureMask', 'perturbationsPerEval', 'plugins', 'layerBaselines', 'layerMask', 'neuronFn', 'attributions']
 
 /** The call data of one run: any subset of the keys, each with its own type. */
 export type CallData<T> = { readonly [K in CallDataKey]?: CallDataTypes<T>[K] }

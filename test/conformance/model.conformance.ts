@@ -104,6 +104,13 @@ export const VJP_CASES: readonly ValueCase[] = [
     options: { wrt: [{ kind: 'layer', name: 'h' }, { kind: 'layer', name: 'hm' }], of: { kind: 'output', index: 1 } },
     seedShape: [2, 2], value: ORACLE.y1.value, grads: [ORACLE.y1.dh, ORACLE.y1.dhm],
   },
+  // rule sets: pass-through ops and an explicit `gradient` rule keep the ordinary gradient
+  { name: 'a rule set with no entries on a path of MatMuls only (pass-through)', options: { wrt: { kind: 'layer', name: 'h' }, ruleSet: { name: 'empty', entries: [] } }, seedShape: [2, 2], value: ORACLE.y0.value, grads: [ORACLE.y0.dh] },
+  {
+    name: 'a rule set giving the Tanh its ordinary gradient explicitly',
+    options: { wrt: { kind: 'inputs' }, of: { kind: 'output', index: 1 }, ruleSet: { name: 'plain', entries: [{ match: { opType: 'Tanh' }, rule: { rule: 'gradient' } }] } },
+    seedShape: [2, 2], value: ORACLE.y1.value, grads: [ORACLE.y1.dx],
+  },
   {
     name: 'wrt [input 0, input 0]: one gradient per entry, even repeated',
     options: { wrt: [{ kind: 'input', index: 0 }, { kind: 'input', index: 0 }] },
@@ -112,8 +119,9 @@ export const VJP_CASES: readonly ValueCase[] = [
 ]
 
 export const VJP_ERROR_CASES: readonly ErrorCase[] = [
-  { name: 'a rule set', options: { wrt: { kind: 'inputs' }, ruleSet: { name: 'lrp-epsilon', entries: [] } }, tag: 'Unsupported', path: ['ruleSet'], message: /"lrp-epsilon"/ },
-  { name: 'a rule set with a wrt list', options: { wrt: [{ kind: 'layer', name: 'h' }], ruleSet: { name: 'x', entries: [] } }, tag: 'Unsupported', path: ['ruleSet'], message: /"x"/ },
+  // the Tanh on the path has no rule and is not a pass-through op: listed before anything runs
+  { name: 'a rule set leaving a nonlinearity without a rule', options: { wrt: { kind: 'inputs' }, ruleSet: { name: 'lrp-epsilon', entries: [] } }, tag: 'UnsupportedOps', path: ['ruleSet'], message: /rule set "lrp-epsilon" leaves 1 /i },
+  { name: 'a rule set leaving a nonlinearity without a rule, with a wrt list', options: { wrt: [{ kind: 'layer', name: 'hm' }], ruleSet: { name: 'x', entries: [] } }, tag: 'UnsupportedOps', path: ['ruleSet'], message: /rule set "x" leaves 1 /i },
   { name: 'wrt input index out of range', options: { wrt: [{ kind: 'input', index: 0 }, { kind: 'input', index: 1 }] }, tag: 'MissingInput', path: ['wrt', '1'], message: /wrt\[1\].*no input 1/ },
   { name: 'wrt negative input index', options: { wrt: [{ kind: 'input', index: -1 }] }, tag: 'MissingInput', path: ['wrt', '0'] },
   { name: 'wrt unknown layer name', options: { wrt: [{ kind: 'input', index: 0 }, { kind: 'layer', name: 'nope' }] }, tag: 'UnknownTensor', path: ['wrt', '1'], message: /nope/ },

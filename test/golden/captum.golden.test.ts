@@ -43,14 +43,14 @@ describe('Captum reference fixtures', () => {
   it('onnx: every supported case matches Captum', async () => {
     const r = await runConformance(REF, onnxTarget)
     expect(E.isRight(r)).toBe(true)
-    if (E.isRight(r)) check(r.right, 59)
+    if (E.isRight(r)) check(r.right, 84)
   })
 
   it('tfjs-cpu: every supported case matches Captum (networks rebuilt from their weights, layers tapped)', async () => {
     const before = tf.memory().numTensors
     const r = await runConformance(REF, tfjsTarget)
     expect(E.isRight(r)).toBe(true)
-    if (E.isRight(r)) check(r.right, 58)
+    if (E.isRight(r)) check(r.right, 83)
     // every attribute call, every model built and disposed: no tensor outlives the run
     expect(tf.memory().numTensors).toBe(before)
   })
@@ -62,7 +62,7 @@ describe('Captum reference fixtures', () => {
     try {
       const r = await runConformance(REF, { ...tfjsTarget, name: 'tfjs-wasm' })
       expect(E.isRight(r)).toBe(true)
-      if (E.isRight(r)) check(r.right, 57)
+      if (E.isRight(r)) check(r.right, 82)
     } finally {
       await tf.setBackend(previous)
     }
@@ -71,7 +71,7 @@ describe('Captum reference fixtures', () => {
   it('the runner works on any directory in the fixture format, and reports unsupported cases', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'clarus-ref-'))
     const index = JSON.parse(readFileSync(path.join(REF, 'index.json'), 'utf8')) as { cases: { id: string; file: string }[]; models: Record<string, { onnx: string }> }
-    const keep = ['mlp.ig.right10.t1', 'mlp.deeplift.zeros.t0']
+    const keep = ['mlp.ig.right10.t1', 'mlp.fgsm.untargeted.eps0.1']
     index.cases = index.cases.filter((c) => keep.includes(c.id)).map((c) => ({ ...c, file: `flat/${path.basename(c.file)}` }))
     for (const c of index.cases) cpSync(path.join(REF, 'cases/mlp', path.basename(c.file)), path.join(dir, c.file))
     index.models = { mlp: { ...index.models['mlp']!, onnx: 'mlp-copy.onnx' } }
@@ -81,7 +81,7 @@ describe('Captum reference fixtures', () => {
     const r = await runConformance(dir, onnxTarget, { log: (l) => lines.push(l) })
     expect(E.isRight(r) && [r.right.passed, r.right.failed, r.right.unsupported]).toEqual([1, 0, 1])
     expect(lines[0]).toMatch(/^PASS +mlp\.ig\.right10\.t1/)
-    expect(lines[1]).toMatch(/^UNSUPPORTED +mlp\.deeplift\.zeros\.t0 +DeepLift is not implemented/)
+    expect(lines[1]).toMatch(/^UNSUPPORTED +mlp\.fgsm\.untargeted\.eps0\.1 +FGSM is not implemented/)
   })
 
   it('a bad directory is a typed error, not a crash', async () => {

@@ -4,6 +4,11 @@ import { float32 } from '../../src/index.js'
 
 export const MLP_METHOD_OPTIONS: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
   integratedGradients: { nSteps: 8, returnConvergenceDelta: true },
+  saliency: {},
+  inputXGradient: {},
+  featureAblation: {},
+  featurePermutation: {},
+  shapleyValues: {},
   occlusion: { slidingWindowShapes: [3], strides: 2 },
   shapleyValueSampling: { nSamples: 3 },
   lime: { nSamples: 40 },
@@ -25,6 +30,17 @@ export const MLP_METHOD_OPTIONS: Readonly<Record<string, Readonly<Record<string,
   neuronFeatureAblation: { layer: '/fc1/Gemm_output_0', neuronSelector: 3 },
   neuronGradientShap: { layer: '/relu1/Relu_output_0', neuronSelector: 2, nSamples: 4 },
   noiseTunnel: { wrapped: 'integratedGradients', nSteps: 4, ntSamples: 3, stdevs: 0.2, returnConvergenceDelta: true },
+  deepLift: { returnConvergenceDelta: true },
+  deepLiftShap: { returnConvergenceDelta: true },
+  layerDeepLift: { layer: '/relu1/Relu_output_0', returnConvergenceDelta: true },
+  layerDeepLiftShap: { layer: '/relu1/Relu_output_0' },
+  neuronDeepLift: { layer: '/fc1/Gemm_output_0', neuronSelector: 3 },
+  neuronDeepLiftShap: { layer: '/relu1/Relu_output_0', neuronSelector: 2 },
+  neuronGuidedBackprop: { layer: '/fc1/Gemm_output_0', neuronSelector: 3 },
+  neuronDeconvolution: { layer: '/fc1/Gemm_output_0', neuronSelector: 3 },
+  guidedGradCam: { layer: '/relu1/Relu_output_0' },
+  lrp: { returnConvergenceDelta: true },
+  layerLrp: { layer: '/fc2/Gemm_output_0', returnConvergenceDelta: true },
 }
 
 /** Call data a method needs beyond the target: GradientShap's baseline distribution. */
@@ -33,4 +49,7 @@ export const MLP_CALL_DATA: Readonly<Record<string, Readonly<Record<string, unkn
   gradientShap: { baselines: distribution },
   layerGradientShap: { baselines: distribution },
   neuronGradientShap: { baselines: distribution },
+  deepLiftShap: { baselines: distribution },
+  layerDeepLiftShap: { baselines: distribution },
+  neuronDeepLiftShap: { baselines: distribution },
 }

@@ -7,6 +7,7 @@ import { integratedGradients } from '../../src/algorithms/integratedGradients.js
 import { noiseTunnel } from '../../src/algorithms/noiseTunnel.js'
 import { saliency } from '../../src/algorithms/saliency.js'
 import { MAX_STEPS, QuadratureRule } from '../../src/dsl/quadratureRules.js'
+import { DECONVOLUTION, DEEPLIFT, GUIDED_BACKPROP } from '../../src/core/ruleSet.js'
 import type { ParamsOf, StageDefs, StageTag } from '../../src/dsl/spec.js'
 import type { Design, Sampler, Similarity } from '../../src/dsl/perturbation/designs.js'
 import type { FeatureSpec } from '../../src/dsl/perturbation/layout.js'
@@ -84,12 +85,13 @@ export const STAGE_ARBITRARIES: StageArbitraries = {
     },
     { requiredKeys: ['nSteps', 'method'] },
   ),
-  grad: fc.record({ layer: layers, inject: fc.boolean(), neuron }, { requiredKeys: [] }),
+  grad: fc.record({ layer: layers, inject: fc.boolean(), neuron, ruleSet: fc.constantFrom(DEEPLIFT, GUIDED_BACKPROP, DECONVOLUTION), referenceRows: fc.constant('halves' as const) }, { requiredKeys: [] }),
   quadrature: none,
   scaleByDelta: none,
   multiplyByInputs: none,
   abs: none,
   completenessDelta: none,
+  relevanceDelta: none,
   layerEndpoints: fc.record({ layer: layers }),
   activation: fc.record({ layer: layers }),
   reference: fc.record({ neuron: fc.record({ layer, index: fc.array(fc.integer({ min: -3, max: 20 }), { maxLength: 3 }) }) }, { requiredKeys: [] }),
@@ -124,4 +126,27 @@ export const STAGE_ARBITRARIES: StageArbitraries = {
   ),
   conductanceSum: none,
   layerPoints: fc.record({ layer, baselines: fc.boolean() }),
+  eachBaseline: none,
+  weightBy: fc.record({ pipeline: method }),
+  customAttribution: fc.record({ fn: custom }),
+  explain: fc.record({ pipeline: method }),
+  givenAttributions: none,
+  infidelityPerturb: fc.record(
+    {
+      nSamples: count,
+      perturbation: fc.oneof(
+        fc.record({ _tag: fc.constant('noise' as const), stdevs: fc.oneof(nonNegative, fc.array(nonNegative, { minLength: 1, maxLength: 4 })) }),
+        fc.record({ _tag: fc.constant('baseline' as const), probability: fc.double({ min: 0, max: 1, noNaN: true }), multiplyByInputs: fc.boolean() }, { requiredKeys: ['_tag'] }),
+        custom,
+      ),
+      maxExamplesPerBatch: count,
+    },
+    { requiredKeys: ['nSamples', 'perturbation'] },
+  ),
+  infidelityScore: fc.record({ normalize: fc.boolean() }),
+  sensitivityPerturb: fc.record(
+    { nSamples: count, radius: nonNegative, perturbation: fc.oneof(fc.constant('uniform' as const), custom), maxExamplesPerBatch: count },
+    { requiredKeys: ['nSamples', 'radius'] },
+  ),
+  sensitivityScore: fc.record({ norm: fc.oneof(fc.constantFrom('fro' as const, 'inf' as const), fc.double({ min: 1, max: 10, noNaN: true })) }),
 }

@@ -6,7 +6,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fromOnnx } from '../../src/backends/onnx/index.js'
-import { MLP_METHOD_OPTIONS } from '../helpers/methodOptions.js'
+import { MLP_CALL_DATA, MLP_METHOD_OPTIONS } from '../helpers/methodOptions.js'
 import { METHODS, attribute, float32, gradientShap, integratedGradients, layerGradientShap, layerIntegratedGradients, noiseTunnel, type AttributionResult, type HostTensor, type Model, type Pipeline } from '../../src/index.js'
 
 const REF = fileURLToPath(new URL('../../../shared/reference', import.meta.url))
@@ -44,13 +44,14 @@ describe('NoiseTunnel with stdevs 0 is the wrapped method', () => {
       await fc.assert(
         fc.asyncProperty(xs, async (x) => {
           const inner = METHODS[name]!.build(OPTIONS[name] ?? {})
-          const alone = values(await run(inner, x))
+          const data = MLP_CALL_DATA[name] ?? {}
+          const alone = values(await run(inner, x, data))
           const scale = Math.max(1e-3, ...alone.map(Math.abs))
-          const sg = values(await run(noiseTunnel(inner, { nSamples: 3, stdevs: 0 }), x))
+          const sg = values(await run(noiseTunnel(inner, { nSamples: 3, stdevs: 0 }), x, data))
           sg.forEach((v, i) => expect(Math.abs(v - alone[i]!)).toBeLessThanOrEqual(1e-6 * scale))
-          const sq = values(await run(noiseTunnel(inner, { nSamples: 3, stdevs: 0, ntType: 'smoothgrad_sq' }), x))
+          const sq = values(await run(noiseTunnel(inner, { nSamples: 3, stdevs: 0, ntType: 'smoothgrad_sq' }), x, data))
           sq.forEach((v, i) => expect(Math.abs(v - alone[i]! ** 2)).toBeLessThanOrEqual(1e-5 * scale * scale))
-          const vg = values(await run(noiseTunnel(inner, { nSamples: 3, stdevs: 0, ntType: 'vargrad' }), x))
+          const vg = values(await run(noiseTunnel(inner, { nSamples: 3, stdevs: 0, ntType: 'vargrad' }), x, data))
           vg.forEach((v) => expect(Math.abs(v)).toBeLessThanOrEqual(1e-5 * scale * scale))
         }),
         { seed: 11, numRuns: 2 },

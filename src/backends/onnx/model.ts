@@ -5,8 +5,9 @@
  * input, so one cached session serves every target. `vjp` seeds the explained output, any graph
  * output (`of: { kind: 'output', index }`, the graph's output order) or a node output (`of: { kind:
  * 'tensor', name }`, whose shape costs one forward pass), and a `wrt` list becomes one backward
- * graph with one gradient output per distinct tensor. A rule set id is part of the session key;
- * none is registered yet.
+ * graph with one gradient output per distinct tensor. A rule set (modified backprop) and the
+ * reference layout (`referenceRows`) are part of the session key; the backward builder gives each
+ * node its rule and reports, before running, every node the rule set leaves without one.
  *
  * @category backends
  * @since 0.1.0
@@ -21,7 +22,7 @@ import { sizeOf, type HostTensor } from '../../core/tensor.js'
 import { hostBackend } from '../host/hostBackend.js'
 import { layerInfoOf } from './graph/layerInfo.js'
 import type { OrtModule } from './ort.js'
-import { createOnnxRuntime, ruleSetProblem, type OnnxRuntime, type OnnxSessionOptions } from './session.js'
+import { createOnnxRuntime, type OnnxRuntime, type OnnxSessionOptions } from './session.js'
 
 export interface FromOnnxOptions {
   /**
@@ -156,9 +157,8 @@ const modelOf = (rt: OnnxRuntime, options: FromOnnxOptions): E.Either<Attributio
           'an index tuple, a tuple with slices ({ start, stop, step }) for the sum of a block, or { mask } for a weighted sum of the layer\'s elements (Σ mask ⊙ layer)', ['neuron'])
         : err('Unsupported', 'function targets need a backend that differentiates JS functions (tfjs). On ONNX models give the target as data: an index, a per-example list, or { mask } for a weighted sum of outputs', ['target']))
     }
-    const ruleSet = opts.ruleSet?.name
-    const badRules = ruleSetProblem(ruleSet)
-    if (badRules !== undefined) return TE.left(badRules)
+    const ruleSet = opts.ruleSet
+    const referenceRows = opts.referenceRows
     const feeds = feedsOf(inputs)
     if (E.isLeft(feeds)) return TE.left(feeds.left)
     const wrt = wrtNames(opts.wrt, inputs)
@@ -167,6 +167,9 @@ const modelOf = (rt: OnnxRuntime, options: FromOnnxOptions): E.Either<Attributio
     if (E.isLeft(seeded)) return TE.left(seeded.left)
     const seedName = seeded.right
     const rows = inputs[0]?.shape[0] ?? 0
+    if (referenceRows === 'halves' && rows % 2 !== 0) {
+      return TE.left(err('ShapeMismatch', `referenceRows 'halves' needs an even number of rows (n inputs, then their n references); got ${rows}`, ['referenceRows']))
+    }
     // an internal seeded tensor is captured too, for its selected value
     const capture = [...new Set([...(opts.capture ?? []), ...(sig.outputs.some((o) => o.name === seedName) ? [] : [seedName])])]
     return pipe(
@@ -180,6 +183,7 @@ const modelOf = (rt: OnnxRuntime, options: FromOnnxOptions): E.Either<Attributio
             ...(opts.inject ? { inject: opts.inject } : {}),
             ...(capture.length > 0 ? { capture } : {}),
             ...(ruleSet !== undefined ? { ruleSet } : {}),
+            ...(ruleSet !== undefined && referenceRows !== undefined ? { referenceRows } : {}),
           }),
           TE.chainEitherK((r) => {
             const output = r.outputs[outputName]

@@ -1,6 +1,6 @@
 /**
  * The session layer over an injected ONNX Runtime module: one decoded graph, and one InferenceSession
- * per distinct (outputs, captures, injected tensors, seeds, wrt, rule set) combination, each built from an
+ * per distinct (outputs, captures, injected tensors, seeds, wrt, rule set, reference layout) combination, each built from an
  * edited copy of the graph (cutAt → backward graph → outputs → prune). Sessions live in a bounded
  * LRU cache (`sessionCacheBytes`, `maxCachedSessions`, see `sessionCost.ts` for the estimate) and are
  * released when evicted or disposed, never while a call is running on them. Feeds are checked
@@ -17,6 +17,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
 import { decodeWith, PositiveInt, PositiveNumber } from '../../core/codecs.js'
 import { backendFailure, err, type AttributionError } from '../../core/errors.js'
+import { ruleSetKey, type RuleSet } from '../../core/ruleSet.js'
 import type { HostTensor } from '../../core/tensor.js'
 import { buildBackward } from './gradients/builder.js'
 import type { GradRule } from './gradients/rule.js'
@@ -80,8 +81,10 @@ export interface VjpOptions {
   readonly wrt: readonly string[]
   readonly inject?: Readonly<Record<string, HostTensor>>
   readonly capture?: readonly string[]
-  /** Id of a registered modified-backprop rule set (see {@link ruleSetProblem}); default: ordinary gradients. */
-  readonly ruleSet?: string
+  /** Modified-backprop rules replacing the ordinary gradients (default: none); see `gradients/builder.ts`. */
+  readonly ruleSet?: RuleSet
+  /** `'halves'`: rows n + i are the references of rows i (needed by DeepLift's rescale). */
+  readonly referenceRows?: 'halves'
 }
 
 export interface VjpOutput {
@@ -179,12 +182,6 @@ const feedsFor = (ort: OrtModule, g: Graph, feeds: Readonly<Record<string, HostT
 }
 
 const sortedKeys = (r: Readonly<Record<string, unknown>> | undefined): string[] => Object.keys(r ?? {}).sort()
-
-/** Rule sets are not interpreted by the ONNX backward builder yet: any rule set is `Unsupported`. */
-export const ruleSetProblem = (name: string | undefined): AttributionError | undefined =>
-  name === undefined
-    ? undefined
-    : err('Unsupported', `modified-backprop rule sets (here ${JSON.stringify(name)}) are not supported by the ONNX backend yet; leave ruleSet out for ordinary gradients`, ['ruleSet'])
 
 /** The error every call on a disposed model returns. */
 export const disposedError = (): AttributionError => err('BadModel', 'this model was disposed; create a new one with fromOnnx', ['model'])
@@ -297,11 +294,11 @@ export const createOnnxRuntime = async (model: Uint8Array | string, options: Onn
     const injected = sortedKeys(opts.inject)
     const capture = [...new Set(opts.capture ?? [])]
     const wrt = [...new Set(opts.wrt)]
-    const ruleSet = opts.ruleSet ?? null
-    const key = JSON.stringify({ k: 'vjp', seedNames, injected, capture, wrt, ruleSet })
+    const ruleSet = opts.ruleSet === undefined ? null : ruleSetKey(opts.ruleSet)
+    // the reference layout changes the backward graph only under a rule set
+    const referenceRows = opts.ruleSet === undefined ? null : opts.referenceRows ?? null
+    const key = JSON.stringify({ k: 'vjp', seedNames, injected, capture, wrt, ruleSet, referenceRows })
     const make = (): E.Either<AttributionError, Omit<Entry, 'session'>> => {
-      const badRules = ruleSetProblem(opts.ruleSet)
-      if (badRules !== undefined) return E.left(badRules)
       const base = gradBase()
       if (E.isLeft(base)) return base
       const cut = cutAt(base.right, injected)
@@ -313,7 +310,12 @@ export const createOnnxRuntime = async (model: Uint8Array | string, options: Onn
       if (cutOff.length > 0) {
         return E.left(err('NotReachable', `${cutOff.map((n) => `'${n}'`).join(', ')} reach${cutOff.length === 1 ? 'es' : ''} the seeded tensor only through other replaced (injected) tensors (${injected.filter((n) => !cutOff.includes(n)).map((n) => `'${n}'`).join(', ')}), so replacing them all at once leaves no gradient there; replace and differentiate layers that do not feed each other`, ['wrt', ...cutOff]))
       }
-      const bw = buildBackward(cut.right, { seeds: seedNames, wrt }, rules)
+      const bw = buildBackward(cut.right, {
+        seeds: seedNames,
+        wrt,
+        ...(opts.ruleSet !== undefined ? { ruleSet: opts.ruleSet } : {}),
+        ...(opts.referenceRows !== undefined ? { referenceRows: opts.referenceRows } : {}),
+      }, rules)
       if (E.isLeft(bw)) return bw
       const forwardOuts = graph.outputs.map((o) => o.name).filter((n) => !injected.includes(n))
       const g = setOutputs(bw.right.graph, [...forwardOuts, ...capture, ...Object.values(bw.right.gradOutputs)])

@@ -27,7 +27,8 @@ import { declaredShapeProblem } from '../../core/declaredShape.js'
 import { nonFiniteIn } from '../../core/finite.js'
 import { tfjsBackend } from './tfjsBackend.js'
 import { functionRunner, graphRunner, isGraphModel, isLayersModel, isTapped, layersRunner, NO_EXTRAS, tappedRunner, type FromTfjsOptions, type Runner, type TfjsModel } from './runners.js'
-import { ofProblem, planWrt, ruleSetProblem, seededName } from './vjpPlan.js'
+import { ofProblem, planWrt, seededName } from './vjpPlan.js'
+import { ruleScope, ruleSetNames, ruleSetProblem } from './ruleSets.js'
 
 export type { FromTfjsOptions, GraphModelLike, Tap, TappedFunction, TfjsFunction, TfjsModel } from './runners.js'
 
@@ -160,7 +161,7 @@ const makeModel = (runner: Runner): Model<tf.Tensor> => {
       const capture = options.capture ?? []
       const inject = options.inject ?? {}
       const of = options.of
-      const problem = ruleSetProblem(options.ruleSet) ?? runner.check(capture, Object.keys(inject)) ?? inputShapeProblem(inputs, runner.signature)
+      const problem = ruleSetProblem(options.ruleSet, runner) ?? runner.check(capture, Object.keys(inject)) ?? inputShapeProblem(inputs, runner.signature)
       if (problem) return E.left(problem)
       const planned = planWrt(options.wrt, inputs, runner)
       if (E.isLeft(planned)) return planned
@@ -172,7 +173,11 @@ const makeModel = (runner: Runner): Model<tf.Tensor> => {
       const cutLayer = layers.length === 1 && inputLeaves.length === 0 ? layers[0] : undefined
       const ofTensor = of?.kind === 'tensor' ? of.name : undefined
       const ofOutput = of?.kind === 'output' ? [of.index] : []
-      const runCapture = [...new Set([...capture.filter((n) => n !== cutLayer), ...(ofTensor === undefined ? [] : [ofTensor])])]
+      const ruleNames = ruleSetNames(options.ruleSet).filter((n) => n !== cutLayer)
+      const runCapture = [...new Set([...capture.filter((n) => n !== cutLayer), ...(ofTensor === undefined ? [] : [ofTensor]), ...ruleNames])]
+      // A rule set rewrites the gradients of this call's tape only (see ruleSets.ts): nothing global to restore.
+      const rules = options.ruleSet === undefined ? undefined : ruleScope(options.ruleSet, options.referenceRows, inputs[0]!.shape[0] ?? 0)
+      const taped = <F extends (...leaves: tf.Tensor[]) => tf.Tensor>(f: F): F => (rules === undefined ? f : rules.around(f))
       const theirs = new Set([...inputs, ...Object.values(inject)])
       const kept: tf.Tensor[] = []
       const keep = (t: tf.Tensor): tf.Tensor => {
@@ -187,7 +192,8 @@ const makeModel = (runner: Runner): Model<tf.Tensor> => {
       try {
         res = tf.tidy(() => {
           const once = (xs: readonly tf.Tensor[], feedInject: tf.NamedTensorMap, shift: tf.NamedTensorMap): tf.Tensor => {
-            const r = runner.run(xs, { capture: runCapture, inject: feedInject, shift, outputs: ofOutput })
+            const r = runner.run(xs, { capture: runCapture, inject: feedInject, shift, outputs: ofOutput, ...(rules === undefined ? {} : { named: rules.record }) })
+            rules?.modelDone()
             const seeded = ofTensor !== undefined ? r.captured[ofTensor]! : ofOutput.length > 0 ? r.outputs[0]! : r.output
             if (seeded.dtype !== 'float32') throw new ClarusError(notDifferentiable(seeded, of))
             output = keep(r.output)
@@ -195,12 +201,12 @@ const makeModel = (runner: Runner): Model<tf.Tensor> => {
             return selectValue(seeded, selector, seededName(of))
           }
           if (layers.length === 0) {
-            return tf.valueAndGrads((...xs: tf.Tensor[]) => once(replaced(inputs, inputLeaves, xs), inject, {}))(inputLeaves.map((i) => inputs[i]!))
+            return tf.valueAndGrads(taped((...xs: tf.Tensor[]) => once(replaced(inputs, inputLeaves, xs), inject, {})))(inputLeaves.map((i) => inputs[i]!))
           }
           if (cutLayer !== undefined) {
             // The layer's value (injected, or from a first pass), then the model with the layer fed.
             const h = inject[cutLayer] ?? runner.run(inputs, { ...NO_EXTRAS, capture: [cutLayer], inject }).captured[cutLayer]!
-            const r = tf.valueAndGrads((hh: tf.Tensor) => once(inputs, { ...inject, [cutLayer]: hh }, {}))([h])
+            const r = tf.valueAndGrads(taped((hh: tf.Tensor) => once(inputs, { ...inject, [cutLayer]: hh }, {})))([h])
             if (capture.includes(cutLayer)) captured = { ...captured, [cutLayer]: keep(h) }
             return r
           }
@@ -209,9 +215,9 @@ const makeModel = (runner: Runner): Model<tf.Tensor> => {
           const first = computed.length > 0 ? runner.run(inputs, { ...NO_EXTRAS, capture: computed, inject }).captured : {}
           const zeros = layers.map((n) => tf.zerosLike(inject[n] ?? first[n]!))
           const n = inputLeaves.length
-          return tf.valueAndGrads((...leaves: tf.Tensor[]) =>
+          return tf.valueAndGrads(taped((...leaves: tf.Tensor[]) =>
             once(replaced(inputs, inputLeaves, leaves.slice(0, n)), inject, Object.fromEntries(layers.map((l, k) => [l, leaves[n + k]!]))),
-          )([...inputLeaves.map((i) => inputs[i]!), ...zeros])
+          ))([...inputLeaves.map((i) => inputs[i]!), ...zeros])
         })
       } catch (e) {
         kept.forEach((t) => t.dispose())
@@ -273,8 +279,10 @@ const makeModel = (runner: Runner): Model<tf.Tensor> => {
  * `value` is Σ over non-batch dims of `seeded ⊙ seed` for a `linear` selector (a mask product, so
  * no gather kernels are needed on any tfjs backend), or `fn(seeded)` summed the same way. The
  * seeded tensor is the explained output unless `of` names another output (LayersModel, GraphModel;
- * a function or tapped function has only output 0) or a layer. No modified-backprop rule sets are
- * registered for tfjs yet: any `ruleSet` is `Unsupported`.
+ * a function or tapped function has only output 0) or a layer. A `ruleSet` replaces the gradient of
+ * each matched kernel for this call only (DeepLift `rescale` with `referenceRows: 'halves'`,
+ * `guided`, `deconv`, `identity`, `gradient`; see `ruleSets.ts`); kernels on the gradient path it
+ * leaves without a rule are one `UnsupportedOps` error at `['ruleSet']`.
  *
  * `bytesPerRow` estimates 64 × the bytes of one row of all inputs (activations and their
  * gradients of a mid-size network); it only sizes chunks.

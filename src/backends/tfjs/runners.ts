@@ -75,6 +75,11 @@ export interface RunRequest {
   readonly shift: tf.NamedTensorMap
   /** Model outputs to return by index (see {@link Runner.outputCount}). */
   readonly outputs: readonly number[]
+  /**
+   * Told the tensor the model computes for each name it reports (a tapped name, a layer's output, a
+   * captured node), before any injection or shift: rule sets match kernels by these names.
+   */
+  readonly named?: (name: string, t: tf.Tensor) => void
 }
 
 export interface RunResult {
@@ -165,6 +170,7 @@ export const tappedRunner = (m: TappedFunction, options: FromTfjsOptions): Runne
     const seen = new Set<string>()
     const tap: Tap = (name, t) => {
       seen.add(name)
+      req.named?.(name, t)
       const v = shifted(inject[name] ?? t, shift[name])
       if (capture.includes(name)) captured[name] = v
       return v
@@ -233,7 +239,12 @@ export const layersRunner = (m: LayersModel, options: FromTfjsOptions): Runner =
         let x = inputs[0]!
         for (const l of layers) {
           const fed = inject[l.name]
-          x = shifted(fed ?? (l.apply(x, { training: false }) as tf.Tensor), shift[l.name])
+          let computed = fed
+          if (computed === undefined) {
+            computed = l.apply(x, { training: false }) as tf.Tensor
+            req.named?.(l.name, computed)
+          }
+          x = shifted(computed, shift[l.name])
           if (capture.includes(l.name)) captured[l.name] = x
         }
         // a Sequential model has one output
@@ -242,6 +253,7 @@ export const layersRunner = (m: LayersModel, options: FromTfjsOptions): Runner =
       const xs = inputs.length === 1 ? inputs[0]! : [...inputs]
       const ys = asList((capture.length === 0 ? m : subModel(capture)).apply(xs, { training: false }))
       const nOut = m.outputs.length
+      capture.forEach((n, i) => req.named?.(n, ys[nOut + i]!))
       return { output: ys[outIndex]!, outputs: req.outputs.map((i) => ys[i]!), captured: Object.fromEntries(capture.map((n, i) => [n, ys[nOut + i]!])) }
     },
     dispose: () => subModels.clear(),
@@ -304,7 +316,7 @@ export const graphRunner = (g: GraphModelLike, options: FromTfjsOptions): Runner
     outputCount: g.outputNodes.length,
     // Names are checked against the topology when it is readable; otherwise `execute` reports them.
     check: (capture, inject) => (nodes.length > 0 ? unknownNames([...capture, ...inject], nodes, 'node(s)') : undefined),
-    run: (inputs, { capture, inject, shift, outputs }) => {
+    run: (inputs, { capture, inject, shift, outputs, named }) => {
       const feeds: tf.NamedTensorMap = { ...inject }
       inputNames.forEach((n, i) => {
         const x = inputs[i]
@@ -317,6 +329,7 @@ export const graphRunner = (g: GraphModelLike, options: FromTfjsOptions): Runner
       // Each shifted node: its value computed with the upstream ones already shifted, then fed.
       for (const n of upstreamFirst(shiftedNames, topology)) {
         const base = feeds[n] ?? (g.execute(feeds, n) as tf.Tensor)
+        if (inject[n] === undefined) named?.(n, base)
         feeds[n] = tf.add(base, shift[n]!)
       }
       const fed = (n: string): boolean => shift[n] !== undefined
@@ -324,6 +337,7 @@ export const graphRunner = (g: GraphModelLike, options: FromTfjsOptions): Runner
       const ys = g.execute(feeds, names)
       const list = Array.isArray(ys) ? ys : [ys]
       const byName = (n: string): tf.Tensor => (fed(n) ? feeds[n]! : list[names.indexOf(n)]!)
+      capture.filter((n) => !fed(n) && inject[n] === undefined).forEach((n) => named?.(n, byName(n)))
       return {
         output: byName(outputName),
         outputs: outputs.map((i) => byName(g.outputNodes[i]!)),

@@ -2,14 +2,13 @@
  * What one tfjs `vjp` call differentiates and seeds, checked before anything runs: the `wrt`
  * forms (the attributed inputs, one layer, or a list of entries) as distinct leaves, the seeded
  * tensor (`of`), and the rule set. Every problem is a typed error whose path names the option
- * (`['wrt', <position>]`, `['of', 'index' | 'name']`, `['ruleSet']`).
+ * (`['wrt', <position>]`, `['of', 'index' | 'name']`); the rule set is checked in `ruleSets.ts`.
  *
  * @internal
  */
 import * as E from 'fp-ts/lib/Either.js'
 import type * as tf from '@tensorflow/tfjs-core'
 import { isWrtList, type VjpOf, type Wrt, type WrtEntry } from '../../core/backend.js'
-import type { RuleSet } from '../../core/ruleSet.js'
 import { err, type AttributionError } from '../../core/errors.js'
 import type { Runner } from './runners.js'
 
@@ -23,12 +22,6 @@ export interface WrtPlan {
   /** Per returned gradient, its leaf's position in `[...inputs, ...layers]`. */
   readonly pick: readonly number[]
 }
-
-/** Rule sets are not interpreted by the tfjs backend yet: any `ruleSet` is `Unsupported`. */
-export const ruleSetProblem = (ruleSet: RuleSet | undefined): AttributionError | undefined =>
-  ruleSet === undefined
-    ? undefined
-    : err('Unsupported', `modified-backprop rule sets (here ${JSON.stringify(ruleSet.name)}) are not supported by the tfjs backend yet; leave ruleSet out for ordinary gradients`, ['ruleSet'])
 
 const leafKey = (l: Leaf): string => (l.kind === 'input' ? `input ${l.index}` : `layer ${l.name}`)
 

@@ -37,8 +37,48 @@ export type SimilarityFn = (s: SimilarityInput) => number
  */
 export type InterpretableModelFn = (z: Float64Array, y: Float64Array, w: Float64Array, n: number, nFeatures: number) => ArrayLike<number>
 
+/**
+ * What a metric's perturbation plug-in sees: M rows of perturbed copies (each input as a `[M, …]`
+ * host tensor), for each row the example it copies and its sample index (the same row gets the same
+ * indices whatever the chunking), the rows' baselines when the call has them, and the metric's
+ * perturbation radius (`sensitivityMax`).
+ */
+export interface PerturbationRequest {
+  readonly inputs: readonly HostTensor[]
+  readonly baselines?: readonly HostTensor[]
+  readonly examples: Int32Array
+  readonly samples: Int32Array
+  readonly radius?: number
+}
+
+/**
+ * A metric's perturbation function (Captum's `perturb_func`), for the M rows it is given: the
+ * perturbed inputs, and for `infidelity` the perturbation I of each row (Captum's
+ * `(perturbation, perturbed_inputs)` pair; `sensitivityMax` ignores it). Each tensor is shaped like
+ * the matching input rows.
+ */
+export type PerturbationFn = (r: PerturbationRequest) => { readonly perturbed: readonly HostTensor[]; readonly perturbation?: readonly HostTensor[] }
+
+/**
+ * What a custom attribution function sees (Captum's `custom_attribution_func(multipliers, inputs,
+ * baselines)` of DeepLift and its variants): per attributed tensor (an input, or the layer), the
+ * multipliers, the values at the rows and at their baselines, each `[rows, …]`.
+ */
+export interface AttributionRequest {
+  readonly multipliers: readonly HostTensor[]
+  readonly inputs: readonly HostTensor[]
+  readonly baselines: readonly HostTensor[]
+}
+
+/** Combines multipliers, inputs and baselines into attributions, one tensor per multiplier tensor, each of its shape. */
+export type AttributionFn = (r: AttributionRequest) => readonly HostTensor[]
+
 /** The plug-ins a call provides, by name. */
 export interface Plugins {
+  /** DeepLift's custom attribution functions (`customAttributionFunc: { _tag: 'custom', name }`). */
+  readonly attributions?: Readonly<Record<string, AttributionFn>>
+  /** Metrics' perturbation functions (`{ _tag: 'custom', name }` in `infidelity` and `sensitivityMax`). */
+  readonly perturbations?: Readonly<Record<string, PerturbationFn>>
   readonly samplers?: Readonly<Record<string, SamplerFn>>
   readonly similarities?: Readonly<Record<string, SimilarityFn>>
   readonly interpretableModels?: Readonly<Record<string, InterpretableModelFn>>

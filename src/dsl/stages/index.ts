@@ -10,6 +10,7 @@ import type { AnyStageDef } from '../stage.js'
 import { abs } from './abs.js'
 import { activation } from './activation.js'
 import { completenessDelta } from './completenessDelta.js'
+import { relevanceDelta } from './relevanceDelta.js'
 import { grad } from './grad.js'
 import { interpolate } from './interpolate.js'
 import { layerEndpoints } from './layerEndpoints.js'
@@ -33,6 +34,15 @@ import { conductanceGrad } from './conductanceGrad.js'
 import { upsample } from './upsample.js'
 import { layerPoints } from './layerPoints.js'
 import { conductanceSum } from './conductanceSum.js'
+import { eachBaseline } from './eachBaseline.js'
+import { weightBy } from './weightBy.js'
+import { customAttribution } from './customAttribution.js'
+import { explain } from './explain.js'
+import { givenAttributions } from './givenAttributions.js'
+import { infidelityPerturb } from './infidelityPerturb.js'
+import { infidelityScore } from './infidelityScore.js'
+import { sensitivityPerturb } from './sensitivityPerturb.js'
+import { sensitivityScore } from './sensitivityScore.js'
 
 /** Every stage, as a typed tuple (`as const`): `StageSpec` is derived from its element types. */
 export const ALL_STAGES = [
@@ -43,6 +53,7 @@ export const ALL_STAGES = [
   multiplyByInputs,
   abs,
   completenessDelta,
+  relevanceDelta,
   layerEndpoints,
   activation,
   reference,
@@ -62,4 +73,13 @@ export const ALL_STAGES = [
   upsample,
   conductanceSum,
   layerPoints,
+  eachBaseline,
+  weightBy,
+  customAttribution,
+  explain,
+  givenAttributions,
+  infidelityPerturb,
+  infidelityScore,
+  sensitivityPerturb,
+  sensitivityScore,
 ] as const satisfies readonly AnyStageDef[]

@@ -3,7 +3,8 @@
  * (Captum's `LayerAttribution.interpolate`), so a layer-resolution map (LayerGradCam's (N, 1, h, w))
  * can be laid over the input. `size` is the output's spatial size, or `'input'`: the spatial dims
  * of the first attributed input read in the same `layout` (for an (N, C, H, W) image and the
- * default `NCHW`, [H, W]). Modes and their exact arithmetic are those of `core/resize.ts`:
+ * default `NCHW`, [H, W]); when that input and the maps have no spatial dims at all ((N, F) and
+ * (N, 1)), there is nothing to resize and the maps pass unchanged. Modes and their exact arithmetic are those of `core/resize.ts`:
  * `nearest` (default, as Captum), and `linear` / `bilinear` / `trilinear` with align_corners=False.
  *
  * The maps are resized on the host (they are small: one channel per example after Grad-CAM) and
@@ -54,6 +55,11 @@ export const upsample: MapStageDef<'upsample', UpsampleParams> = {
     if (p.size === 'input') {
       const x = ctx.inputs[0]
       const shape = x === undefined ? [] : b.shapeOf(x)
+      // an input without spatial dims, and maps without them (a Grad-CAM map (N, 1) of a flat layer): nothing to resize
+      if (shape.length === 2 && flow.value.every((v) => b.shapeOf(v).length === 2)) {
+        const { anchor: _unused, ...kept } = flow
+        return TE.right(kept)
+      }
       if (shape.length < 3) {
         return TE.left(err('ShapeMismatch', `upsample to the input size needs an input with spatial dims (e.g. (N, C, H, W)); the first input has shape [${shape.join(', ')}]: give the size explicitly`, ['size']))
       }

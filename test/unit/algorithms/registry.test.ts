@@ -53,7 +53,7 @@ describe('METHODS options', () => {
   it('NoiseTunnel: its own options, the rest to the method it wraps', () => {
     const built = METHODS['noiseTunnel']!.build({ wrapped: 'integratedGradients', nSteps: 4, ntSamples: 3, ntType: 'vargrad', stdevs: [0.1, 0.2], returnConvergenceDelta: true })
     expect(built).toEqual(noiseTunnel(integratedGradients({ nSteps: 4, returnConvergenceDelta: true }), { nSamples: 3, ntType: 'vargrad', stdevs: [0.1, 0.2] }))
-    for (const wrapped of ['noiseTunnel', 'deepLift', 'toString']) expect(badPaths(() => METHODS['noiseTunnel']!.build({ wrapped })), wrapped).toEqual(['wrapped'])
+    for (const wrapped of ['noiseTunnel', 'tcav', 'toString']) expect(badPaths(() => METHODS['noiseTunnel']!.build({ wrapped })), wrapped).toEqual(['wrapped'])
     expect(badPaths(() => METHODS['noiseTunnel']!.build({}))).toEqual(['wrapped'])
     expect(badPaths(() => METHODS['noiseTunnel']!.build({ wrapped: 'saliency', ntSamples: 0 }))).toEqual(['ntSamples'])
     // the wrapped method decodes its own entries

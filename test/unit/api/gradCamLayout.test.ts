@@ -98,8 +98,14 @@ describe('NHWC layers (tfjs)', () => {
     expect(() => pipeline('cam', stage.grad({ layer: 'conv' }), stage.gradCam({ channelAxis: -1 }), stage.upsample({ size: [12, 10], layout: 'NHWC' }), stage.multiplyByInputs())).toThrow(/BadPipeline.*'anchor'/)
     expect(() => pipeline('cam', stage.grad({ layer: 'conv' }), stage.gradCam({ channelAxis: -1 }), stage.multiplyByInputs())).not.toThrow()
     const flat = fromTfjs({ layers: ['h'], fn: (tap, v) => tf.sum(tap('h', tf.relu(v!)), 1, true) })
-    const noSpatial = await errorOf(new LayerGradCam(flat, 'h').attribute(float32([2, 3], [1, 2, 3, 4, 5, 6]), { target: 0, upsample: { size: 'input' } }))
-    expect(noSpatial).toMatchObject({ _tag: 'ShapeMismatch', path: ['size'] })
+    // a flat layer under a flat input: no spatial dims on either side, so the (N, 1) map passes unchanged
+    const flatX = float32([2, 3], [1, 2, 3, 4, 5, 6])
+    const flatMap = await new LayerGradCam(flat, 'h').attribute(flatX, { target: 0, upsample: { size: 'input' } })
+    expect(flatMap).toEqual(await new LayerGradCam(flat, 'h').attribute(flatX, { target: 0 }))
+    // a flat layer under an image input cannot be laid over it
+    const flatOfImage = fromTfjs({ layers: ['h'], fn: (tap, v) => tf.sum(tap('h', tf.relu(tf.reshape(v!, [2, -1]))), 1, true) })
+    const noSpatial = await errorOf(new LayerGradCam(flatOfImage, 'h').attribute(float32([2, 1, 2, 2], [1, 2, 3, 4, 5, 6, 7, 8]), { target: 0, upsample: { size: 'input' } }))
+    expect(noSpatial._tag).toBe('ShapeMismatch')
     const unknown = await errorOf(new LayerGradCam(nhwc, 'cnv').attribute(x, { target: 0 }))
     expect(unknown._tag).toBe('UnknownTensor')
     expect(unknown.message).toMatch(/closest names: "conv"/)

@@ -7,6 +7,11 @@
  * `inputEdge` and `checkCoverage`). The forward outputs are kept; one graph input per seed carries
  * its cotangent and one graph output per wrt tensor holds its gradient.
  *
+ * With a rule set (modified backprop: DeepLift, guided backprop, LRP, …) each node on the path gets
+ * the rule `ruleFor` gives it: a rule → its implementation for the node's op type (`modified/`); a
+ * pass-through → the ordinary gradient; every node left without a usable rule is reported, all at
+ * once, before anything is built (`checkRuleSet`).
+ *
  * @internal
  */
 import * as E from 'fp-ts/lib/Either.js'
@@ -14,8 +19,12 @@ import { err, unsupportedOps, type AttributionError, type UnsupportedNode } from
 import { opsetOf, type Graph, type Node, type ValueInfo } from '../graph/ir.js'
 import { tensorNames } from '../graph/edit.js'
 import { inferTypes, producers } from '../graph/shapeInference.js'
-import { GradBuildError, makeGradContext, type GradEnv } from './context.js'
-import { checkCoverage, gradPath, isFloatTensor } from './coverage.js'
+import { GradBuildError, makeGradContext, type GradContext, type GradEnv } from './context.js'
+import type { RuleSet } from '../../../core/ruleSet.js'
+import { checkCoverage, checkRuleSet, gradPath, isFloatTensor, type ModifiedPlan } from './coverage.js'
+import { ALL_MODIFIED_RULES, makeModifiedRegistry } from './modified/index.js'
+import { referenceHelpers } from './modified/reference.js'
+import type { ModifiedContext, ModifiedRule } from './modified/types.js'
 import { inputEdge, type GradRule } from './rule.js'
 import { ALL_GRAD_RULES, lookupRule, makeGradRegistry } from './rules/index.js'
 
@@ -24,6 +33,10 @@ export interface BackwardRequest {
   readonly seeds: readonly string[]
   /** Tensors to differentiate with respect to (graph inputs or intermediate tensors). */
   readonly wrt: readonly string[]
+  /** Modified-backprop rules replacing the ordinary gradients (default: none). */
+  readonly ruleSet?: RuleSet
+  /** `'halves'`: the batch has 2n rows and row n + i is the reference of row i (DeepLift's rescale needs it). */
+  readonly referenceRows?: 'halves'
 }
 
 export interface BackwardGraph {
@@ -43,10 +56,17 @@ const PREFIX = 'clarus_grad/'
 const ELEM_NAMES: Readonly<Record<number, string>> = { 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 7: 'int64', 8: 'string', 9: 'bool', 12: 'uint32', 13: 'uint64' }
 const elemTypeName = (t: number | null): string => (t === null ? 'unknown type' : ELEM_NAMES[t] ?? `element type ${t}`)
 
-export const buildBackward = (graph: Graph, req: BackwardRequest, rules: readonly GradRule[] = ALL_GRAD_RULES): E.Either<AttributionError, BackwardGraph> => {
+export const buildBackward = (
+  graph: Graph,
+  req: BackwardRequest,
+  rules: readonly GradRule[] = ALL_GRAD_RULES,
+  modifiedRules: readonly ModifiedRule[] = ALL_MODIFIED_RULES,
+): E.Either<AttributionError, BackwardGraph> => {
   const regE = makeGradRegistry(rules)
   if (E.isLeft(regE)) return regE
   const reg = regE.right
+  const modE = makeModifiedRegistry(modifiedRules)
+  if (E.isLeft(modE)) return modE
   const known = tensorNames(graph)
   const unknownWrt = req.wrt.filter((w) => !known.has(w))
   const unknownSeeds = req.seeds.filter((s) => !known.has(s))
@@ -66,7 +86,15 @@ export const buildBackward = (graph: Graph, req: BackwardRequest, rules: readonl
     return E.left(err('DTypeMismatch', `cannot differentiate integer/bool tensor(s) ${intWrt.map((n) => `'${n}'`).join(', ')}; differentiate w.r.t. a float tensor computed from them (e.g. the embedding output)`, ['wrt', ...intWrt]))
   }
   const path = gradPath(graph, types, reg, req.seeds, req.wrt)
-  const cov = checkCoverage(graph, path, reg, types)
+  const plansE = req.ruleSet === undefined ? E.right(new Map<number, ModifiedPlan>()) : checkRuleSet(graph, path, reg, modE.right, req.ruleSet, req.referenceRows)
+  const plans: ReadonlyMap<number, ModifiedPlan> = E.isRight(plansE) ? plansE.right : new Map()
+  const cov = checkCoverage(graph, path, reg, types, new Set(plans.keys()))
+  if (E.isLeft(plansE) && E.isLeft(cov)) {
+    // one error listing every node: those the rule set leaves without a rule and those without any gradient rule
+    const nodes = [...plansE.left.nodes, ...cov.left.nodes.filter((c) => !plansE.left.nodes.some((p) => p.name === c.name && p.opType === c.opType))]
+    return E.left({ ...plansE.left, nodes, message: `${plansE.left.message} Besides: ${cov.left.message}` })
+  }
+  if (E.isLeft(plansE)) return plansE
   if (E.isLeft(cov)) return cov
   const unreachable = req.wrt.filter((w) => !path.active.has(w))
   if (unreachable.length > 0) {
@@ -76,10 +104,17 @@ export const buildBackward = (graph: Graph, req: BackwardRequest, rules: readonl
   const opset = opsetOf(graph, '')
   const env: GradEnv = { graph, types, producers: producers(graph), opset, requiredOpset: 0 }
   const contributions = new Map<string, string[]>()
-  const contribute = (t: string, g: string): void => {
-    const l = contributions.get(t)
-    if (l === undefined) contributions.set(t, [g])
+  // the same contributions as Captum's output hooks record them: a consumer whose rule shadows its
+  // producer (DeepLift's rescale) contributes its ordinary gradient here (see ModifiedRule.shadowsProducer)
+  const hookContributions = new Map<string, string[]>()
+  const push = (m: Map<string, string[]>, t: string, g: string): void => {
+    const l = m.get(t)
+    if (l === undefined) m.set(t, [g])
     else l.push(g)
+  }
+  const contribute = (t: string, g: string, hookView: string = g): void => {
+    push(contributions, t, g)
+    push(hookContributions, t, hookView)
   }
   const backward: Node[] = []
   const accumulated = new Map<string, string | undefined>()
@@ -117,13 +152,22 @@ export const buildBackward = (graph: Graph, req: BackwardRequest, rules: readonl
   for (let k = path.nodes.length - 1; k >= 0; k--) {
     const ni = path.nodes[k] as number
     const n = graph.nodes[ni] as Node
-    const rule = lookupRule(reg, n.domain, n.opType) as GradRule
+    const rule = lookupRule(reg, n.domain, n.opType)
+    const plan = plans.get(ni)
     const grads = n.outputs.map((o) => (path.active.has(o) ? accumulate(o) : undefined))
     if (grads.every((x) => x === undefined)) continue
     const required = n.inputs.map((x, i) => path.active.has(x) && inputEdge(rule, i) === 'diff' && isFloatTensor(types, x))
     const { ctx, result } = makeGradContext(env, n, ni, grads, required)
     try {
-      const res = rule.build(ctx)
+      const mctx = plan === undefined ? undefined : modifiedContext(ctx, rule, path.active, (i) => {
+        const o = n.outputs[i]
+        const actual = o === undefined ? undefined : contributions.get(o)
+        const seen = o === undefined ? undefined : hookContributions.get(o)
+        if (seen === undefined || actual === undefined || seen.every((v, j) => v === actual[j])) return ctx.gradOfOutput(i)
+        return seen.length === 1 ? (seen[0] as string) : ctx.node('Sum', seen)
+      })
+      const res = plan === undefined || mctx === undefined ? (rule as GradRule).build(ctx) : plan.impl.build(mctx, plan.rule, req.referenceRows === 'halves' ? referenceHelpers(ctx) : undefined)
+      const hookView = plan?.impl.shadowsProducer?.includes(n.opType) === true && mctx !== undefined ? mctx.ordinary() : res
       const r = result()
       forward[ni] = r.forward
       backward.push(...r.nodes)
@@ -131,7 +175,7 @@ export const buildBackward = (graph: Graph, req: BackwardRequest, rules: readonl
         if (!need) return
         const gi = res[i]
         if (gi === undefined) fail(n, `${n.opType} node '${n.name}': its gradient rule returned no gradient for input ${i} ('${n.inputs[i] ?? ''}')`)
-        else contribute(n.inputs[i] as string, gi)
+        else contribute(n.inputs[i] as string, gi, hookView[i] ?? gi)
       })
     } catch (e) {
       if (e instanceof GradBuildError) fail(n, e.message)
@@ -177,4 +221,24 @@ export const buildBackward = (graph: Graph, req: BackwardRequest, rules: readonl
     seedInputs,
     gradOutputs,
   })
+}
+
+/** The context of a node under a modified rule: its GradContext plus its ordinary gradient on demand. */
+const modifiedContext = (ctx: GradContext, rule: GradRule | undefined, active: ReadonlySet<string>, hookGradOfOutput: (i: number) => string): ModifiedContext => {
+  let ordinary: Partial<Record<number, string>> | undefined
+  const extra = {
+    ordinary: (): Partial<Record<number, string>> => {
+      if (ordinary !== undefined) return ordinary
+      if (rule === undefined || rule.noGradient === true) return ctx.fail(`this rule needs the ordinary gradient of ${ctx.fwd.opType}, and clarus has no gradient rule for that op type`)
+      ordinary = rule.build(ctx)
+      return ordinary
+    },
+    hookGradOfOutput,
+    isOnPath: (i: number): boolean => {
+      const x = ctx.fwd.inputs[i]
+      return x !== undefined && x !== '' && active.has(x)
+    },
+  }
+  // the context's `fwd` is a getter (a rule may add outputs to the node), so extend it by prototype
+  return Object.assign(Object.create(ctx) as ModifiedContext, extra)
 }

@@ -9,10 +9,13 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { unsupportedOps, type UnsupportedNode, type UnsupportedOps } from '../../../core/errors.js'
+import { PASS_THROUGH, ruleFor, type Rule, type RuleSet } from '../../../core/ruleSet.js'
 import { capturedNames, ElemType, opsetOf, type Graph, type Node } from '../graph/ir.js'
 import type { TypeInfo } from '../graph/shapeInference.js'
 import { inputEdge, readsGradOf, type GradRule } from './rule.js'
 import { lookupRule, type GradRegistry } from './rules/index.js'
+import { lookupModified, type ModifiedRegistry } from './modified/index.js'
+import type { ModifiedRule } from './modified/types.js'
 
 const FLOATS: ReadonlySet<number> = new Set([ElemType.FLOAT, ElemType.DOUBLE, ElemType.FLOAT16, 16])
 
@@ -103,12 +106,12 @@ const droppedEdges = (n: Node, rule: GradRule, path: GradPath, types: ReadonlyMa
  * valid for the model's opset, and nodes whose rule drops an edge that lies on the path (an input it
  * does not differentiate, a subgraph capture, an output whose cotangent it ignores).
  */
-export const checkCoverage = (g: Graph, path: GradPath, reg: GradRegistry, types: ReadonlyMap<string, TypeInfo> = new Map()): E.Either<UnsupportedOps, void> => {
+export const checkCoverage = (g: Graph, path: GradPath, reg: GradRegistry, types: ReadonlyMap<string, TypeInfo> = new Map(), skip: ReadonlySet<number> = new Set()): E.Either<UnsupportedOps, void> => {
   const bad: UnsupportedNode[] = []
   const details: string[] = []
   for (const ni of path.nodes) {
     const n = g.nodes[ni]
-    if (n === undefined) continue
+    if (n === undefined || skip.has(ni)) continue
     const opset = opsetOf(g, n.domain)
     const rule = lookupRule(reg, n.domain, n.opType)
     const first = rule?.opsets?.[0]
@@ -125,4 +128,85 @@ export const checkCoverage = (g: Graph, path: GradPath, reg: GradRegistry, types
   if (bad.length === 0) return E.right(undefined)
   const e = unsupportedOps(bad, ['graph', 'nodes'])
   return E.left(details.length === 0 ? e : { ...e, message: `${e.message} Details: ${details.join('; ')}.` })
+}
+
+/** A node a rule set gives a modified rule: the rule's parameters and its ONNX implementation. */
+export interface ModifiedPlan {
+  readonly rule: Rule
+  readonly impl: ModifiedRule
+}
+
+/**
+ * Pass-through ops whose ordinary gradient is affine only while at most one factor varies: a product
+ * of two tensors on the gradient path (attention's Q·Kᵀ, a gate) or a division by one is not, so
+ * under a rule set it needs an entry of its own. Value: the factor inputs, and for Div the input that
+ * must not vary.
+ */
+const FACTORS: Readonly<Record<string, { readonly factors: readonly number[]; readonly fixed?: number }>> = {
+  Mul: { factors: [0, 1] },
+  MatMul: { factors: [0, 1] },
+  Gemm: { factors: [0, 1] },
+  Conv: { factors: [0, 1] },
+  ConvTranspose: { factors: [0, 1] },
+  Div: { factors: [0, 1], fixed: 1 },
+}
+
+/**
+ * Under rule set `rs`: the modified rule of every node on the path that gets one (node index →
+ * plan), or one UnsupportedOps error, path ['ruleSet'], listing every node the rule set leaves without
+ * a usable rule: nodes no entry matches that are not pass-through ops, nodes whose rule has no ONNX
+ * implementation for their op type, nodes whose rule needs the references in the batch when the call
+ * gives none, and pass-through products of two varying tensors. The nodes planned for their ordinary
+ * gradient are then checked by {@link checkCoverage} as usual.
+ */
+export const checkRuleSet = (
+  g: Graph,
+  path: GradPath,
+  reg: GradRegistry,
+  mods: ModifiedRegistry,
+  rs: RuleSet,
+  referenceRows: 'halves' | undefined,
+): E.Either<UnsupportedOps, ReadonlyMap<number, ModifiedPlan>> => {
+  const plans = new Map<number, ModifiedPlan>()
+  const bad: UnsupportedNode[] = []
+  const details: string[] = []
+  const report = (n: Node, why: string): void => {
+    bad.push({ name: n.name, opType: n.opType, domain: n.domain, opset: opsetOf(g, n.domain) })
+    details.push(`${n.opType} node '${n.name || '<unnamed>'}': ${why}`)
+  }
+  const onPath = (n: Node, i: number): boolean => {
+    const x = n.inputs[i]
+    return x !== undefined && x !== '' && path.active.has(x)
+  }
+  for (const ni of path.nodes) {
+    const n = g.nodes[ni]
+    if (n === undefined) continue
+    const r = ruleFor(rs, { opType: n.opType, name: n.name, outputs: n.outputs })
+    if (r === 'unmatched') {
+      report(n, `no entry matches it, and its ordinary gradient is not exact under modified backprop; add an entry for it (e.g. { match: { opType: '${n.opType}' }, rule: { rule: 'gradient' } } to keep its ordinary gradient) or set unmatched: 'gradient'`)
+      continue
+    }
+    if (r === 'passThrough') {
+      const f = FACTORS[n.opType]
+      if (f === undefined || rs.unmatched === 'gradient' || !PASS_THROUGH.has(n.opType)) continue
+      if (f.fixed !== undefined && onPath(n, f.fixed)) report(n, `it divides by a tensor on the gradient path ('${n.inputs[f.fixed] ?? ''}'), which is not affine; give it an entry (e.g. rule 'gradient')`)
+      else if (f.factors.every((i) => onPath(n, i))) report(n, `it multiplies two tensors that both lie on the gradient path ('${n.inputs[0] ?? ''}', '${n.inputs[1] ?? ''}'), which is not affine; give it an entry (e.g. rule 'gradient', or an LRP rule such as 'uniform')`)
+      continue
+    }
+    const impl = lookupModified(mods, r.rule, n.opType, lookupRule(reg, n.domain, n.opType) !== undefined)
+    if (impl === undefined) {
+      report(n, `rule '${r.rule}' has no ONNX implementation for op type ${n.opType}; match this node to another rule`)
+      continue
+    }
+    if (impl.needsReference === true && referenceRows !== 'halves') {
+      report(n, `rule '${r.rule}' compares each row with its reference, so the call must put the references in the same batch (referenceRows: 'halves')`)
+      continue
+    }
+    plans.set(ni, { rule: r, impl })
+  }
+  if (bad.length === 0) return E.right(plans)
+  return E.left({
+    ...unsupportedOps(bad, ['ruleSet']),
+    message: `rule set ${JSON.stringify(rs.name)} leaves ${bad.length} node(s) on the gradient path without a usable rule: ${details.join('; ')}.`,
+  })
 }

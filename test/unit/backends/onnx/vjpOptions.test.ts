@@ -27,16 +27,40 @@ describe('ONNX runtime: rule sets and wrt lists in the session cache', () => {
   })
   afterAll(() => rt.dispose())
 
-  it('an unknown rule set is Unsupported and caches no session; the key of ordinary gradients says ruleSet null', async () => {
-    const bad = await rt.vjp({ x }, { seeds: { y0: ones([2, 2]) }, wrt: ['x'], ruleSet: 'lrp-epsilon' })
-    expect(E.isLeft(bad) && bad.left).toMatchObject({ _tag: 'Unsupported', path: ['ruleSet'] })
-    expect(E.isLeft(bad) && bad.left.message).toMatch(/rule set "lrp-epsilon" is not registered with the ONNX backend/)
+  it('a rule set leaving a node without a rule is UnsupportedOps and caches no session; the key of ordinary gradients says ruleSet null', async () => {
+    const bad = await rt.vjp({ x }, { seeds: { y0: ones([2, 2]) }, wrt: ['x'], ruleSet: { name: 'lrp-epsilon', entries: [] } })
+    expect(E.isLeft(bad) && bad.left).toMatchObject({ _tag: 'UnsupportedOps', path: ['ruleSet'], nodes: [{ name: 'h_node', opType: 'Tanh' }] })
+    expect(E.isLeft(bad) && bad.left.message).toMatch(/rule set "lrp-epsilon" leaves 1 node/)
     // the failed session is dropped once its creation settles
     await new Promise((resolve) => setTimeout(resolve, 0))
     expect(rt.cacheStats().keys).toEqual([])
     const ok = await rt.vjp({ x }, { seeds: { y0: ones([2, 2]) }, wrt: ['x'] })
     expect(E.isRight(ok)).toBe(true)
     expect(rt.cacheStats().keys.map((k) => (JSON.parse(k) as { ruleSet: unknown }).ruleSet)).toEqual([null])
+  })
+
+  it('the session key holds the rule set and the reference layout: each combination gets its own session', async () => {
+    const r = await createOnnxRuntime(twoHeadOnnxBytes())
+    if (E.isLeft(r)) throw new Error(r.left.message)
+    const plain = { name: 'plain', entries: [{ match: { opType: 'Tanh' }, rule: { rule: 'gradient' } }] } as const
+    const x4 = float32([4, 3], [...x.data, ...x.data])
+    const calls = [
+      { ruleSet: plain },
+      { ruleSet: plain, referenceRows: 'halves' as const },
+      { ruleSet: { ...plain, name: 'plain2' } },
+      { ruleSet: plain },
+    ]
+    for (const c of calls) {
+      const out = await r.right.vjp({ x: x4 }, { seeds: { y0: ones([4, 2]) }, wrt: ['x'], ...c })
+      expect(E.isRight(out), E.isLeft(out) ? out.left.message : '').toBe(true)
+    }
+    const keys = r.right.cacheStats().keys.map((k) => JSON.parse(k) as { ruleSet: string | null; referenceRows: string | null })
+    expect(keys.map((k) => [k.ruleSet === null ? null : (JSON.parse(k.ruleSet) as { name: string }).name, k.referenceRows])).toEqual([
+      ['plain', 'halves'],
+      ['plain2', null],
+      ['plain', null],
+    ])
+    await r.right.dispose()
   })
 })
 

@@ -181,17 +181,26 @@ describe('typed errors on the wider options', () => {
     g.dispose()
   })
 
-  it('an unknown rule set is Unsupported before anything runs', async () => {
+  it('a rule set matching by name on a plain function (which names nothing) is Unsupported before anything runs', async () => {
     let ran = false
     const m = fromTfjs((a: tf.Tensor) => {
       ran = true
       return tf.matMul(a, w1)
     })
     await noLeak(async () => {
-      const e = await vjpError(m, [x], { wrt: { kind: 'inputs' }, ruleSet: { name: 'deeplift-rescale', entries: [] } })
-      expect(e).toMatchObject({ _tag: 'Unsupported', path: ['ruleSet'] })
+      const e = await vjpError(m, [x], { wrt: { kind: 'inputs' }, ruleSet: { name: 'deeplift-rescale', entries: [{ match: { node: 'h' }, rule: { rule: 'rescale' } }] } })
+      expect(e).toMatchObject({ _tag: 'Unsupported', path: ['ruleSet', 'entries', '0'] })
       expect(e.message).toMatch(/"deeplift-rescale"/)
     })
     expect(ran).toBe(false)
+  })
+
+  it('a rule set with no entries on a linear function keeps the ordinary gradient (MatMul is pass-through)', async () => {
+    const m = fromTfjs((a: tf.Tensor) => tf.matMul(a, w1))
+    await noLeak(async () => {
+      const ruled = await vjpValues(m, [x], { wrt: { kind: 'inputs' }, ruleSet: { name: 'empty', entries: [] } })
+      const plain = await vjpValues(m, [x], { wrt: { kind: 'inputs' } })
+      expect(ruled.grads).toEqual(plain.grads)
+    })
   })
 })

@@ -1,0 +1,334 @@
+/**
+ * Modified-backprop rule sets on the tfjs backend.
+ *
+ * How: tfjs records every kernel a gradient function runs on its tape, each tape node carrying the
+ * closure that computes its ordinary gradient. While the model's forward pass runs inside
+ * `tf.valueAndGrads`, the scope sees each kernel as it is recorded (to keep copies of the forward
+ * values a rule needs, which the model's own tidy scopes may free, and each MaxPool's attributes).
+ * After the forward pass and before the backward pass, it walks the nodes of *this call's* tape
+ * that lie on the path from the differentiated tensors to the explained value, gives each its rule
+ * with `ruleFor`, and replaces the gradient closure of every node whose rule is not the ordinary
+ * gradient. tfjs's gradient registry is never touched; the two observation hooks (the tape's `push`,
+ * the engine's `runKernel`) are own properties removed in `finally`, and the rewritten closures live
+ * on a tape that tfjs drops after the call (or `releaseTape` drops on failure), so success, failure
+ * and an abort all leave the same state behind. Every op instance gets its own rule, so an
+ * activation function applied twice, a ReLU reused in a residual block or a functional activation
+ * all work.
+ *
+ * MaxPool: in rule-set calls its gradient goes to the first maximum of each window, as PyTorch's
+ * does, on every tfjs backend (`modified/maxPoolRouting.ts`). A MaxPool fed directly by a rescaled
+ * activation keeps that ordinary gradient under DeepLift, as Captum 0.8.0 effectively does (see
+ * `apply`).
+ *
+ * Coverage: every kernel on the path that the rule set leaves without a rule (and that is not an
+ * affine or structural op) is listed in one `UnsupportedOps` error (path `['ruleSet']`) before the
+ * backward pass runs — never a silent fallback to the ordinary gradient.
+ *
+ * Fused kernels: tfjs's fused ops (`tf.fused.matMul`, `conv2d`, `depthwiseConv2d`, which
+ * tfjs-layers' Dense/Conv layers and GraphModels' `_FusedMatMul`/`FusedConv2D` nodes call) run
+ * *unfused* whenever a gradient is being recorded and the activation is not linear: the activation
+ * then runs as its own kernel (`Relu`, …) and gets its rule like any other. A fused op with a linear
+ * activation (bias only) is affine and appears as one node (opType `_FusedMatMul`, `FusedConv2D`,
+ * `FusedDepthwiseConv2D`) that keeps its ordinary gradient.
+ *
+ * Names: a `node` or `layer` match names the tensor a tapped function taps, a LayersModel layer's
+ * output or a GraphModel node's output, and applies to the kernel that computes that tensor (for a
+ * Dense layer with a ReLU: its ReLU). Plain functions have no names: such matches are `Unsupported`.
+ *
+ * @internal
+ */
+import * as tf from '@tensorflow/tfjs-core'
+import { ClarusError, err, type AttributionError, type UnsupportedNode } from '../../core/errors.js'
+import { ruleFor, type NodeRef, type Rule, type RuleSet } from '../../core/ruleSet.js'
+import { ALL_TFJS_MODIFIED_RULES } from './modified/index.js'
+import { firstMaxRoute, type MaxPoolAttrs } from './modified/maxPoolRouting.js'
+import { halvesOf, mainInput, type GradMap, type Halves, type NodeContext, type TfjsModifiedRule } from './modified/types.js'
+import type { Runner } from './runners.js'
+
+/** A node of tfjs's gradient tape (engine internals, read and rewritten only during one vjp). */
+interface TapeNode {
+  readonly id: number
+  readonly kernelName: string
+  readonly inputs: Record<string, tf.Tensor>
+  readonly outputs: tf.Tensor[]
+  saved?: tf.Tensor[]
+  gradient?: (dys: (tf.Tensor | null)[]) => GradMap
+}
+
+const activeTape = (): TapeNode[] => (tf.engine().state as unknown as { activeTape: TapeNode[] | null }).activeTape ?? []
+
+/** tfjs records fused ops (linear activation) as custom-gradient scopes; their kernel names. */
+const SCOPE_KERNELS: Readonly<Record<string, string>> = {
+  fusedMatMul__op: '_FusedMatMul',
+  fusedConv2d__op: 'FusedConv2D',
+  fusedDepthwiseConv2d__op: 'FusedDepthwiseConv2D',
+}
+
+/** tfjs kernels whose ordinary gradient is exact for every rule family, besides core's PASS_THROUGH list. */
+const TFJS_AFFINE: ReadonlySet<string> = new Set([
+  'Identity', 'Cast', 'Neg', 'Sub', 'Multiply', 'RealDiv', 'Transpose', 'Reshape', 'Squeeze', 'Concat', 'Slice', 'Split', 'SplitV',
+  'Reverse', 'BroadcastTo', 'Sum', 'Mean', 'SpaceToBatchND', 'BatchToSpaceND', 'DepthToSpace', 'ResizeBilinear', 'ResizeNearestNeighbor',
+  '_FusedMatMul', 'FusedConv2D', 'FusedDepthwiseConv2D', 'BatchMatMul', 'Conv2D', 'DepthwiseConv2dNative', 'Conv3D', 'AvgPool', 'AvgPool3D',
+])
+
+/** Kernels that are affine only when at most one operand depends on the differentiated tensors. */
+const BILINEAR: ReadonlySet<string> = new Set([
+  'Multiply', 'RealDiv', 'BatchMatMul', '_FusedMatMul', 'Conv2D', 'FusedConv2D', 'DepthwiseConv2dNative', 'FusedDepthwiseConv2D', 'Conv3D', 'Conv2DBackpropInput',
+])
+
+/** Kernels that only move elements around (one input). */
+const LAYOUT_ONLY: ReadonlySet<string> = new Set(['Transpose', 'Reshape', 'Identity'])
+
+/** The node and layer names the rule set matches by, with the entry each comes from. */
+const namedEntries = (rs: RuleSet): { readonly name: string; readonly entry: number }[] =>
+  rs.entries.flatMap((e, entry) => ('node' in e.match ? [{ name: e.match.node, entry }] : 'layer' in e.match ? [{ name: e.match.layer, entry }] : []))
+
+/** The names the model must compute (and report) so name matches can be resolved. */
+export const ruleSetNames = (rs: RuleSet | undefined): string[] => (rs === undefined ? [] : [...new Set(namedEntries(rs).map((n) => n.name))])
+
+/**
+ * What makes a rule set unusable on this model before anything runs: a rule the tfjs backend does
+ * not implement (LRP's), name matches on a model kind without names, or names the model does not have.
+ */
+export const ruleSetProblem = (rs: RuleSet | undefined, runner: Runner): AttributionError | undefined => {
+  if (rs === undefined) return undefined
+  const known = new Set(ALL_TFJS_MODIFIED_RULES.map((m) => m.rule))
+  const unknown = rs.entries.findIndex((e) => !known.has(e.rule.rule))
+  if (unknown >= 0) {
+    return err('Unsupported',
+      `rule set ${JSON.stringify(rs.name)}, entry ${unknown + 1}: rule ${rs.entries[unknown]!.rule.rule} is not implemented on the tfjs backend (it has ${[...known].join(', ')}); use the ONNX backend for it`,
+      ['ruleSet', 'entries', String(unknown)])
+  }
+  for (const { name, entry } of namedEntries(rs)) {
+    if (runner.kind === 'function') {
+      return err('Unsupported',
+        `rule set ${JSON.stringify(rs.name)}, entry ${entry + 1}: a plain function model names no tensors, so the match by name ${JSON.stringify(name)} cannot be resolved. ` +
+          'Match by opType or opClass, or write the model as a tapped function ({ layers, fn: (tap, ...inputs) => … }), a LayersModel or a GraphModel', ['ruleSet', 'entries', String(entry)])
+    }
+    const bad = runner.check([name], [])
+    if (bad !== undefined) return { ...bad, message: `rule set ${JSON.stringify(rs.name)}, entry ${entry + 1}: ${bad.message}`, path: ['ruleSet', 'entries', String(entry)] }
+  }
+  return undefined
+}
+
+interface Planned {
+  readonly node: TapeNode
+  readonly kernel: string
+  readonly rule: Rule
+  readonly impl: TfjsModifiedRule
+}
+
+/**
+ * One vjp call's use of a rule set: `record` collects the names runners report, `around` and
+ * `modelDone` mark the model's part of the tape; on the way out of `around` the coverage is checked
+ * and the gradient closures rewritten.
+ */
+export interface RuleScope {
+  readonly record: (name: string, t: tf.Tensor) => void
+  /** Wraps the function given to `tf.valueAndGrads`: marks where its tape starts and applies the rules to its result. */
+  readonly around: <F extends (...leaves: tf.Tensor[]) => tf.Tensor>(f: F) => F
+  /** Called right after the model ran (what comes after, the output selection, keeps its gradient). */
+  readonly modelDone: () => void
+}
+
+export const ruleScope = (rs: RuleSet, referenceRows: 'halves' | undefined, rows: number): RuleScope => {
+  const names = new Map<number, string>()
+  let start = 0
+  let modelEnd: number | undefined
+  // Kernels a rule of this set may rewrite: their forward values are copied as they run, since the
+  // model's own tidy scopes may free them before the backward pass.
+  const used = new Set(rs.entries.map((e) => e.rule.rule))
+  // MaxPool always: rule-set calls route its gradient with PyTorch's tie-breaking (maxPoolRouting.ts).
+  const rewritable = new Set([...ALL_TFJS_MODIFIED_RULES.filter((m) => used.has(m.rule)).flatMap((m) => m.kernels), 'MaxPool'])
+  const stash = new Map<number, { readonly x: tf.Tensor; readonly y: tf.Tensor; readonly attrs?: MaxPoolAttrs }>()
+  /** The attributes of the MaxPool kernel being run (its tape node is recorded before runKernel returns). */
+  let poolAttrs: MaxPoolAttrs | undefined
+  let copying = false
+  const onNode = (n: TapeNode): void => {
+    const x = n.inputs[mainInput(n.kernelName)]
+    const y = n.outputs[0]
+    // The copies' own kernels (Identity) are recorded too: never copied in turn.
+    if (copying || !rewritable.has(n.kernelName) || x === undefined || y === undefined || x.isDisposed || y.isDisposed) return
+    copying = true
+    try {
+      const attrs = n.kernelName === 'MaxPool' ? poolAttrs : undefined
+      stash.set(n.id, { x: tf.keep(tf.clone(x)), y: tf.keep(tf.clone(y)), ...(attrs === undefined ? {} : { attrs }) })
+    } finally {
+      copying = false
+    }
+  }
+  const release = (keep: ReadonlySet<number>): void => {
+    for (const [id, v] of stash) {
+      if (keep.has(id)) continue
+      v.x.dispose()
+      v.y.dispose()
+      stash.delete(id)
+    }
+  }
+  const apply = (leaves: readonly tf.Tensor[], y: tf.Tensor): void => {
+    const tape = activeTape()
+    const end = modelEnd ?? tape.length
+    const segment = tape.slice(start)
+    // The path from the leaves to y, as tfjs's own pruning computes it.
+    const fromLeaves = new Set(leaves.map((l) => l.id))
+    const forward = new Set<number>()
+    for (const n of segment) {
+      if (Object.values(n.inputs).some((t) => fromLeaves.has(t.id))) {
+        forward.add(n.id)
+        n.outputs.forEach((o) => fromLeaves.add(o.id))
+      }
+    }
+    const toY = new Set([y.id])
+    const onPath = new Set<number>()
+    for (let i = segment.length - 1; i >= 0; i--) {
+      const n = segment[i]!
+      if (n.outputs.some((o) => toY.has(o.id))) {
+        Object.values(n.inputs).forEach((t) => toY.add(t.id))
+        if (forward.has(n.id)) onPath.add(n.id)
+      }
+    }
+    const modelNodes = tape.slice(start, end).filter((n) => onPath.has(n.id))
+    const missing: { node: UnsupportedNode; why: string }[] = []
+    const planned: Planned[] = []
+    modelNodes.forEach((node) => {
+      const kernel = SCOPE_KERNELS[node.kernelName] ?? node.kernelName
+      const name = node.outputs.map((o) => names.get(o.id)).find((n) => n !== undefined)
+      const ref: NodeRef = { opType: kernel, name: name ?? '', outputs: name === undefined ? [] : [name] }
+      const report = (why: string): void => {
+        missing.push({ node: { name: name ?? '', opType: kernel, domain: 'tfjs', opset: 0 }, why })
+      }
+      const r = ruleFor(rs, ref)
+      const variableOperands = Object.values(node.inputs).filter((t) => fromLeaves.has(t.id)).length
+      if (r === 'unmatched' || r === 'passThrough') {
+        if (r === 'unmatched' && !TFJS_AFFINE.has(kernel)) return report('no rule')
+        if (rs.unmatched !== 'gradient' && BILINEAR.has(kernel) && variableOperands > 1) return report('a product of two variable factors, whose ordinary gradient is no rule')
+        return
+      }
+      if (r.rule === 'gradient') return
+      const impl = ALL_TFJS_MODIFIED_RULES.find((m) => m.rule === r.rule && m.kernels.includes(kernel))
+      if (impl === undefined) return report(`rule ${r.rule} has no tfjs implementation for this kernel`)
+      planned.push({ node, kernel, rule: r, impl })
+    })
+    if (missing.length > 0) {
+      throw new ClarusError({
+        _tag: 'UnsupportedOps',
+        path: ['ruleSet'],
+        nodes: missing.map((m) => m.node),
+        message:
+          `rule set ${JSON.stringify(rs.name)} leaves ${missing.length} kernel(s) on the gradient path without a rule: ` +
+          missing.map((m) => `${m.node.opType}${m.node.name ? ` (${JSON.stringify(m.node.name)})` : ''}: ${m.why}`).join('; ') +
+          '. Add an entry that matches them (by opType, opClass or name), or set unmatched: \'gradient\' to keep their ordinary gradient on purpose.',
+      })
+    }
+    // Captum parity: a MaxPool that reads a rescaled activation's output directly (ReLU → MaxPool,
+    // as in every small CNN) has no effect in Captum 0.8.0: the activation's output-gradient hook
+    // runs before the max-pool's input hook rewrites that gradient, so the activation sees the
+    // max-pool's *ordinary* gradient. The cnn reference fixtures record exactly that (they equal
+    // Rescale on the ReLUs with the ordinary MaxPool gradient to 1e-9), so such a MaxPool keeps its
+    // ordinary gradient here. Elementwise activations keep their rule wherever they are: doing the
+    // same for them would break DeepLift's completeness, and no fixture asks for it.
+    const rescaledOutputs = new Set(planned.filter((p) => p.rule.rule === 'rescale' && p.kernel !== 'MaxPool').flatMap((p) => p.node.outputs.map((o) => o.id)))
+    // Layout-only kernels in between (a tapped NCHW view of an NHWC tensor) do not count.
+    const producer = new Map(segment.flatMap((n) => n.outputs.map((o) => [o.id, n] as const)))
+    const source = (t: tf.Tensor | undefined): number => {
+      let cur = t
+      for (let n = cur && producer.get(cur.id); n !== undefined && LAYOUT_ONLY.has(n.kernelName); n = cur && producer.get(cur.id)) cur = Object.values(n.inputs)[0]
+      return cur?.id ?? -1
+    }
+    const effective = planned.filter((p) => !(p.kernel === 'MaxPool' && p.rule.rule === 'rescale' && rescaledOutputs.has(source(p.node.inputs['x']))))
+    planned.splice(0, planned.length, ...effective)
+    const needRef = planned.find((p) => p.impl.needsReference === true)
+    let halves: Halves | undefined
+    if (needRef !== undefined) {
+      if (referenceRows !== 'halves') {
+        throw new ClarusError(err('Unsupported', `rule ${needRef.rule.rule} (on ${needRef.kernel}) compares each row with its reference: call vjp with referenceRows: 'halves' and the references as the second half of the batch`, ['referenceRows']))
+      }
+      if (rows % 2 !== 0) throw new ClarusError(err('Unsupported', `referenceRows: 'halves' needs an even number of rows (inputs then their references); got ${rows}`, ['referenceRows']))
+      halves = halvesOf()
+    }
+    for (const p of planned) {
+      const kept = stash.get(p.node.id)
+      const original = p.node.gradient
+      if (kept === undefined || original === undefined) {
+        throw new ClarusError(err('Unsupported', `kernel ${p.kernel} has no ordinary gradient in tfjs to modify with rule ${p.rule.rule}`, ['ruleSet']))
+      }
+      if (p.impl.needsReference === true && kept.x.shape[0] !== rows) {
+        throw new ClarusError(err('Unsupported', `rule ${p.rule.rule} on ${p.kernel}: its input has ${kept.x.shape[0] ?? 'no'} leading rows, not the batch's ${rows}, so rows cannot be paired with their references`, ['ruleSet']))
+      }
+    }
+    // MaxPools on the path that keep their ordinary gradient get it with PyTorch's tie-breaking.
+    const ruled = new Set(planned.map((p) => p.node.id))
+    const pools = modelNodes.filter((n) => n.kernelName === 'MaxPool' && !ruled.has(n.id) && stash.get(n.id)?.attrs !== undefined && n.gradient !== undefined)
+    // From here on nothing throws: the kept copies go to the tape's saved tensors, which tfjs (or releaseTape) frees.
+    release(new Set([...ruled, ...pools.map((n) => n.id)]))
+    /** The node's ordinary gradient w.r.t. its main input (MaxPool: routed as PyTorch routes it). */
+    const ordinaryOf = (node: TapeNode, key: string): ((dy: tf.Tensor) => tf.Tensor) => {
+      const kept = stash.get(node.id)!
+      const original = node.gradient!
+      const attrs = kept.attrs
+      return node.kernelName === 'MaxPool' && attrs !== undefined ? (dy) => firstMaxRoute(dy, kept.x, kept.y, attrs) : (dy) => original([dy])[key]!()
+    }
+    for (const node of pools) {
+      const kept = stash.get(node.id)!
+      const ordinary = ordinaryOf(node, 'x')
+      node.saved = [...(node.saved ?? []), kept.x, kept.y]
+      node.gradient = (dys) => ({ x: () => ordinary(dys[0] ?? tf.zerosLike(kept.y)) })
+    }
+    for (const p of planned) {
+      const key = mainInput(p.kernel)
+      const kept = stash.get(p.node.id)!
+      const original = p.node.gradient!
+      p.node.saved = [...(p.node.saved ?? []), kept.x, kept.y]
+      const ctx: NodeContext = { kernel: p.kernel, x: kept.x, y: kept.y, halves, ordinary: ordinaryOf(p.node, key) }
+      p.node.gradient = (dys) => {
+        const dy = dys[0] ?? tf.zerosLike(kept.y)
+        return { ...original(dys), [key]: () => p.impl.grad(ctx, dy, p.rule) }
+      }
+    }
+    stash.clear()
+  }
+  return {
+    record: (name, t) => {
+      if (!names.has(t.id)) names.set(t.id, name)
+    },
+    modelDone: () => {
+      if (modelEnd === undefined) modelEnd = activeTape().length
+    },
+    around: <F extends (...leaves: tf.Tensor[]) => tf.Tensor>(f: F): F =>
+      ((...leaves: tf.Tensor[]) => {
+        const tape = activeTape()
+        start = tape.length
+        modelEnd = undefined
+        // Sees each kernel as tfjs records it (this call's tape only; removed in finally).
+        const push = tape.push
+        tape.push = (...nodes: TapeNode[]): number => {
+          const n = push.apply(tape, nodes)
+          nodes.forEach(onNode)
+          return n
+        }
+        // ... and each MaxPool's attributes, which the tape does not keep (removed in finally).
+        const engine = tf.engine() as unknown as { runKernel: (name: string, inputs: unknown, attrs?: unknown) => unknown }
+        const runKernel = engine.runKernel
+        engine.runKernel = function (this: unknown, name: string, inputs: unknown, attrs?: unknown): unknown {
+          if (name === 'MaxPool') poolAttrs = attrs as MaxPoolAttrs
+          return runKernel.call(this, name, inputs, attrs)
+        }
+        const unhook = (): void => {
+          delete (tape as { push?: unknown }).push
+          delete (engine as { runKernel?: unknown }).runKernel
+          poolAttrs = undefined
+        }
+        try {
+          const y = f(...leaves)
+          unhook()
+          apply(leaves, y)
+          return y
+        } catch (e) {
+          release(new Set())
+          throw e
+        } finally {
+          unhook()
+        }
+      }) as F,
+  }
+}
