@@ -12,6 +12,17 @@
  * - sensitivityMax: the largest relative change of the explanation when the image moves by at
  *   most 0.002 per pixel (a tenth of the faded image's range); lower is more robust. The metric re-runs the method at every perturbed
  *   image (a higher-order pipeline).
+ * - sparseness (Gini index of |a|; higher is sparser) and complexity (entropy of |a| / Σ |a|;
+ *   lower is simpler): functions of the explanation alone.
+ * - completeness: |Σ a − (F(x) − F(x′))| with zero baselines; lower is better (0 for a complete
+ *   method).
+ * - deletion / insertion: the area under F as the most relevant features are set to the baseline
+ *   (deletion: lower is better) or restored from it (insertion: higher is better), 2304 features a
+ *   step; monotonicity: 1 if F never falls as features are restored in increasing attribution order.
+ * - faithfulnessCorrelation: Pearson correlation between Σ a over random subsets of 224 features and
+ *   the output drop when they are removed; higher is better.
+ * - maxSensitivity, avgSensitivity and localLipschitzEstimate: max / mean of ‖e(x) − e(x̃)‖ / ‖e(x)‖
+ *   and max of ‖e(x) − e(x̃)‖ / ‖x − x̃‖ over 2 perturbed images; lower is more robust.
  *
  * Few steps and samples keep it under a minute on two cores; raise them for tighter estimates.
  *
@@ -35,6 +46,17 @@ const methods: readonly Pipeline[] = [
 const metricOptions: Readonly<Record<MetricName, unknown>> = {
   infidelity: { perturbation: { _tag: 'noise', stdevs: 0.005 }, nPerturbSamples: 16, normalize: true },
   sensitivityMax: { perturbRadius: 0.002, nPerturbSamples: 3 },
+  sparseness: {},
+  complexity: {},
+  completeness: {},
+  // 3 × 48 × 192 features, 2304 a step: curves of 13 points
+  deletion: { stepSize: 2304 },
+  insertion: { stepSize: 2304 },
+  monotonicity: { stepSize: 2304 },
+  faithfulnessCorrelation: { nSamples: 20, subsetSize: 224 },
+  maxSensitivity: { perturbRadius: 0.002, nPerturbSamples: 2 },
+  avgSensitivity: { perturbRadius: 0.002, nPerturbSamples: 2 },
+  localLipschitzEstimate: { perturbRadius: 0.002, nPerturbSamples: 2 },
 }
 
 const main = async (): Promise<void> => {

@@ -13,6 +13,12 @@
  * Pipeline: `grad(ruleSet) ∘ multiplyByInputs [∘ relevanceDelta]`; LayerLRP differentiates at the
  * layer instead: `grad(layer, ruleSet) ∘ multiplyByInputs [∘ relevanceDelta]`.
  *
+ * Input-layer rules (`flat`, `wSquare`, `zBox`; Montavon et al. 2019) give relevance to inputs
+ * whatever their value, zero included, which x ⊙ g cannot carry: under a rule set that has one
+ * ({@link givesRelevanceAtInputs}) the backend returns the relevance at the differentiated tensors
+ * itself, and the pipeline is `grad(ruleSet) [∘ relevanceDelta]`. Such a rule must sit on a node
+ * that reads the model input (LRP) or the named layer (LayerLRP) directly. ONNX backend only.
+ *
  * Captum: `LRP(model).attribute(inputs, target, additional_forward_args, return_convergence_delta)`;
  * `LayerLRP(model, layer).attribute(inputs, target, additional_forward_args,
  * return_convergence_delta, attribute_to_layer_input)` (name the layer's input tensor for the
@@ -25,7 +31,7 @@
  * @since 0.3.0
  */
 import * as t from 'io-ts'
-import { LRP_CAPTUM, RuleSetCodec } from '../core/ruleSet.js'
+import { givesRelevanceAtInputs, LRP_CAPTUM, RuleSetCodec, type RuleSet } from '../core/ruleSet.js'
 import { stage } from '../dsl/build.js'
 import { LayerSelection } from '../dsl/layers.js'
 import { pipeline, type Pipeline } from '../dsl/spec.js'
@@ -33,11 +39,14 @@ import { pipeline, type Pipeline } from '../dsl/spec.js'
 export const LrpOptions = t.readonly(t.partial({ ruleSet: RuleSetCodec, returnConvergenceDelta: t.boolean }))
 export type LrpOptions = t.TypeOf<typeof LrpOptions>
 
+/** R = x ⊙ g, unless the backend returns relevance itself (input-layer rules). */
+const timesInput = (rs: RuleSet) => (givesRelevanceAtInputs(rs) ? [] : [stage.multiplyByInputs()])
+
 /** The LRP pipeline. */
 export const lrp = (o: LrpOptions = {}): Pipeline =>
   pipeline('LRP',
     stage.grad({ ruleSet: o.ruleSet ?? LRP_CAPTUM }),
-    stage.multiplyByInputs(),
+    ...timesInput(o.ruleSet ?? LRP_CAPTUM),
     ...(o.returnConvergenceDelta === true ? [stage.relevanceDelta()] : []))
 
 export const LayerLrpOptions = t.readonly(t.intersection([t.type({ layer: LayerSelection }), t.partial({ ruleSet: RuleSetCodec, returnConvergenceDelta: t.boolean })]))
@@ -47,5 +56,5 @@ export type LayerLrpOptions = t.TypeOf<typeof LayerLrpOptions>
 export const layerLrp = (o: LayerLrpOptions): Pipeline =>
   pipeline('LayerLRP',
     stage.grad({ layer: o.layer, ruleSet: o.ruleSet ?? LRP_CAPTUM }),
-    stage.multiplyByInputs(),
+    ...timesInput(o.ruleSet ?? LRP_CAPTUM),
     ...(o.returnConvergenceDelta === true ? [stage.relevanceDelta()] : []))

@@ -45,7 +45,10 @@ export const OP_CLASSES: Readonly<Record<OpClass, readonly string[]>> = {
  * - `opType`: an op type (ONNX op type or tfjs kernel name), or any of a list;
  * - `opClass`: every op type of a class ({@link OP_CLASSES});
  * - `node`: the node with this name (ONNX node name, tfjs layer or GraphModel node name);
- * - `layer`: the node that computes this named tensor (a layer as the layer methods name it).
+ * - `layer`: the node that computes this named tensor (a layer as the layer methods name it);
+ * - `inputLayer`: every node that reads a differentiated tensor directly (the model input for LRP,
+ *   the named layer for LayerLRP): the first layer, where the input-layer rules (zBox, flat,
+ *   wSquare) belong.
  */
 export const Match = t.union(
   [
@@ -53,6 +56,7 @@ export const Match = t.union(
     t.readonly(t.type({ opClass: OpClass })),
     t.readonly(t.type({ node: t.string })),
     t.readonly(t.type({ layer: t.string })),
+    t.readonly(t.type({ inputLayer: t.literal(true) })),
   ],
   'Match',
 )
@@ -131,12 +135,15 @@ export interface NodeRef {
   readonly opType: string
   readonly name: string
   readonly outputs: readonly string[]
+  /** True when the node reads a differentiated tensor directly (for `inputLayer` matches). */
+  readonly readsInput?: boolean
 }
 
 const matches = (m: Match, n: NodeRef): boolean => {
   if ('opType' in m) return typeof m.opType === 'string' ? m.opType === n.opType : m.opType.includes(n.opType)
   if ('opClass' in m) return OP_CLASSES[m.opClass].includes(n.opType)
   if ('node' in m) return m.node === n.name
+  if ('inputLayer' in m) return n.readsInput === true
   return n.outputs.includes(m.layer)
 }
 
@@ -151,6 +158,21 @@ export const ruleFor = (rs: RuleSet, n: NodeRef): Rule | 'passThrough' | 'unmatc
   return PASS_THROUGH.has(n.opType) || rs.unmatched === 'gradient' ? 'passThrough' : 'unmatched'
 }
 
+/**
+ * The input-layer LRP rules: they give relevance to inputs whatever their value (zero included),
+ * which R = x ⊙ g cannot carry, so a backend returns relevance itself for them (below).
+ */
+export const INPUT_LAYER_RULES: ReadonlySet<RuleName> = new Set<RuleName>(['flat', 'wSquare', 'zBox'])
+
+/**
+ * True when the rule set has an input-layer rule (flat, wSquare, zBox). A vjp under such a rule set
+ * returns, for each differentiated tensor x, its *relevance* x ⊙ g (plus what the input-layer rules
+ * give it directly) instead of the gradient g; the LRP pipelines then leave out `multiplyByInputs`.
+ * The input-layer rules must read a differentiated tensor directly (the model input for LRP, the
+ * named layer for LayerLRP); a backend reports them anywhere else.
+ */
+export const givesRelevanceAtInputs = (rs: RuleSet): boolean => rs.entries.some((e) => INPUT_LAYER_RULES.has(e.rule.rule))
+
 /** A stable key for caching what a backend builds for a rule set (sessions, gradient configs). */
 export const ruleSetKey = (rs: RuleSet): string => JSON.stringify(rs)
 
@@ -158,7 +180,8 @@ const showMatch = (m: Match): string =>
   'opType' in m ? (typeof m.opType === 'string' ? m.opType : m.opType.join(' | '))
     : 'opClass' in m ? `<${m.opClass}>`
       : 'node' in m ? `node ${JSON.stringify(m.node)}`
-        : `layer ${JSON.stringify(m.layer)}`
+        : 'inputLayer' in m ? 'the input layer'
+          : `layer ${JSON.stringify(m.layer)}`
 
 const showRule = (r: Rule): string => {
   const params = Object.entries(r).filter(([k]) => k !== 'rule').map(([k, v]) => `${k} ${String(v)}`)
@@ -209,15 +232,15 @@ export const LRP_CAPTUM: RuleSet = {
 }
 
 /**
- * Zennit's EpsilonPlus: z⁺ on convolutions, ε (1e-6, Zennit's) on dense layers; activations pass
+ * Zennit's EpsilonPlus (ONNX op types and tfjs kernels): z⁺ on convolutions, ε (1e-6, Zennit's) on dense layers; activations pass
  * relevance through; max-pooling routes it to the winner (its gradient), average pooling and
  * additions split it in proportion (their gradient).
  */
 export const EPSILON_PLUS: RuleSet = {
   name: 'EpsilonPlus',
   entries: [
-    { match: { opType: ['Conv', 'ConvTranspose'] }, rule: { rule: 'zPlus' } },
-    { match: { opType: ['Gemm', 'MatMul'] }, rule: { rule: 'epsilon', epsilon: 1e-6 } },
+    { match: { opType: ['Conv', 'ConvTranspose', 'Conv2D', 'DepthwiseConv2dNative'] }, rule: { rule: 'zPlus' } },
+    { match: { opType: ['Gemm', 'MatMul', 'BatchMatMul'] }, rule: { rule: 'epsilon', epsilon: 1e-6 } },
     { match: { opClass: 'activation' }, rule: { rule: 'identity' } },
     { match: { opType: ['MaxPool', 'GlobalMaxPool'] }, rule: { rule: 'gradient' } },
   ],
@@ -230,8 +253,8 @@ export const EPSILON_PLUS: RuleSet = {
 export const EPSILON_ALPHA2_BETA1: RuleSet = {
   name: 'EpsilonAlpha2Beta1',
   entries: [
-    { match: { opType: ['Conv', 'ConvTranspose'] }, rule: { rule: 'alphaBeta', alpha: 2, beta: 1 } },
-    { match: { opType: ['Gemm', 'MatMul'] }, rule: { rule: 'epsilon', epsilon: 1e-6 } },
+    { match: { opType: ['Conv', 'ConvTranspose', 'Conv2D', 'DepthwiseConv2dNative'] }, rule: { rule: 'alphaBeta', alpha: 2, beta: 1 } },
+    { match: { opType: ['Gemm', 'MatMul', 'BatchMatMul'] }, rule: { rule: 'epsilon', epsilon: 1e-6 } },
     { match: { opClass: 'activation' }, rule: { rule: 'identity' } },
     { match: { opType: ['MaxPool', 'GlobalMaxPool'] }, rule: { rule: 'gradient' } },
   ],
@@ -253,14 +276,34 @@ export const EPSILON_ALPHA2_BETA1: RuleSet = {
  *   divisor constant (ε-rule on Div), so the normalisation is linear in its input; the ops that
  *   compute the divisor (Pow, Sqrt) then receive nothing and keep their gradient;
  * - activations (ReLU, GELU, …): identity.
+ *
+ * Each entry names the ONNX op types and the tfjs kernels (BatchMatMul, Multiply, RealDiv, Square),
+ * so the composite runs on both backends.
  */
 export const ATTN_LRP: RuleSet = {
   name: 'AttnLRP',
   entries: [
-    { match: { opType: ['MatMul', 'Mul'] }, rule: { rule: 'uniform' } },
-    { match: { opType: ['Gemm', 'Div'] }, rule: { rule: 'epsilon', epsilon: 1e-9 } },
-    { match: { opType: ['Pow', 'Sqrt'] }, rule: { rule: 'gradient' } },
+    { match: { opType: ['MatMul', 'Mul', 'BatchMatMul', 'Multiply'] }, rule: { rule: 'uniform' } },
+    { match: { opType: ['Gemm', 'Div', 'RealDiv'] }, rule: { rule: 'epsilon', epsilon: 1e-9 } },
+    { match: { opType: ['Pow', 'Sqrt', 'Square'] }, rule: { rule: 'gradient' } },
     { match: { opClass: 'activation' }, rule: { rule: 'identity' } },
     { match: { opType: 'Softmax' }, rule: { rule: 'identity' } },
   ],
 }
+
+/**
+ * Zennit's EpsilonGammaBox for inputs bounded by [low, high] (e.g. normalised pixels): the z^B-rule
+ * on the input layer, γ (0.25) on the other convolutions, ε (1e-6) on dense layers, activations pass
+ * relevance through, max-pooling routes it to the winner. The input layer must be a Gemm, MatMul or
+ * Conv reading the input directly. ONNX backend (tfjs has no input-layer rules yet).
+ */
+export const EPSILON_GAMMA_BOX = (low: number, high: number): RuleSet => ({
+  name: `EpsilonGammaBox(${low}, ${high})`,
+  entries: [
+    { match: { inputLayer: true }, rule: { rule: 'zBox', low, high } },
+    { match: { opType: ['Conv', 'ConvTranspose', 'Conv2D', 'DepthwiseConv2dNative'] }, rule: { rule: 'gamma', gamma: 0.25 } },
+    { match: { opType: ['Gemm', 'MatMul', 'BatchMatMul'] }, rule: { rule: 'epsilon', epsilon: 1e-6 } },
+    { match: { opClass: 'activation' }, rule: { rule: 'identity' } },
+    { match: { opType: ['MaxPool', 'GlobalMaxPool'] }, rule: { rule: 'gradient' } },
+  ],
+})

@@ -16,6 +16,13 @@ import { ClarusError, err } from '../core/errors.js'
 import type { Pipeline } from '../dsl/spec.js'
 import { infidelity, InfidelityOptions, type Explained } from './faithfulness/infidelity.js'
 import { sensitivityMax, SensitivityMaxOptions } from './robustness/sensitivityMax.js'
+import { sparseness, SparsenessOptions } from './complexity/sparseness.js'
+import { complexity, ComplexityOptions } from './complexity/complexity.js'
+import { completeness, CompletenessOptions } from './axiomatic/completeness.js'
+import { deletion, insertion, FlipCurveOptions } from './faithfulness/flipCurves.js'
+import { monotonicity, MonotonicityOptions } from './faithfulness/monotonicity.js'
+import { faithfulnessCorrelation, FaithfulnessCorrelationOptions } from './faithfulness/faithfulnessCorrelation.js'
+import { avgSensitivity, localLipschitzEstimate, maxSensitivity, QuantusSensitivityOptions } from './robustness/quantusSensitivity.js'
 
 /** Quantus's taxonomy of metrics. */
 export type MetricCategory = 'faithfulness' | 'robustness' | 'localisation' | 'complexity' | 'randomisation' | 'axiomatic'
@@ -64,6 +71,17 @@ export const METRICS = {
     SensitivityMaxOptions,
     (explained, o) => sensitivityMax(explained as Pipeline, o),
   ),
+  sparseness: metric({ category: 'complexity', better: 'higher', explains: ['method', 'given'], stochastic: false }, SparsenessOptions, sparseness),
+  complexity: metric({ category: 'complexity', better: 'lower', explains: ['method', 'given'], stochastic: false }, ComplexityOptions, complexity),
+  completeness: metric({ category: 'axiomatic', better: 'lower', explains: ['method', 'given'], stochastic: false }, CompletenessOptions, completeness),
+  // with the default MoRF order; with order: 'lerf' the better direction reverses
+  deletion: metric({ category: 'faithfulness', better: 'lower', explains: ['method', 'given'], stochastic: false }, FlipCurveOptions, deletion),
+  insertion: metric({ category: 'faithfulness', better: 'higher', explains: ['method', 'given'], stochastic: false }, FlipCurveOptions, insertion),
+  monotonicity: metric({ category: 'faithfulness', better: 'higher', explains: ['method', 'given'], stochastic: false }, MonotonicityOptions, monotonicity),
+  faithfulnessCorrelation: metric({ category: 'faithfulness', better: 'higher', explains: ['method', 'given'], stochastic: true }, FaithfulnessCorrelationOptions, faithfulnessCorrelation),
+  maxSensitivity: metric({ category: 'robustness', better: 'lower', explains: ['method'], stochastic: true }, QuantusSensitivityOptions, (explained, o) => maxSensitivity(explained as Pipeline, o)),
+  avgSensitivity: metric({ category: 'robustness', better: 'lower', explains: ['method'], stochastic: true }, QuantusSensitivityOptions, (explained, o) => avgSensitivity(explained as Pipeline, o)),
+  localLipschitzEstimate: metric({ category: 'robustness', better: 'lower', explains: ['method'], stochastic: true }, QuantusSensitivityOptions, (explained, o) => localLipschitzEstimate(explained as Pipeline, o)),
 } as const satisfies Readonly<Record<string, MetricInfo>>
 
 export type MetricName = keyof typeof METRICS

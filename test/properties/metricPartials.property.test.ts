@@ -1,7 +1,8 @@
 // The metric reducers are monoids (STYLE.md §3.1.4): on random chunk splits of a sample axis,
 // lifting every chunk and combining the partials in any bracketing gives the bits of the
 // left-to-right fold, and the finalized scores are the bits of the one-chunk result — for
-// infidelityScore (exact sums) and sensitivityScore (maxima). Negative control: partials combined
+// infidelityScore (exact sums), sensitivityScore (maxima), and the row-stacking reducers curveScore,
+// correlationScore and sensitivityStat. Negative control: partials combined
 // out of order are refused.
 import * as E from 'fp-ts/lib/Either.js'
 import * as fc from 'fast-check'
@@ -15,6 +16,9 @@ import type { PartialResult } from '../../src/dsl/partial.js'
 import type { ChunkInfo, ReduceStageDef } from '../../src/dsl/stage.js'
 import { infidelityScore } from '../../src/dsl/stages/infidelityScore.js'
 import { sensitivityScore } from '../../src/dsl/stages/sensitivityScore.js'
+import { curveScore } from '../../src/dsl/stages/curveScore.js'
+import { correlationScore } from '../../src/dsl/stages/correlationScore.js'
+import { sensitivityStat } from '../../src/dsl/stages/sensitivityStat.js'
 
 const RUNS = { numRuns: 40, seed: 4242 }
 
@@ -69,6 +73,48 @@ const sensitivityArb: fc.Arbitrary<Expansion> = fc
     }),
   }))
 
+/** A deletion/insertion curve (or monotonicity) over K entries of R examples: random F along it. */
+const curveArb: fc.Arbitrary<Expansion> = fc
+  .record({ K: fc.integer({ min: 1, max: 9 }), R: fc.integer({ min: 1, max: 3 }), score: fc.constantFrom('auc' as const, 'monotonic' as const) })
+  .chain((c) => fc.record({ c: fc.constant(c), out: vals(c.K * c.R), ref: vals(c.R) }))
+  .map(({ c, out, ref }): Expansion => ({
+    def: curveScore, params: { score: c.score }, count: c.K, rowsIn: c.R,
+    chunk: (a, b) => ({
+      flow: {
+        value: [float32([b - a, c.R], out.slice(a * c.R, b * c.R))], rowExample: new Int32Array((b - a) * c.R), space: { kind: 'input' },
+        reference: { outputShape: [c.R, 1], aggregate: false, selected: new Float32Array(ref), selShape: [c.R] },
+      },
+      meta: undefined,
+    }),
+  }))
+
+/** Faithfulness correlation over K samples of R examples: random subset sums and perturbed outputs. */
+const correlationArb: fc.Arbitrary<Expansion> = fc
+  .record({ K: fc.integer({ min: 1, max: 9 }), R: fc.integer({ min: 1, max: 3 }) })
+  .chain((c) => fc.record({ c: fc.constant(c), s: vals(c.K * c.R), out: vals(c.K * c.R), ref: vals(c.R) }))
+  .map(({ c, s, out, ref }): Expansion => ({
+    def: correlationScore, params: {}, count: c.K, rowsIn: c.R,
+    chunk: (a, b) => ({
+      flow: {
+        value: [float32([b - a, c.R], out.slice(a * c.R, b * c.R))], rowExample: new Int32Array((b - a) * c.R), space: { kind: 'input' },
+        reference: { outputShape: [c.R, 1], aggregate: false, selected: new Float32Array(ref), selShape: [c.R] },
+      },
+      meta: { attrSum: Float64Array.from(s.slice(a * c.R, b * c.R)) },
+    }),
+  }))
+
+/** Avg-sensitivity and the local Lipschitz estimate: random e(x), e(x̃) and displacements x̃ − x. */
+const sensitivityStatArb: fc.Arbitrary<Expansion> = fc
+  .record({ K: fc.integer({ min: 1, max: 9 }), R: fc.integer({ min: 1, max: 3 }), d: fc.integer({ min: 1, max: 4 }), norm: fc.constantFrom<'fro' | 'inf' | number>('fro', 'inf', 1, 3), stat: fc.constantFrom('mean' as const, 'lipschitz' as const) })
+  .chain((c) => fc.record({ c: fc.constant(c), ex: vals(c.R * c.d), pert: vals(c.K * c.R * c.d), disp: vals(c.K * c.R * c.d) }))
+  .map(({ c, ex, pert, disp }): Expansion => ({
+    def: sensitivityStat, params: { norm: c.norm, stat: c.stat }, count: c.K, rowsIn: c.R,
+    chunk: (a, b) => ({
+      flow: { value: [float32([(b - a) * c.R, c.d], pert.slice(a * c.R * c.d, b * c.R * c.d))], rowExample: new Int32Array((b - a) * c.R), space: { kind: 'input' } },
+      meta: { explanation: Float64Array.from(ex), width: c.d, displacement: Float64Array.from(disp.slice(a * c.R * c.d, b * c.R * c.d)) },
+    }),
+  }))
+
 const lift = async (x: Expansion, a: number, b: number): Promise<PartialResult> => {
   const c = x.chunk(a, b)
   const info: ChunkInfo = { start: a, end: b, count: x.count, rowsIn: x.rowsIn, scope: undefined, meta: c.meta }
@@ -92,7 +138,7 @@ const bits = (t: { readonly data: ArrayBufferView }): number[] => Array.from(new
 const scoresOf = async (x: Expansion, p: PartialResult): Promise<number[]> =>
   bits(ok(await x.def.finalize(x.params, p, { count: x.count, rowsIn: x.rowsIn, scope: undefined }, ctxOf(x.rowsIn))()).value[0]!)
 
-describe.each([['infidelityScore', infidelityArb], ['sensitivityScore', sensitivityArb]] as const)('%s', (_name, arb) => {
+describe.each([['infidelityScore', infidelityArb], ['sensitivityScore', sensitivityArb], ['curveScore', curveArb], ['correlationScore', correlationArb], ['sensitivityStat', sensitivityStatArb]] as const)('%s', (_name, arb) => {
   it('any split and any bracketing give the bits of one chunk', async () => {
     await fc.assert(
       fc.asyncProperty(arb, fc.array(fc.nat(), { maxLength: 8 }), fc.array(fc.nat(), { maxLength: 8 }), async (x, cuts, picks) => {

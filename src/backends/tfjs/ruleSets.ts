@@ -88,7 +88,7 @@ export const ruleSetNames = (rs: RuleSet | undefined): string[] => (rs === undef
 
 /**
  * What makes a rule set unusable on this model before anything runs: a rule the tfjs backend does
- * not implement (LRP's), name matches on a model kind without names, or names the model does not have.
+ * not implement (the input-layer LRP rules), name matches on a model kind without names, or names the model does not have.
  */
 export const ruleSetProblem = (rs: RuleSet | undefined, runner: Runner): AttributionError | undefined => {
   if (rs === undefined) return undefined
@@ -116,7 +116,12 @@ interface Planned {
   readonly kernel: string
   readonly rule: Rule
   readonly impl: TfjsModifiedRule
+  /** The names of its inputs on the gradient path. */
+  readonly variable: readonly string[]
 }
+
+/** Kernels that add a bias to a matmul's or convolution's output. */
+const BIAS_ADDS: ReadonlySet<string> = new Set(['Add', 'AddV2', 'BiasAdd'])
 
 /**
  * One vjp call's use of a rule set: `record` collects the names runners report, `around` and
@@ -139,29 +144,44 @@ export const ruleScope = (rs: RuleSet, referenceRows: 'halves' | undefined, rows
   // model's own tidy scopes may free them before the backward pass.
   const used = new Set(rs.entries.map((e) => e.rule.rule))
   // MaxPool always: rule-set calls route its gradient with PyTorch's tie-breaking (maxPoolRouting.ts).
-  const rewritable = new Set([...ALL_TFJS_MODIFIED_RULES.filter((m) => used.has(m.rule)).flatMap((m) => m.kernels), 'MaxPool'])
-  const stash = new Map<number, { readonly x: tf.Tensor; readonly y: tf.Tensor; readonly attrs?: MaxPoolAttrs }>()
-  /** The attributes of the MaxPool kernel being run (its tape node is recorded before runKernel returns). */
-  let poolAttrs: MaxPoolAttrs | undefined
+  const usedImpls = ALL_TFJS_MODIFIED_RULES.filter((m) => used.has(m.rule))
+  // Kernels whose rule reads all their inputs and attributes (LRP on matmuls and convolutions, uniform).
+  const withInputs = new Set(usedImpls.filter((m) => m.needsInputs === true).flatMap((m) => m.kernels))
+  // The Adds that may hold such a kernel's bias: their outputs are kept too (see biasOut in apply).
+  const biasAdds = withInputs.size > 0 ? BIAS_ADDS : new Set<string>()
+  const rewritable = new Set([...usedImpls.flatMap((m) => m.kernels), 'MaxPool', ...biasAdds])
+  const stash = new Map<number, { readonly x?: tf.Tensor; readonly y: tf.Tensor; readonly inputs?: Record<string, tf.Tensor>; readonly attrs?: Record<string, unknown> }>()
+  /** The attributes of the last kernel run by name (its tape node is recorded before runKernel returns). */
+  const lastAttrs = new Map<string, Record<string, unknown>>()
   let copying = false
   const onNode = (n: TapeNode): void => {
     const x = n.inputs[mainInput(n.kernelName)]
     const y = n.outputs[0]
+    const all = withInputs.has(n.kernelName)
     // The copies' own kernels (Identity) are recorded too: never copied in turn.
-    if (copying || !rewritable.has(n.kernelName) || x === undefined || y === undefined || x.isDisposed || y.isDisposed) return
+    if (copying || !rewritable.has(n.kernelName) || y === undefined || y.isDisposed) return
+    if (x === undefined ? !all && !biasAdds.has(n.kernelName) : x.isDisposed) return
+    if (all && Object.values(n.inputs).some((t) => t.isDisposed)) return
     copying = true
     try {
-      const attrs = n.kernelName === 'MaxPool' ? poolAttrs : undefined
-      stash.set(n.id, { x: tf.keep(tf.clone(x)), y: tf.keep(tf.clone(y)), ...(attrs === undefined ? {} : { attrs }) })
+      const attrs = n.kernelName === 'MaxPool' || all ? lastAttrs.get(n.kernelName) : undefined
+      const inputs = all ? Object.fromEntries(Object.entries(n.inputs).map(([k, t]) => [k, tf.keep(tf.clone(t))])) : undefined
+      stash.set(n.id, {
+        ...(x === undefined || biasAdds.has(n.kernelName) ? {} : { x: inputs?.[mainInput(n.kernelName)] ?? tf.keep(tf.clone(x)) }),
+        y: tf.keep(tf.clone(y)),
+        ...(inputs === undefined ? {} : { inputs }),
+        ...(attrs === undefined ? {} : { attrs }),
+      })
     } finally {
       copying = false
     }
   }
+  const keptTensors = (v: { readonly x?: tf.Tensor; readonly y: tf.Tensor; readonly inputs?: Record<string, tf.Tensor> }): tf.Tensor[] =>
+    [...new Set([...(v.x === undefined ? [] : [v.x]), v.y, ...Object.values(v.inputs ?? {})])]
   const release = (keep: ReadonlySet<number>): void => {
     for (const [id, v] of stash) {
       if (keep.has(id)) continue
-      v.x.dispose()
-      v.y.dispose()
+      keptTensors(v).forEach((t) => t.dispose())
       stash.delete(id)
     }
   }
@@ -170,7 +190,8 @@ export const ruleScope = (rs: RuleSet, referenceRows: 'halves' | undefined, rows
     const end = modelEnd ?? tape.length
     const segment = tape.slice(start)
     // The path from the leaves to y, as tfjs's own pruning computes it.
-    const fromLeaves = new Set(leaves.map((l) => l.id))
+    const leafIds = new Set(leaves.map((l) => l.id))
+    const fromLeaves = new Set(leafIds)
     const forward = new Set<number>()
     for (const n of segment) {
       if (Object.values(n.inputs).some((t) => fromLeaves.has(t.id))) {
@@ -193,7 +214,7 @@ export const ruleScope = (rs: RuleSet, referenceRows: 'halves' | undefined, rows
     modelNodes.forEach((node) => {
       const kernel = SCOPE_KERNELS[node.kernelName] ?? node.kernelName
       const name = node.outputs.map((o) => names.get(o.id)).find((n) => n !== undefined)
-      const ref: NodeRef = { opType: kernel, name: name ?? '', outputs: name === undefined ? [] : [name] }
+      const ref: NodeRef = { opType: kernel, name: name ?? '', outputs: name === undefined ? [] : [name], readsInput: Object.values(node.inputs).some((t) => leafIds.has(t.id)) }
       const report = (why: string): void => {
         missing.push({ node: { name: name ?? '', opType: kernel, domain: 'tfjs', opset: 0 }, why })
       }
@@ -207,7 +228,10 @@ export const ruleScope = (rs: RuleSet, referenceRows: 'halves' | undefined, rows
       if (r.rule === 'gradient') return
       const impl = ALL_TFJS_MODIFIED_RULES.find((m) => m.rule === r.rule && m.kernels.includes(kernel))
       if (impl === undefined) return report(`rule ${r.rule} has no tfjs implementation for this kernel`)
-      planned.push({ node, kernel, rule: r, impl })
+      const variable = Object.keys(node.inputs).filter((k) => fromLeaves.has(node.inputs[k]!.id))
+      const why = impl.problem?.(kernel, variable)
+      if (why !== undefined) return report(why)
+      planned.push({ node, kernel, rule: r, impl, variable })
     })
     if (missing.length > 0) {
       throw new ClarusError({
@@ -252,39 +276,88 @@ export const ruleScope = (rs: RuleSet, referenceRows: 'halves' | undefined, rows
       if (kept === undefined || original === undefined) {
         throw new ClarusError(err('Unsupported', `kernel ${p.kernel} has no ordinary gradient in tfjs to modify with rule ${p.rule.rule}`, ['ruleSet']))
       }
-      if (p.impl.needsReference === true && kept.x.shape[0] !== rows) {
-        throw new ClarusError(err('Unsupported', `rule ${p.rule.rule} on ${p.kernel}: its input has ${kept.x.shape[0] ?? 'no'} leading rows, not the batch's ${rows}, so rows cannot be paired with their references`, ['ruleSet']))
+      if (p.impl.needsInputs === true && (kept.inputs === undefined || p.variable.some((k) => kept.inputs?.[k] === undefined))) {
+        throw new ClarusError(err('Unsupported', `kernel ${p.kernel}: its inputs were not kept for rule ${p.rule.rule}`, ['ruleSet']))
+      }
+      const lead = (kept.x ?? kept.y).shape[0]
+      if (p.impl.needsReference === true && lead !== rows) {
+        throw new ClarusError(err('Unsupported', `rule ${p.rule.rule} on ${p.kernel}: its input has ${lead ?? 'no'} leading rows, not the batch's ${rows}, so rows cannot be paired with their references`, ['ruleSet']))
       }
     }
     // MaxPools on the path that keep their ordinary gradient get it with PyTorch's tie-breaking.
     const ruled = new Set(planned.map((p) => p.node.id))
     const pools = modelNodes.filter((n) => n.kernelName === 'MaxPool' && !ruled.has(n.id) && stash.get(n.id)?.attrs !== undefined && n.gradient !== undefined)
+    // The bias of a weighted kernel: its output reaches (through layout-only kernels, each its only
+    // consumer on the path) an Add whose other operand is constant; that Add's output is the layer's.
+    const consumers = new Map<number, TapeNode[]>()
+    // (nodes on the path only: the copies this scope made are recorded as Identity kernels too)
+    segment.filter((n) => onPath.has(n.id)).forEach((n) => Object.values(n.inputs).forEach((t) => consumers.set(t.id, [...(consumers.get(t.id) ?? []), n])))
+    const biasOut = new Map<number, number>()
+    for (const p of planned) {
+      if (p.impl.needsInputs !== true) continue
+      let cur = p.node.outputs[0]
+      for (let hop = 0; cur !== undefined && hop < 4; hop++) {
+        const next: TapeNode[] = consumers.get(cur.id) ?? []
+        if (next.length !== 1) break
+        const n: TapeNode = next[0]!
+        if (LAYOUT_ONLY.has(n.kernelName)) {
+          cur = n.outputs[0]
+          continue
+        }
+        const kept = stash.get(n.id)
+        const others = Object.values(n.inputs).filter((t) => t.id !== cur!.id)
+        if (BIAS_ADDS.has(n.kernelName) && others.length === 1 && !fromLeaves.has(others[0]!.id) && kept !== undefined && kept.y.size === p.node.outputs[0]!.size) biasOut.set(p.node.id, n.id)
+        break
+      }
+    }
     // From here on nothing throws: the kept copies go to the tape's saved tensors, which tfjs (or releaseTape) frees.
-    release(new Set([...ruled, ...pools.map((n) => n.id)]))
+    release(new Set([...ruled, ...pools.map((n) => n.id), ...biasOut.values()]))
     /** The node's ordinary gradient w.r.t. its main input (MaxPool: routed as PyTorch routes it). */
     const ordinaryOf = (node: TapeNode, key: string): ((dy: tf.Tensor) => tf.Tensor) => {
       const kept = stash.get(node.id)!
       const original = node.gradient!
       const attrs = kept.attrs
-      return node.kernelName === 'MaxPool' && attrs !== undefined ? (dy) => firstMaxRoute(dy, kept.x, kept.y, attrs) : (dy) => original([dy])[key]!()
+      return node.kernelName === 'MaxPool' && attrs !== undefined ? (dy) => firstMaxRoute(dy, kept.x!, kept.y, attrs as unknown as MaxPoolAttrs) : (dy) => original([dy])[key]!()
     }
     for (const node of pools) {
       const kept = stash.get(node.id)!
       const ordinary = ordinaryOf(node, 'x')
-      node.saved = [...(node.saved ?? []), kept.x, kept.y]
+      node.saved = [...(node.saved ?? []), ...keptTensors(kept)]
       node.gradient = (dys) => ({ x: () => ordinary(dys[0] ?? tf.zerosLike(kept.y)) })
     }
     for (const p of planned) {
-      const key = mainInput(p.kernel)
+      // The input a rule rewrites: the kernel's main one, else (a matmul) its variable operand.
+      const key = mainInput(p.kernel) in p.node.inputs ? mainInput(p.kernel) : p.variable[0] ?? mainInput(p.kernel)
       const kept = stash.get(p.node.id)!
       const original = p.node.gradient!
-      p.node.saved = [...(p.node.saved ?? []), kept.x, kept.y]
-      const ctx: NodeContext = { kernel: p.kernel, x: kept.x, y: kept.y, halves, ordinary: ordinaryOf(p.node, key) }
+      const biasNode = biasOut.get(p.node.id)
+      const biasKept = biasNode === undefined ? undefined : stash.get(biasNode)
+      const yOut = biasKept === undefined ? kept.y : tf.keep(tf.reshape(biasKept.y, kept.y.shape))
+      p.node.saved = [...(p.node.saved ?? []), ...keptTensors(kept), ...(yOut === kept.y ? [] : [yOut])]
+      const ctx: NodeContext = {
+        kernel: p.kernel,
+        x: kept.x ?? kept.y,
+        y: kept.y,
+        halves,
+        ordinary: p.impl.grad === undefined ? (dy) => original([dy])[key]!() : ordinaryOf(p.node, key),
+        ordinaryAll: (dy) => {
+          const m = original([dy])
+          return Object.fromEntries(p.variable.map((k) => [k, m[k]!()]))
+        },
+        inputs: kept.inputs ?? {},
+        attrs: kept.attrs ?? {},
+        variable: p.variable,
+        yOut,
+      }
+      const { grad, grads } = p.impl
       p.node.gradient = (dys) => {
         const dy = dys[0] ?? tf.zerosLike(kept.y)
-        return { ...original(dys), [key]: () => p.impl.grad(ctx, dy, p.rule) }
+        if (grads !== undefined) return { ...original(dys), ...Object.fromEntries(p.variable.map((k) => [k, () => grads(ctx, dy, p.rule)[k]!])) }
+        return grad === undefined ? original(dys) : { ...original(dys), [key]: () => grad(ctx, dy, p.rule) }
       }
     }
+    // The kept outputs of bias Adds now belong to the nodes that read them (copied by reshape above).
+    for (const id of new Set(biasOut.values())) if (!ruled.has(id)) keptTensors(stash.get(id)!).forEach((t) => t.dispose())
     stash.clear()
   }
   return {
@@ -310,13 +383,13 @@ export const ruleScope = (rs: RuleSet, referenceRows: 'halves' | undefined, rows
         const engine = tf.engine() as unknown as { runKernel: (name: string, inputs: unknown, attrs?: unknown) => unknown }
         const runKernel = engine.runKernel
         engine.runKernel = function (this: unknown, name: string, inputs: unknown, attrs?: unknown): unknown {
-          if (name === 'MaxPool') poolAttrs = attrs as MaxPoolAttrs
+          if (name === 'MaxPool' || withInputs.has(name)) lastAttrs.set(name, (attrs ?? {}) as Record<string, unknown>)
           return runKernel.call(this, name, inputs, attrs)
         }
         const unhook = (): void => {
           delete (tape as { push?: unknown }).push
           delete (engine as { runKernel?: unknown }).runKernel
-          poolAttrs = undefined
+          lastAttrs.clear()
         }
         try {
           const y = f(...leaves)

@@ -43,6 +43,12 @@ import { infidelityPerturb } from './infidelityPerturb.js'
 import { infidelityScore } from './infidelityScore.js'
 import { sensitivityPerturb } from './sensitivityPerturb.js'
 import { sensitivityScore } from './sensitivityScore.js'
+import { explanationScore } from './explanationScore.js'
+import { flipPerturb } from './flipPerturb.js'
+import { curveScore } from './curveScore.js'
+import { subsetPerturb } from './subsetPerturb.js'
+import { correlationScore } from './correlationScore.js'
+import { sensitivityStat } from './sensitivityStat.js'
 
 /** Every stage, as a typed tuple (`as const`): `StageSpec` is derived from its element types. */
 export const ALL_STAGES = [
@@ -82,4 +88,10 @@ export const ALL_STAGES = [
   infidelityScore,
   sensitivityPerturb,
   sensitivityScore,
+  explanationScore,
+  flipPerturb,
+  curveScore,
+  subsetPerturb,
+  correlationScore,
+  sensitivityStat,
 ] as const satisfies readonly AnyStageDef[]

@@ -44,6 +44,8 @@ export type SensitivityPerturbParams = t.TypeOf<typeof SensitivityPerturbParams>
 export interface SensitivityChunk {
   readonly explanation: Float64Array
   readonly width: number
+  /** x̃ − x of every new row (q = k·R + r), all inputs flattened and concatenated (for the local Lipschitz estimate). */
+  readonly displacement?: Float64Array
 }
 
 export const isSensitivityChunk = (u: unknown): u is SensitivityChunk =>
@@ -113,6 +115,9 @@ export const sensitivityPerturb: ExpandStageDef<'sensitivityPerturb', Sensitivit
       perturbed = callPerturbation(ctx, pert.name, { inputs: xs, ...(bs !== undefined ? { baselines: bs } : {}), examples: rows.rowExample, samples: rows.samples, radius: p.radius }, false).perturbed
     }
     const explanation = flatRows(await Promise.all(flow.value.map((v) => b.toHost(v))), R)
+    const moved = flatRows(perturbed, M).explanation
+    const from = flatRows(xs, M).explanation
+    const displacement = moved.map((v, i) => v - from[i]!)
     return E.right({
       flow: {
         value: perturbed.map((h) => ctx.track(b.fromHost(h))),
@@ -121,7 +126,7 @@ export const sensitivityPerturb: ExpandStageDef<'sensitivityPerturb', Sensitivit
         rowKeys: rows.rowKeys,
         space: flow.space,
       },
-      meta: explanation,
+      meta: { ...explanation, displacement },
     })
   },
 }

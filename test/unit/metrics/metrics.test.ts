@@ -62,6 +62,16 @@ describe('METRICS', () => {
     const builds: Record<keyof typeof METRICS, Pipeline> = {
       infidelity: METRICS.infidelity.build(saliency(), { perturbation: noise }),
       sensitivityMax: METRICS.sensitivityMax.build(integratedGradients({ nSteps: 8 })),
+      sparseness: METRICS.sparseness.build(saliency()),
+      complexity: METRICS.complexity.build('given'),
+      completeness: METRICS.completeness.build(integratedGradients({ nSteps: 8 })),
+      deletion: METRICS.deletion.build(saliency()),
+      insertion: METRICS.insertion.build('given', { order: 'lerf', stepSize: 2 }),
+      monotonicity: METRICS.monotonicity.build(saliency(), { stepSize: 2 }),
+      faithfulnessCorrelation: METRICS.faithfulnessCorrelation.build('given', { nSamples: 5, subsetSize: 2 }),
+      maxSensitivity: METRICS.maxSensitivity.build(saliency()),
+      avgSensitivity: METRICS.avgSensitivity.build(saliency(), { nPerturbSamples: 4 }),
+      localLipschitzEstimate: METRICS.localLipschitzEstimate.build(saliency(), { normOrd: 'inf' }),
     }
     for (const p of Object.values(builds)) {
       const back = decodePipeline(JSON.parse(JSON.stringify(p)))

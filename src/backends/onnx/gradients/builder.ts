@@ -20,7 +20,7 @@ import { opsetOf, type Graph, type Node, type ValueInfo } from '../graph/ir.js'
 import { tensorNames } from '../graph/edit.js'
 import { inferTypes, producers } from '../graph/shapeInference.js'
 import { GradBuildError, makeGradContext, type GradContext, type GradEnv } from './context.js'
-import type { RuleSet } from '../../../core/ruleSet.js'
+import { givesRelevanceAtInputs, type RuleSet } from '../../../core/ruleSet.js'
 import { checkCoverage, checkRuleSet, gradPath, isFloatTensor, type ModifiedPlan } from './coverage.js'
 import { ALL_MODIFIED_RULES, makeModifiedRegistry } from './modified/index.js'
 import { referenceHelpers } from './modified/reference.js'
@@ -38,6 +38,13 @@ export interface BackwardRequest {
   /** `'halves'`: the batch has 2n rows and row n + i is the reference of row i (DeepLift's rescale needs it). */
   readonly referenceRows?: 'halves'
 }
+
+/*
+ * Input-layer LRP rules (flat, wSquare, zBox; `givesRelevanceAtInputs`) give relevance, not a
+ * gradient: they must read a wrt tensor directly, and when the rule set has any, each wrt tensor's
+ * output is its relevance, x ⊙ (the gradient reaching it through gradient-form rules) + (the
+ * relevance the input-layer rules give it), so the caller must not multiply by the input again.
+ */
 
 export interface BackwardGraph {
   /** The forward graph with the backward nodes appended (forward outputs kept). */
@@ -86,7 +93,7 @@ export const buildBackward = (
     return E.left(err('DTypeMismatch', `cannot differentiate integer/bool tensor(s) ${intWrt.map((n) => `'${n}'`).join(', ')}; differentiate w.r.t. a float tensor computed from them (e.g. the embedding output)`, ['wrt', ...intWrt]))
   }
   const path = gradPath(graph, types, reg, req.seeds, req.wrt)
-  const plansE = req.ruleSet === undefined ? E.right(new Map<number, ModifiedPlan>()) : checkRuleSet(graph, path, reg, modE.right, req.ruleSet, req.referenceRows)
+  const plansE = req.ruleSet === undefined ? E.right(new Map<number, ModifiedPlan>()) : checkRuleSet(graph, path, reg, modE.right, req.ruleSet, req.referenceRows, req.wrt)
   const plans: ReadonlyMap<number, ModifiedPlan> = E.isRight(plansE) ? plansE.right : new Map()
   const cov = checkCoverage(graph, path, reg, types, new Set(plans.keys()))
   if (E.isLeft(plansE) && E.isLeft(cov)) {
@@ -116,6 +123,10 @@ export const buildBackward = (
     push(contributions, t, g)
     push(hookContributions, t, hookView)
   }
+  // relevance given directly by input-layer rules, per wrt tensor (see the note above BackwardRequest)
+  const relevanceOut = req.ruleSet !== undefined && givesRelevanceAtInputs(req.ruleSet)
+  const relevance = new Map<string, string[]>()
+  const wrtSet = new Set(req.wrt)
   const backward: Node[] = []
   const accumulated = new Map<string, string | undefined>()
   const accumulate = (t: string): string | undefined => {
@@ -174,8 +185,11 @@ export const buildBackward = (
       required.forEach((need, i) => {
         if (!need) return
         const gi = res[i]
-        if (gi === undefined) fail(n, `${n.opType} node '${n.name}': its gradient rule returned no gradient for input ${i} ('${n.inputs[i] ?? ''}')`)
-        else contribute(n.inputs[i] as string, gi, hookView[i] ?? gi)
+        const xi = n.inputs[i] as string
+        if (gi === undefined) fail(n, `${n.opType} node '${n.name}': its gradient rule returned no gradient for input ${i} ('${xi}')`)
+        else if (plan?.impl.givesRelevance !== true) contribute(xi, gi, hookView[i] ?? gi)
+        else if (!wrtSet.has(xi)) fail(n, `${n.opType} node '${n.name}': rule ${plan.rule.rule} is an input-layer rule (it gives relevance, not a gradient), so it must read a differentiated tensor directly, and '${xi}' is computed from it; give this node a gradient-form rule (epsilon, gamma, …) or attribute at '${xi}' (LayerLRP)`)
+        else push(relevance, xi, gi)
       })
     } catch (e) {
       if (e instanceof GradBuildError) fail(n, e.message)
@@ -190,7 +204,9 @@ export const buildBackward = (
   const gradOutputs: Record<string, string> = {}
   const newOutputs: ValueInfo[] = []
   for (const w of [...new Set(req.wrt)]) {
-    const g = accumulate(w)
+    const acc = accumulate(w)
+    const direct = relevance.get(w) ?? []
+    const g = !relevanceOut ? acc : outputRelevance(backward, w, acc, direct)
     if (g === undefined) return E.left(err('NotReachable', `no gradient reaches '${w}'`, ['wrt', w]))
     const name = `${PREFIX}d/${w}`
     backward.push({ name: `${PREFIX}out_node/${w}`, opType: 'Identity', domain: '', inputs: [g], outputs: [name], attributes: [] })
@@ -221,6 +237,20 @@ export const buildBackward = (
     seedInputs,
     gradOutputs,
   })
+}
+
+/** A wrt tensor's relevance: w ⊙ (its gradient), plus what input-layer rules gave it directly. */
+const outputRelevance = (backward: Node[], w: string, grad: string | undefined, direct: readonly string[]): string | undefined => {
+  const parts = [...direct]
+  if (grad !== undefined) {
+    const times = `${PREFIX}rel_mul/${w}`
+    backward.push({ name: `${PREFIX}rel_mul_node/${w}`, opType: 'Mul', domain: '', inputs: [w, grad], outputs: [times], attributes: [] })
+    parts.push(times)
+  }
+  if (parts.length <= 1) return parts[0]
+  const sum = `${PREFIX}rel_sum/${w}`
+  backward.push({ name: `${PREFIX}rel_sum_node/${w}`, opType: 'Sum', domain: '', inputs: parts, outputs: [sum], attributes: [] })
+  return sum
 }
 
 /** The context of a node under a modified rule: its GradContext plus its ordinary gradient on demand. */

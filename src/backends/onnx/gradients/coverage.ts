@@ -166,7 +166,9 @@ export const checkRuleSet = (
   mods: ModifiedRegistry,
   rs: RuleSet,
   referenceRows: 'halves' | undefined,
+  wrtTensors: readonly string[] = [],
 ): E.Either<UnsupportedOps, ReadonlyMap<number, ModifiedPlan>> => {
+  const wrt = new Set(wrtTensors)
   const plans = new Map<number, ModifiedPlan>()
   const bad: UnsupportedNode[] = []
   const details: string[] = []
@@ -181,7 +183,7 @@ export const checkRuleSet = (
   for (const ni of path.nodes) {
     const n = g.nodes[ni]
     if (n === undefined) continue
-    const r = ruleFor(rs, { opType: n.opType, name: n.name, outputs: n.outputs })
+    const r = ruleFor(rs, { opType: n.opType, name: n.name, outputs: n.outputs, readsInput: n.inputs.some((i) => wrt.has(i)) })
     if (r === 'unmatched') {
       report(n, `no entry matches it, and its ordinary gradient is not exact under modified backprop; add an entry for it (e.g. { match: { opType: '${n.opType}' }, rule: { rule: 'gradient' } } to keep its ordinary gradient) or set unmatched: 'gradient'`)
       continue

@@ -11,7 +11,7 @@ import type { TfjsModifiedRule } from './types.js'
 
 export const identity: TfjsModifiedRule = {
   rule: 'identity',
-  kernels: [...ELEMENTWISE_RESCALE, 'Identity', 'Cast', 'Abs', 'Neg', 'Exp', 'Log', 'Sqrt', 'Square', 'Erf', 'ClipByValue'],
+  kernels: [...ELEMENTWISE_RESCALE, 'Identity', 'Cast', 'Abs', 'Neg', 'Exp', 'Log', 'Sqrt', 'Square', 'Erf', 'ClipByValue', 'Softmax'],
   // relevance R = t ⊙ g passes unchanged (R_x = R_y): dx = dy ⊙ y / x, and dy where x = 0 (see the ONNX rule)
   grad: (c, dy) => {
     if (c.kernel === 'Identity' || c.kernel === 'Cast') return tf.clone(dy)

@@ -21,8 +21,26 @@ export interface NodeContext {
   readonly y: tf.Tensor
   /** The ordinary gradient w.r.t. the main input for upstream gradient `dy`. */
   readonly ordinary: (dy: tf.Tensor) => tf.Tensor
+  /** The ordinary gradient w.r.t. every input on the gradient path, by tfjs input name. */
+  readonly ordinaryAll: (dy: tf.Tensor) => Record<string, tf.Tensor>
   /** The batch layout helpers, when the call gave `referenceRows: 'halves'`. */
   readonly halves: Halves | undefined
+  /**
+   * Kept copies of all the kernel's inputs, by tfjs input name (filled for kernels whose rule reads
+   * more than the main input: the LRP rules on matmuls and convolutions, `uniform`).
+   */
+  readonly inputs: Readonly<Record<string, tf.Tensor>>
+  /** The kernel's attributes (transposes, strides, padding, …) as it ran; empty when not recorded. */
+  readonly attrs: Readonly<Record<string, unknown>>
+  /** The names of the inputs that lie on the gradient path (depend on the differentiated tensors). */
+  readonly variable: readonly string[]
+  /**
+   * The output that carries the relevance: `y` plus the bias that a following Add (through
+   * reshapes only) adds to it, reshaped to `y`'s shape; `y` itself when no such bias follows. tfjs
+   * computes a biased layer as a matmul or convolution then an Add, where ONNX has one Gemm/Conv
+   * node; the LRP rules that treat the bias apart (γ, αβ) read it here, so both backends agree.
+   */
+  readonly yOut: tf.Tensor
 }
 
 /**
@@ -63,8 +81,21 @@ export interface TfjsModifiedRule {
   readonly kernels: readonly string[]
   /** True when the rule compares each row with its reference (needs `referenceRows: 'halves'`). */
   readonly needsReference?: boolean
+  /** True when the rule reads every input of the kernel ({@link NodeContext.inputs}), its attributes and a following bias. */
+  readonly needsInputs?: boolean
+  /**
+   * Why the rule cannot apply to this node (e.g. a weight that depends on the input), given the
+   * names of its inputs on the gradient path; reported with the other uncovered nodes before the
+   * backward pass. Undefined when it applies.
+   */
+  readonly problem?: (kernel: string, variable: readonly string[]) => string | undefined
   /** The main input's gradient for upstream gradient `dy` (inside a tidy: temporaries are freed). */
-  readonly grad: (c: NodeContext, dy: tf.Tensor, rule: Rule) => tf.Tensor
+  readonly grad?: (c: NodeContext, dy: tf.Tensor, rule: Rule) => tf.Tensor
+  /**
+   * For rules that rewrite the gradient of other inputs than the main one: the gradient of every
+   * input on the path, by tfjs input name (used instead of `grad` when given; run inside a tidy).
+   */
+  readonly grads?: (c: NodeContext, dy: tf.Tensor, rule: Rule) => Record<string, tf.Tensor>
 }
 
 /** The main input of a kernel (the one a rule rewrites); other inputs keep their ordinary gradient. */

@@ -94,7 +94,7 @@ describe('LRP on SimpleLRPModel (Captum fixture H)', () => {
 
   it('a rule with no ONNX formulation for the op is reported, naming rule and node (never a silent fallback)', async () => {
     const m = await simpleLrp()
-    const rs: RuleSet = { name: 'flat', entries: [{ match: { node: 'linear' }, rule: { rule: 'flat' } }, ...LRP_CAPTUM.entries] }
+    const rs: RuleSet = { name: 'flat', entries: [{ match: { node: 'relu' }, rule: { rule: 'flat' } }, ...LRP_CAPTUM.entries] }
     const r = await attribute(lrp({ ruleSet: rs }), m, x123, { target: 0 })()
     expect(E.isLeft(r) && r.left._tag).toBe('UnsupportedOps')
     expect(E.isLeft(r) && r.left.message).toMatch(/flat/)

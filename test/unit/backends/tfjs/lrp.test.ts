@@ -1,13 +1,13 @@
 // LRP on the tfjs backend (issue 10): Captum's defaults (ε on pooling and convolutions, identity on
 // activations; matmuls keep their gradient, the ε → 0 limit) against Captum's written-out values
 // for SimpleLRPModel and its Tanh variant (captum-semantics §10.4 Fixture H), a max-pooling
-// network, no tensor left behind, and the ONNX-only rules reported before anything runs.
+// network, no tensor left behind, and the ONNX-only rules (flat, zBox, wSquare) reported before anything runs.
 import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs-backend-cpu'
 import * as E from 'fp-ts/lib/Either.js'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { fromTfjs } from '../../../../src/backends/tfjs/index.js'
-import { ATTN_LRP, attribute, float32, LayerLRP, lrp, LRP, type HostTensor } from '../../../../src/index.js'
+import { attribute, float32, LayerLRP, lrp, LRP, type HostTensor } from '../../../../src/index.js'
 
 beforeAll(async () => {
   await tf.setBackend('cpu')
@@ -53,14 +53,15 @@ describe('LRP on tfjs', () => {
     expect(tf.memory().numTensors).toBe(before)
   })
 
-  it('AttnLRP needs the uniform rule, which tfjs does not have: reported before the model runs', async () => {
+  it('an input-layer rule tfjs does not implement (flat) is reported before the model runs', async () => {
     let ran = false
     const m = fromTfjs((x: tf.Tensor) => {
       ran = true
-      return tf.matMul(x, x, false, true)
+      return tf.matMul(x, tf.fill([2, 1], 1))
     })
-    const r = await attribute(lrp({ ruleSet: ATTN_LRP }), m, float32([2, 2], [1, 2, 3, 4]), { target: 0 })()
-    expect(E.isLeft(r) && r.left.message).toMatch(/uniform/)
+    const rs = { name: 'flat first', entries: [{ match: { opType: 'BatchMatMul' }, rule: { rule: 'flat' as const } }] }
+    const r = await attribute(lrp({ ruleSet: rs }), m, float32([2, 2], [1, 2, 3, 4]), { target: 0 })()
+    expect(E.isLeft(r) && r.left.message).toMatch(/flat/)
     expect(ran).toBe(false)
   })
 })

@@ -11,12 +11,15 @@ import type { RuleName } from '../../../../core/ruleSet.js'
 import { alphaBeta } from './alphaBeta.js'
 import { deconv } from './deconv.js'
 import { epsilon } from './epsilon.js'
+import { flat } from './flat.js'
 import { gamma } from './gamma.js'
 import { gradient } from './gradient.js'
 import { guided } from './guided.js'
 import { identity } from './identity.js'
 import { rescale } from './rescale.js'
 import { uniform } from './uniform.js'
+import { wSquare } from './wSquare.js'
+import { zBox } from './zBox.js'
 import { zPlus } from './zPlus.js'
 import { ANY_OP_WITH_GRADIENT, modifiedKey, type ModifiedRule } from './types.js'
 
@@ -24,12 +27,15 @@ export const ALL_MODIFIED_RULES: readonly ModifiedRule[] = [
   alphaBeta,
   deconv,
   epsilon,
+  flat,
   gamma,
   gradient,
   guided,
   identity,
   rescale,
   uniform,
+  wSquare,
+  zBox,
   zPlus,
 ]
 

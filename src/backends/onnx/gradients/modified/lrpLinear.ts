@@ -100,3 +100,6 @@ export const forwardWith = (g: GradContext, replace: Readonly<Record<number, str
 /** max(W, 0) and min(W, 0). */
 export const positivePart = (g: GradContext, w: string): string => g.node('Relu', [w])
 export const negativePart = (g: GradContext, w: string): string => g.node('Neg', [g.node('Relu', [g.node('Neg', [w])])])
+
+/** A tensor of ones shaped like `like`. */
+export const onesLike = (g: GradContext, like: string): string => g.node('Add', [g.zerosLike(like), g.constant(1, like)])

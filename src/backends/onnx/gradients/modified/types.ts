@@ -60,6 +60,13 @@ export interface ModifiedRule {
    */
   readonly shadowsProducer?: readonly string[]
   /**
+   * True for the input-layer rules (flat, wSquare, zBox): `build` returns the *relevance* of the
+   * node's variable input, not a gradient, because they give relevance to inputs that are zero
+   * (which R = x ⊙ g cannot carry). That input must be a differentiated (wrt) tensor; the backward
+   * builder then returns relevance for every wrt tensor (see `BackwardRequest`).
+   */
+  readonly givesRelevance?: boolean
+  /**
    * Same contract as `GradRule.build` (emit nodes through `g`, return the gradient per forward input
    * index), with the rule's parameters and, when the call gives references, the batch-layout helpers.
    */
