@@ -86,12 +86,13 @@ const nextMacrotask = (): Promise<void> =>
 const YIELD_EVERY_MS = 10
 
 /**
- * The run's own abort signal: the caller's signal and the timeout, combined. `stopped` settles
- * with the Cancelled error once either fires, so a model call that never settles can be raced.
+ * The run's own abort signal: the caller's signal and the timeout, combined. `race(task)` settles
+ * with `task`'s result, or with the Cancelled error as soon as either fires, so a model call that
+ * never settles cannot keep the run pending.
  */
 interface Stopper {
   readonly signal: AbortSignal
-  readonly stopped: Promise<E.Either<AttributionError, never>>
+  readonly race: <A>(task: Promise<E.Either<AttributionError, A>>) => Promise<E.Either<AttributionError, A>>
   readonly reason: () => AttributionError
   readonly release: () => void
 }
@@ -106,14 +107,26 @@ const stopperOf = (signal: AbortSignal | undefined, timeoutMs: number | undefine
     reason = err('Cancelled', `the attribution took longer than timeoutMs = ${timeoutMs} ms and was stopped`, ['timeoutMs'])
     ctl.abort()
   }, timeoutMs)
-  const stopped = new Promise<E.Either<AttributionError, never>>((resolve) => {
-    const fire = (): void => resolve(E.left(reason))
-    if (ctl.signal.aborted) fire()
-    else ctl.signal.addEventListener('abort', fire, { once: true })
-  })
+  // Each race listens to the signal only until its task settles. (Racing every step against one
+  // long-lived `stopped` promise, as `Promise.race([task, stopped])` does, leaves a reaction on it per
+  // step that holds the step's result until the run ends: every chunk's expanded rows, gradients and
+  // outputs stayed reachable, ≈ 15 MiB per chunk on resnet18, 6 GiB for IG with 2990 steps.)
+  const race = <A>(task: Promise<E.Either<AttributionError, A>>): Promise<E.Either<AttributionError, A>> =>
+    new Promise((resolve) => {
+      if (ctl.signal.aborted) {
+        resolve(E.left(reason))
+        return
+      }
+      const fire = (): void => resolve(E.left(reason))
+      ctl.signal.addEventListener('abort', fire, { once: true })
+      void task.then((r) => {
+        ctl.signal.removeEventListener('abort', fire)
+        resolve(r)
+      })
+    })
   return {
     signal: ctl.signal,
-    stopped,
+    race,
     reason: () => reason,
     release: () => {
       if (timer !== undefined) clearTimeout(timer)
@@ -287,7 +300,7 @@ export const runPipeline = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>)
     } catch (e) {
       task = Promise.resolve(E.left(isAttributionError(e) ? e : backendFailure(`a stage failed: ${e instanceof Error ? e.message : String(e)}`, e)))
     }
-    return Promise.race([task, stop.stopped])
+    return stop.race(task)
   }
 
   const exec = (stages: readonly StageSpec[], ctx: RunContext<T>, from: number, to: number, flow0: Flow<T>): TE.TaskEither<AttributionError, Flow<T>> => async () => {
