@@ -18,6 +18,15 @@ export interface ReferenceHelpers {
   stack(a: string, b: string): string
   /** x − x_ref per pair (x[i] − x[n + i]), tiled to 2n rows: the same value for both halves, as Captum does. */
   delta(x: string): string
+  /**
+   * The batch seen as two rows of the same length M (the flattened input half and reference half),
+   * without copying: `rows(t)` is t reshaped to [2, M], `pairDelta(t)` is row 0 − row 1 as [1, M],
+   * which broadcasts over both rows (no tiling), and `back(t2, like)` reshapes a [2, M] result to
+   * the shape of `like`.
+   */
+  rows(x: string): string
+  pairDelta(x: string): string
+  back(t2: string, like: string): string
 }
 
 /** The helpers, emitting their nodes through `g` (names stay unique and deterministic). */
@@ -42,5 +51,12 @@ export const referenceHelpers = (g: GradContext): ReferenceHelpers => {
     const h = halves(x)
     return tile(g.node('Sub', [h.input, h.reference]))
   }
-  return { halves, tile, stack, delta }
+  const rows: ReferenceHelpers['rows'] = (x) => g.node('Reshape', [x, g.int64([2, -1])])
+  const pairDelta: ReferenceHelpers['pairDelta'] = (x) => {
+    const r = rows(x)
+    const axes = g.int64([0])
+    return g.node('Sub', [g.node('Slice', [r, g.int64([0]), g.int64([1]), axes]), g.node('Slice', [r, g.int64([1]), g.int64([2]), axes])])
+  }
+  const back: ReferenceHelpers['back'] = (t2, like) => g.node('Reshape', [t2, g.node('Shape', [like])])
+  return { halves, tile, stack, delta, rows, pairDelta, back }
 }

@@ -42,9 +42,11 @@ const divideOrFallback = (g: ModifiedContext, num: string, deltaIn: string, fall
 const ordinary0 = (g: ModifiedContext): string => g.ordinary()[0] ?? g.fail('its ordinary gradient rule gave no gradient for input 0')
 
 const elementwise = (g: ModifiedContext, ref: ReferenceHelpers): string => {
+  // Per pair on [1, M] (the flattened half-batch), broadcast over the two rows of [2, M]: the same
+  // arithmetic as tiling Δ to 2n rows ((dy · Δout) / Δin, Captum's order), without the copies.
   const x = g.input(0)
-  const num = g.node('Mul', [g.hookGradOfOutput(0), ref.delta(g.output(0))])
-  return divideOrFallback(g, num, ref.delta(x), ordinary0(g))
+  const num = g.node('Mul', [ref.rows(g.hookGradOfOutput(0)), ref.pairDelta(g.output(0))])
+  return ref.back(divideOrFallback(g, num, ref.pairDelta(x), ref.rows(ordinary0(g))), x)
 }
 
 const softmax = (g: ModifiedContext, ref: ReferenceHelpers): string => {
