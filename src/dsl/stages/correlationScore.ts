@@ -17,6 +17,7 @@ import { err, type AttributionError } from '../../core/errors.js'
 import { firstProblem, wrongKind } from '../abstract.js'
 import type { Flow, RunContext } from '../flow.js'
 import { combineByConcat, f64, type PartialResult } from '../partial.js'
+import { pearson } from '../perturbation/correlation.js'
 import type { ChunkInfo, ExpansionInfo, ReduceStageDef, Reduced } from '../stage.js'
 import { isSubsetChunk, type SubsetChunk } from './subsetPerturb.js'
 
@@ -24,28 +25,7 @@ export const CorrelationScoreParams = t.readonly(t.type({}))
 export type CorrelationScoreParams = t.TypeOf<typeof CorrelationScoreParams>
 
 /** Pearson's r of the pairs (u_i, v_i); NaN when either has zero variance. */
-export const pearson = (u: ArrayLike<number>, v: ArrayLike<number>): number => {
-  const n = u.length
-  let mu = 0
-  let mv = 0
-  for (let i = 0; i < n; i++) {
-    mu += u[i]!
-    mv += v[i]!
-  }
-  mu /= n
-  mv /= n
-  let suv = 0
-  let suu = 0
-  let svv = 0
-  for (let i = 0; i < n; i++) {
-    const du = u[i]! - mu
-    const dv = v[i]! - mv
-    suv += du * dv
-    suu += du * du
-    svv += dv * dv
-  }
-  return suu === 0 || svv === 0 ? NaN : Math.max(-1, Math.min(1, suv / Math.sqrt(suu * svv)))
-}
+export { pearson }
 
 const bad = (): AttributionError => err('BadPipeline', 'correlationScore: this partial result was not made by correlationScore', ['stages'])
 

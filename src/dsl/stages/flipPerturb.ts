@@ -20,11 +20,11 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts'
 import { PositiveInt } from '../../core/codecs.js'
-import { err, type AttributionError } from '../../core/errors.js'
-import { sizeOf, type HostTensor } from '../../core/tensor.js'
-import { firstProblem, missingSlot, wrongKind } from '../abstract.js'
+import type { AttributionError } from '../../core/errors.js'
+import { sizeOf } from '../../core/tensor.js'
+import { missingSlot } from '../abstract.js'
 import type { Flow, RunContext } from '../flow.js'
-import { hostRows, sampleRows } from '../perturbation/metricRows.js'
+import { copyRows, explainedInputsTransfer, perturbedFlow, readExplainedRows, sampleRows } from '../perturbation/metricRows.js'
 import type { Expanded, ExpandStageDef } from '../stage.js'
 
 export const FlipMode = t.keyof({ deletion: null, insertion: null }, 'FlipMode')
@@ -53,52 +53,30 @@ export const flipPerturb: ExpandStageDef<'flipPerturb', FlipPerturbParams> = {
   params: FlipPerturbParams,
   needs: () => ['baselines'],
   abstract: (_p, f) =>
-    firstProblem([
-      wrongKind(f, ['values'], 'flipPerturb changes the inputs an explanation was computed at, in the order of the explanation'),
-      f.space.kind === 'input' ? undefined : 'flipPerturb orders input features: the explanation must attribute to the inputs',
-      missingSlot(f, ['anchor', 'reference'], 'put reference first and then explain(method) or givenAttributions'),
+    explainedInputsTransfer(
+      f,
+      'flipPerturb changes the inputs an explanation was computed at, in the order of the explanation',
+      'flipPerturb orders input features: the explanation must attribute to the inputs',
       missingSlot(f, ['baseline'], 'removing features sets them to the call\'s baselines'),
-    ], () => ({ kind: 'points', space: f.space, depth: f.depth + 1, slots: new Set(['reference'] as const) })),
+    ),
   summary: (p) => `${p.mode === 'deletion' ? 'x with' : 'x′ with'} the ${p.order === 'morf' ? 'most' : 'least'} relevant features ${p.mode === 'deletion' ? 'set to x′' : 'set to x'}, ${p.stepSize} more per step`,
   count: (p, flow, ctx) => Math.ceil(featureCount(flow, ctx) / p.stepSize) + 1,
   expand: <T>(p: FlipPerturbParams, flow: Flow<T>, ctx: RunContext<T>, start: number, end: number): TE.TaskEither<AttributionError, Expanded<T>> => async () => {
-    const b = ctx.backend
-    const anchor = flow.anchor
-    if (anchor === undefined || flow.reference === undefined || anchor.baseline === undefined) {
-      return E.left(err('BadPipeline', 'flipPerturb needs the explained points, their baselines and F(x): put reference first and then explain(method) or givenAttributions', ['stages']))
-    }
+    const read = await readExplainedRows(ctx, flow, 'flipPerturb', 'deletion and insertion change')
+    if (E.isLeft(read)) return read
+    const { xs, bs, as, pers, n, inputOf, offsetOf } = read.right
     const R = flow.rowExample.length
     const rows = sampleRows(flow, start, end)
     const M = rows.src.length
-    const all = Int32Array.from({ length: R }, (_, r) => r)
-    const xs = await hostRows(ctx, anchor.value, all)
-    const bs = await hostRows(ctx, anchor.baseline, all)
-    const as = await hostRows(ctx, flow.value, all)
-    for (let j = 0; j < xs.length; j++) {
-      if (xs[j]!.dtype !== 'float32') return E.left(err('DTypeMismatch', `input ${j} is ${xs[j]!.dtype}: deletion and insertion change float32 inputs only`, ['inputs', String(j)]))
-    }
-    const pers = xs.map((x) => sizeOf(x.shape.slice(1)))
-    const n = pers.reduce((a, c) => a + c, 0)
-    // where feature f lives: input and offset within the example
-    const inputOf = new Int32Array(n)
-    const offsetOf = new Int32Array(n)
-    let f0 = 0
-    pers.forEach((per, j) => {
-      for (let e = 0; e < per; e++) {
-        inputOf[f0] = j
-        offsetOf[f0++] = e
-      }
-    })
     const orders = Array.from({ length: R }, (_, r) => {
       const a = new Float64Array(n)
       for (let f = 0; f < n; f++) a[f] = Number(as[inputOf[f]!]!.data[r * pers[inputOf[f]!]! + offsetOf[f]!]!)
       return flipOrder(a, p.order)
     })
     const [from, to] = p.mode === 'deletion' ? [xs, bs] : [bs, xs]
-    const out: HostTensor[] = pers.map((per, j) => ({ dtype: 'float32', shape: [M, ...xs[j]!.shape.slice(1)], data: new Float32Array(M * per) }))
+    const out = copyRows(from, pers, rows.src)
     for (let q = 0; q < M; q++) {
       const r = rows.src[q]!
-      pers.forEach((per, j) => (out[j]!.data as Float32Array).set((from[j]!.data as Float32Array).subarray(r * per, (r + 1) * per), q * per))
       const changed = Math.min(n, rows.samples[q]! * p.stepSize)
       const order = orders[r]!
       for (let k = 0; k < changed; k++) {
@@ -108,14 +86,6 @@ export const flipPerturb: ExpandStageDef<'flipPerturb', FlipPerturbParams> = {
         ;(out[j]!.data as Float32Array)[q * per + offsetOf[f]!] = (to[j]!.data as Float32Array)[r * per + offsetOf[f]!]!
       }
     }
-    return E.right({
-      flow: {
-        value: out.map((h) => ctx.track(b.fromHost(h))),
-        rowExample: rows.rowExample,
-        rowKeys: rows.rowKeys,
-        space: flow.space,
-        reference: flow.reference,
-      },
-    })
+    return E.right({ flow: perturbedFlow(ctx, flow, rows, out) })
   },
 }

@@ -27,9 +27,9 @@ import { NonNegativeNumber, PositiveInt, Stdevs } from '../../core/codecs.js'
 import { err, type AttributionError } from '../../core/errors.js'
 import { foldIn, normals, uniforms } from '../../core/random.js'
 import { sizeOf, type HostTensor } from '../../core/tensor.js'
-import { firstProblem, missingSlot, wrongKind } from '../abstract.js'
+import { missingSlot } from '../abstract.js'
 import { rowKey, type Flow, type RunContext } from '../flow.js'
-import { callPerturbation, hostRows, sampleRows } from '../perturbation/metricRows.js'
+import { callPerturbation, explainedInputsTransfer, hostRows, perturbedFlow, sampleRows } from '../perturbation/metricRows.js'
 import { CustomRef } from '../perturbation/plugins.js'
 import type { Expanded, ExpandStageDef } from '../stage.js'
 
@@ -72,12 +72,12 @@ export const infidelityPerturb: ExpandStageDef<'infidelityPerturb', InfidelityPe
   params: InfidelityPerturbParams,
   needs: (p) => (p.perturbation._tag === 'baseline' ? ['baselines'] : p.perturbation._tag === 'custom' ? ['plugins'] : []),
   abstract: (p, f) =>
-    firstProblem([
-      wrongKind(f, ['values'], 'infidelityPerturb perturbs the inputs an explanation was computed at'),
-      f.space.kind === 'input' ? undefined : 'infidelityPerturb compares attributions over the inputs: the explanation must attribute to the inputs',
-      missingSlot(f, ['anchor', 'reference'], 'put reference first and then explain(method) or givenAttributions'),
+    explainedInputsTransfer(
+      f,
+      'infidelityPerturb perturbs the inputs an explanation was computed at',
+      'infidelityPerturb compares attributions over the inputs: the explanation must attribute to the inputs',
       p.perturbation._tag === 'baseline' ? missingSlot(f, ['baseline'], 'perturbing towards baselines needs the call\'s baselines') : undefined,
-    ], () => ({ kind: 'points', space: f.space, depth: f.depth + 1, slots: new Set(['reference'] as const) })),
+    ),
   summary: (p) => `${p.nSamples} samples, ${describePerturbation(p.perturbation)}${p.maxExamplesPerBatch !== undefined ? `, ≤ ${p.maxExamplesPerBatch} rows per call` : ''}`,
   count: (p) => p.nSamples,
   maxPerChunk: (p, ctx) => (p.maxExamplesPerBatch === undefined ? undefined : Math.max(1, Math.floor(p.maxExamplesPerBatch / ctx.nExamples))),
@@ -86,7 +86,6 @@ export const infidelityPerturb: ExpandStageDef<'infidelityPerturb', InfidelityPe
       ? [{ path: ['perturbation', 'stdevs'], message: 'stdevs is an empty list: give one number for every input, or one per input' }]
       : [],
   expand: <T>(p: InfidelityPerturbParams, flow: Flow<T>, ctx: RunContext<T>, start: number, end: number): TE.TaskEither<AttributionError, Expanded<T>> => async () => {
-    const b = ctx.backend
     const anchor = flow.anchor
     if (anchor === undefined || flow.reference === undefined) {
       throw err('BadPipeline', 'infidelityPerturb needs the explained points and F(x): put reference first and then explain(method) or givenAttributions', ['stages'])
@@ -165,15 +164,6 @@ export const infidelityPerturb: ExpandStageDef<'infidelityPerturb', InfidelityPe
       }
     })
     const meta: InfidelityChunk = { attrTimesPerturbation: s }
-    return E.right({
-      flow: {
-        value: perturbed.map((h) => ctx.track(b.fromHost(h))),
-        rowExample: rows.rowExample,
-        rowKeys: rows.rowKeys,
-        space: flow.space,
-        reference: flow.reference,
-      },
-      meta,
-    })
+    return E.right({ flow: perturbedFlow(ctx, flow, rows, perturbed), meta })
   },
 }

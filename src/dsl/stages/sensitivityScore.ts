@@ -16,7 +16,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts'
 import { err, type AttributionError } from '../../core/errors.js'
-import { firstProblem, wrongKind } from '../abstract.js'
+import { firstProblem, wrongKind, type AbstractFlow, type Transfer } from '../abstract.js'
 import type { Flow, RunContext } from '../flow.js'
 import { f64, spanOf, type PartialResult } from '../partial.js'
 import type { ChunkInfo, ExpansionInfo, ReduceStageDef, Reduced } from '../stage.js'
@@ -41,6 +41,40 @@ export const normOf = (ord: NormOrd, n: number, at: (i: number) => number): numb
   return p === 2 ? Math.sqrt(s) : s ** (1 / p)
 }
 
+/** The static check shared by the reducers of `sensitivityPerturb ∘ apply(method)` (`tag` names the stage). */
+export const perturbedExplanationsTransfer = (f: AbstractFlow, tag: string): Transfer =>
+  firstProblem([wrongKind(f, ['values'], `${tag} compares the explanations of the perturbed points: put apply(method) before it`)],
+    () => ({ ...f, kind: 'values', slots: new Set() }))
+
+/** A chunk of `sensitivityPerturb ∘ apply(method)`, on the host. */
+export interface ChunkExplanations {
+  /** Examples (incoming rows) and samples in the chunk. */
+  readonly R: number
+  readonly K: number
+  /** e(x), one row per example (from sensitivityPerturb). */
+  readonly ex: SensitivityChunk
+  /** e(x̃), flattened as e(x) is, row q = k·R + r. */
+  readonly pert: SensitivityChunk
+}
+
+/** The explanations of a chunk's inputs and perturbed points; a Left when e(x̃) has another width than e(x). */
+export const perturbedExplanations = async <T>(chunk: Flow<T>, info: ChunkInfo<SensitivityChunk>, ctx: RunContext<T>): Promise<E.Either<AttributionError, ChunkExplanations>> => {
+  const R = info.rowsIn
+  const K = info.end - info.start
+  const ex = info.meta
+  const pert = flattenRows(await Promise.all(chunk.value.map((v) => ctx.backend.toHost(v))), K * R)
+  if (pert.width !== ex.width) {
+    return E.left(err('ShapeMismatch', `the explanations of the perturbed points have ${pert.width} values per example, those of the inputs ${ex.width}: the method must return attributions of the same shape`, ['stages']))
+  }
+  return E.right({ R, K, ex, pert })
+}
+
+/** ‖e(x) − e(x̃)‖ between example r's explanation `ex` and perturbed row q's `pert`. */
+export const changeNorm = (ord: NormOrd, ex: SensitivityChunk, pert: SensitivityChunk, r: number, q: number): number => {
+  const W = ex.width
+  return normOf(ord, W, (i) => ex.explanation[r * W + i]! - pert.explanation[q * W + i]!)
+}
+
 const bad = (): AttributionError => err('BadPipeline', 'sensitivityScore: this partial result was not made by sensitivityScore', ['stages'])
 
 export const sensitivityScore: ReduceStageDef<'sensitivityScore', SensitivityScoreParams, SensitivityChunk> = {
@@ -49,18 +83,12 @@ export const sensitivityScore: ReduceStageDef<'sensitivityScore', SensitivitySco
   axis: 'sample',
   params: SensitivityScoreParams,
   meta: isSensitivityChunk,
-  abstract: (_p, f) =>
-    firstProblem([wrongKind(f, ['values'], 'sensitivityScore compares the explanations of the perturbed points: put apply(method) before it')],
-      () => ({ ...f, kind: 'values', slots: new Set() })),
+  abstract: (_p, f) => perturbedExplanationsTransfer(f, 'sensitivityScore'),
   summary: (p) => `max over samples of ‖e(x) − e(x̃)‖ / ‖e(x)‖, norm ${p.norm}`,
   lift: <T>(p: SensitivityScoreParams, chunk: Flow<T>, info: ChunkInfo<SensitivityChunk>, ctx: RunContext<T>): TE.TaskEither<AttributionError, PartialResult> => async () => {
-    const R = info.rowsIn
-    const K = info.end - info.start
-    const ex = info.meta
-    const pert = flattenRows(await Promise.all(chunk.value.map((v) => ctx.backend.toHost(v))), K * R)
-    if (pert.width !== ex.width) {
-      return E.left(err('ShapeMismatch', `the explanations of the perturbed points have ${pert.width} values per example, those of the inputs ${ex.width}: the method must return attributions of the same shape`, ['stages']))
-    }
+    const read = await perturbedExplanations(chunk, info, ctx)
+    if (E.isLeft(read)) return read
+    const { R, K, ex, pert } = read.right
     const W = ex.width
     const max = new Float64Array(R).fill(-Infinity)
     for (let r = 0; r < R; r++) {
@@ -68,7 +96,7 @@ export const sensitivityScore: ReduceStageDef<'sensitivityScore', SensitivitySco
       const den = base === 0 ? 1 : base
       for (let k = 0; k < K; k++) {
         const q = k * R + r
-        const s = normOf(p.norm, W, (i) => ex.explanation[r * W + i]! - pert.explanation[q * W + i]!) / den
+        const s = changeNorm(p.norm, ex, pert, r, q) / den
         // NaN propagates, as torch.max does
         max[r] = Number.isNaN(s) || Number.isNaN(max[r]!) ? NaN : Math.max(max[r]!, s)
       }

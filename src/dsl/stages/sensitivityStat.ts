@@ -19,12 +19,11 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts'
 import { err, type AttributionError } from '../../core/errors.js'
-import { firstProblem, wrongKind } from '../abstract.js'
 import type { Flow, RunContext } from '../flow.js'
 import { combineByConcat, f64, type PartialResult } from '../partial.js'
 import type { ChunkInfo, ExpansionInfo, ReduceStageDef, Reduced } from '../stage.js'
-import { flattenRows, isSensitivityChunk, type SensitivityChunk } from './sensitivityPerturb.js'
-import { NormOrd, normOf } from './sensitivityScore.js'
+import { isSensitivityChunk, type SensitivityChunk } from './sensitivityPerturb.js'
+import { changeNorm, NormOrd, normOf, perturbedExplanations, perturbedExplanationsTransfer } from './sensitivityScore.js'
 
 export const SensitivityStat = t.keyof({ mean: null, lipschitz: null }, 'SensitivityStat')
 export type SensitivityStat = t.TypeOf<typeof SensitivityStat>
@@ -40,18 +39,12 @@ export const sensitivityStat: ReduceStageDef<'sensitivityStat', SensitivityStatP
   axis: 'sample',
   params: SensitivityStatParams,
   meta: isSensitivityChunk,
-  abstract: (_p, f) =>
-    firstProblem([wrongKind(f, ['values'], 'sensitivityStat compares the explanations of the perturbed points: put apply(method) before it')],
-      () => ({ ...f, kind: 'values', slots: new Set() })),
+  abstract: (_p, f) => perturbedExplanationsTransfer(f, 'sensitivityStat'),
   summary: (p) => (p.stat === 'mean' ? `mean over samples of ‖e(x) − e(x̃)‖ / ‖e(x)‖, norm ${p.norm}` : `max over samples of ‖e(x) − e(x̃)‖ / ‖x − x̃‖, norm ${p.norm}`),
   lift: <T>(p: SensitivityStatParams, chunk: Flow<T>, info: ChunkInfo<SensitivityChunk>, ctx: RunContext<T>): TE.TaskEither<AttributionError, PartialResult> => async () => {
-    const R = info.rowsIn
-    const K = info.end - info.start
-    const ex = info.meta
-    const pert = flattenRows(await Promise.all(chunk.value.map((v) => ctx.backend.toHost(v))), K * R)
-    if (pert.width !== ex.width) {
-      return E.left(err('ShapeMismatch', `the explanations of the perturbed points have ${pert.width} values per example, those of the inputs ${ex.width}: the method must return attributions of the same shape`, ['stages']))
-    }
+    const read = await perturbedExplanations(chunk, info, ctx)
+    if (E.isLeft(read)) return read
+    const { R, K, ex, pert } = read.right
     const disp = ex.displacement
     if (p.stat === 'lipschitz' && disp === undefined) return E.left(err('BadPipeline', 'sensitivityStat(lipschitz) needs the displacements sensitivityPerturb records: put sensitivityPerturb before it', ['stages']))
     const W = ex.width
@@ -61,7 +54,7 @@ export const sensitivityStat: ReduceStageDef<'sensitivityStat', SensitivityStatP
       const base = p.stat === 'mean' ? normOf(p.norm, W, (i) => ex.explanation[r * W + i]!) : 1
       for (let k = 0; k < K; k++) {
         const q = k * R + r
-        const num = normOf(p.norm, W, (i) => ex.explanation[r * W + i]! - pert.explanation[q * W + i]!)
+        const num = changeNorm(p.norm, ex, pert, r, q)
         const den = p.stat === 'mean' ? (base === 0 ? 1 : base) : normOf(p.norm, DW, (i) => disp![q * DW + i]!)
         ratios[q] = p.stat === 'lipschitz' && den === 0 ? NaN : num / den
       }

@@ -15,10 +15,9 @@ import * as t from 'io-ts'
 import { PositiveInt } from '../../core/codecs.js'
 import { err, type AttributionError } from '../../core/errors.js'
 import { foldIn, uniforms } from '../../core/random.js'
-import { sizeOf, type HostTensor } from '../../core/tensor.js'
-import { firstProblem, missingSlot, wrongKind } from '../abstract.js'
+import { missingSlot } from '../abstract.js'
 import { rowKey, type Flow, type RunContext } from '../flow.js'
-import { hostRows, sampleRows } from '../perturbation/metricRows.js'
+import { copyRows, explainedInputsTransfer, perturbedFlow, readExplainedRows, sampleRows } from '../perturbation/metricRows.js'
 import type { Expanded, ExpandStageDef } from '../stage.js'
 
 export const SubsetPerturbParams = t.readonly(t.type({ nSamples: PositiveInt, subsetSize: PositiveInt }))
@@ -53,50 +52,28 @@ export const subsetPerturb: ExpandStageDef<'subsetPerturb', SubsetPerturbParams>
   params: SubsetPerturbParams,
   needs: () => ['baselines'],
   abstract: (_p, f) =>
-    firstProblem([
-      wrongKind(f, ['values'], 'subsetPerturb perturbs the inputs an explanation was computed at'),
-      f.space.kind === 'input' ? undefined : 'subsetPerturb compares attributions over the inputs: the explanation must attribute to the inputs',
-      missingSlot(f, ['anchor', 'reference'], 'put reference first and then explain(method) or givenAttributions'),
+    explainedInputsTransfer(
+      f,
+      'subsetPerturb perturbs the inputs an explanation was computed at',
+      'subsetPerturb compares attributions over the inputs: the explanation must attribute to the inputs',
       missingSlot(f, ['baseline'], 'the subsets are set to the call\'s baselines'),
-    ], () => ({ kind: 'points', space: f.space, depth: f.depth + 1, slots: new Set(['reference'] as const) })),
+    ),
   summary: (p) => `${p.nSamples} samples, ${p.subsetSize} random features set to x′`,
   count: (p) => p.nSamples,
   expand: <T>(p: SubsetPerturbParams, flow: Flow<T>, ctx: RunContext<T>, start: number, end: number): TE.TaskEither<AttributionError, Expanded<T>> => async () => {
-    const b = ctx.backend
-    const anchor = flow.anchor
-    if (anchor === undefined || flow.reference === undefined || anchor.baseline === undefined) {
-      return E.left(err('BadPipeline', 'subsetPerturb needs the explained points, their baselines and F(x): put reference first and then explain(method) or givenAttributions', ['stages']))
-    }
-    const R = flow.rowExample.length
-    const all = Int32Array.from({ length: R }, (_, r) => r)
-    const xs = await hostRows(ctx, anchor.value, all)
-    const bs = await hostRows(ctx, anchor.baseline, all)
-    const as = await hostRows(ctx, flow.value, all)
-    for (let j = 0; j < xs.length; j++) {
-      if (xs[j]!.dtype !== 'float32') return E.left(err('DTypeMismatch', `input ${j} is ${xs[j]!.dtype}: faithfulness correlation perturbs float32 inputs only`, ['inputs', String(j)]))
-    }
-    const pers = xs.map((x) => sizeOf(x.shape.slice(1)))
-    const n = pers.reduce((a, c) => a + c, 0)
+    const read = await readExplainedRows(ctx, flow, 'subsetPerturb', 'faithfulness correlation perturbs')
+    if (E.isLeft(read)) return read
+    const { xs, bs, as, pers, n, inputOf, offsetOf } = read.right
     if (p.subsetSize > n) {
       return E.left(err('ShapeMismatch', `subsetSize is ${p.subsetSize} but an example has only ${n} features: give a subsetSize of at most ${n}`, ['subsetSize']))
     }
-    const inputOf = new Int32Array(n)
-    const offsetOf = new Int32Array(n)
-    let f0 = 0
-    pers.forEach((per, j) => {
-      for (let e = 0; e < per; e++) {
-        inputOf[f0] = j
-        offsetOf[f0++] = e
-      }
-    })
     const rows = sampleRows(flow, start, end)
     const M = rows.src.length
     const key = foldIn(ctx.key, SUBSET)
-    const out: HostTensor[] = pers.map((per, j) => ({ dtype: 'float32', shape: [M, ...xs[j]!.shape.slice(1)], data: new Float32Array(M * per) }))
+    const out = copyRows(xs, pers, rows.src)
     const attrSum = new Float64Array(M)
     for (let q = 0; q < M; q++) {
       const r = rows.src[q]!
-      pers.forEach((per, j) => (out[j]!.data as Float32Array).set((xs[j]!.data as Float32Array).subarray(r * per, (r + 1) * per), q * per))
       const subset = drawSubset(uniforms(rowKey(key, rows.rowKeys, q), p.subsetSize), n, p.subsetSize)
       let s = 0
       for (const f of subset) {
@@ -108,13 +85,7 @@ export const subsetPerturb: ExpandStageDef<'subsetPerturb', SubsetPerturbParams>
       attrSum[q] = s
     }
     return E.right({
-      flow: {
-        value: out.map((h) => ctx.track(b.fromHost(h))),
-        rowExample: rows.rowExample,
-        rowKeys: rows.rowKeys,
-        space: flow.space,
-        reference: flow.reference,
-      },
+      flow: perturbedFlow(ctx, flow, rows, out),
       meta: { attrSum } satisfies SubsetChunk,
     })
   },

@@ -17,6 +17,7 @@
 import * as t from 'io-ts'
 import { err, type AttributionError } from '../../core/errors.js'
 import type { HostTensor } from '../../core/tensor.js'
+import { pearson as pearsonOr } from '../../dsl/perturbation/correlation.js'
 import * as E from 'fp-ts/lib/Either.js'
 
 export const SimilarityName = t.keyof({ spearman: null, pearson: null, ssim: null }, 'Similarity')
@@ -35,27 +36,11 @@ const ranks = (x: Float64Array): Float64Array => {
   return r
 }
 
+/** What two explanations without variance score: 1 when equal, 0 otherwise. */
+const sameValues = (a: Float64Array, b: Float64Array): number => (a.every((v, i) => v === b[i]) ? 1 : 0)
+
 /** Pearson's correlation of two equal-length vectors (1/0 when one has no variance: equal or not). */
-export const pearson = (a: Float64Array, b: Float64Array): number => {
-  const n = a.length
-  let ma = 0
-  let mb = 0
-  for (let i = 0; i < n; i++) { ma += a[i]!; mb += b[i]! }
-  ma /= n
-  mb /= n
-  let sab = 0
-  let saa = 0
-  let sbb = 0
-  for (let i = 0; i < n; i++) {
-    const da = a[i]! - ma
-    const db = b[i]! - mb
-    sab += da * db
-    saa += da * da
-    sbb += db * db
-  }
-  if (saa === 0 || sbb === 0) return a.every((v, i) => v === b[i]) ? 1 : 0
-  return Math.max(-1, Math.min(1, sab / Math.sqrt(saa * sbb)))
-}
+export const pearson = (a: Float64Array, b: Float64Array): number => pearsonOr(a, b, sameValues)
 
 /** Spearman's rank correlation (Pearson's over average ranks). */
 export const spearman = (a: Float64Array, b: Float64Array): number => {
@@ -64,7 +49,7 @@ export const spearman = (a: Float64Array, b: Float64Array): number => {
   // constant vectors have constant ranks: compare the values, not the ranks
   const constA = ra.every((v) => v === ra[0])
   const constB = rb.every((v) => v === rb[0])
-  if (constA || constB) return a.every((v, i) => v === b[i]) ? 1 : 0
+  if (constA || constB) return sameValues(a, b)
   return pearson(ra, rb)
 }
 
