@@ -17,7 +17,8 @@
  * whatever their value, zero included, which x ⊙ g cannot carry: under a rule set that has one
  * ({@link givesRelevanceAtInputs}) the backend returns the relevance at the differentiated tensors
  * itself, and the pipeline is `grad(ruleSet) [∘ relevanceDelta]`. Such a rule must sit on a node
- * that reads the model input (LRP) or the named layer (LayerLRP) directly. ONNX backend only.
+ * that reads the model input (LRP) or the named layer (LayerLRP) directly. Both backends (tfjs:
+ * the inputs, or one layer alone, per call).
  *
  * Captum: `LRP(model).attribute(inputs, target, additional_forward_args, return_convergence_delta)`;
  * `LayerLRP(model, layer).attribute(inputs, target, additional_forward_args,

@@ -48,7 +48,8 @@ export const OP_CLASSES: Readonly<Record<OpClass, readonly string[]>> = {
  * - `layer`: the node that computes this named tensor (a layer as the layer methods name it);
  * - `inputLayer`: every node that reads a differentiated tensor directly (the model input for LRP,
  *   the named layer for LayerLRP): the first layer, where the input-layer rules (zBox, flat,
- *   wSquare) belong.
+ *   wSquare) belong. On tfjs, layout-only kernels (Transpose, Reshape, Identity) on such a tensor
+ *   are no layer: their consumers count as reading it directly.
  */
 export const Match = t.union(
   [
@@ -295,7 +296,8 @@ export const ATTN_LRP: RuleSet = {
  * Zennit's EpsilonGammaBox for inputs bounded by [low, high] (e.g. normalised pixels): the z^B-rule
  * on the input layer, γ (0.25) on the other convolutions, ε (1e-6) on dense layers, activations pass
  * relevance through, max-pooling routes it to the winner. The input layer must be a Gemm, MatMul or
- * Conv reading the input directly. ONNX backend (tfjs has no input-layer rules yet).
+ * Conv reading the input directly (tfjs: a BatchMatMul, Conv2D or DepthwiseConv2dNative, possibly
+ * after layout-only kernels such as an NCHW → NHWC transpose). Both backends.
  */
 export const EPSILON_GAMMA_BOX = (low: number, high: number): RuleSet => ({
   name: `EpsilonGammaBox(${low}, ${high})`,

@@ -25,6 +25,7 @@ import type { ForwardOptions, ForwardResult, Model, ModelSignature, Selector, Vj
 import { ClarusError, backendFailure, err, type AttributionError } from '../../core/errors.js'
 import { declaredShapeProblem } from '../../core/declaredShape.js'
 import { nonFiniteIn } from '../../core/finite.js'
+import { givesRelevanceAtInputs } from '../../core/ruleSet.js'
 import { tfjsBackend } from './tfjsBackend.js'
 import { functionRunner, graphRunner, isGraphModel, isLayersModel, isTapped, layersRunner, NO_EXTRAS, tappedRunner, type FromTfjsOptions, type Runner, type TfjsModel } from './runners.js'
 import { ofProblem, planWrt, seededName } from './vjpPlan.js'
@@ -171,6 +172,11 @@ const makeModel = (runner: Runner): Model<tf.Tensor> => {
       // One layer alone is fed as the leaf (the graph is cut there, like inject); layers with
       // inputs, or several layers, get a zero leaf added where the model computes them.
       const cutLayer = layers.length === 1 && inputLeaves.length === 0 ? layers[0] : undefined
+      if (options.ruleSet !== undefined && givesRelevanceAtInputs(options.ruleSet) && layers.length > 0 && cutLayer === undefined) {
+        return E.left(err('Unsupported',
+          `rule set ${JSON.stringify(options.ruleSet.name)} has input-layer rules (flat, wSquare, zBox), which give relevance at the differentiated tensors; on the tfjs backend that works for the inputs or for one layer alone, not for layers together with inputs or several layers: differentiate one of them per call`,
+          ['wrt']))
+      }
       const ofTensor = of?.kind === 'tensor' ? of.name : undefined
       const ofOutput = of?.kind === 'output' ? [of.index] : []
       const ruleNames = ruleSetNames(options.ruleSet).filter((n) => n !== cutLayer)
@@ -281,8 +287,10 @@ const makeModel = (runner: Runner): Model<tf.Tensor> => {
  * seeded tensor is the explained output unless `of` names another output (LayersModel, GraphModel;
  * a function or tapped function has only output 0) or a layer. A `ruleSet` replaces the gradient of
  * each matched kernel for this call only (DeepLift `rescale` with `referenceRows: 'halves'`,
- * `guided`, `deconv`, `identity`, `gradient`; see `ruleSets.ts`); kernels on the gradient path it
- * leaves without a rule are one `UnsupportedOps` error at `['ruleSet']`.
+ * `guided`, `deconv`, `identity`, `gradient`, the LRP rules; see `ruleSets.ts`); kernels on the
+ * gradient path it leaves without a rule are one `UnsupportedOps` error at `['ruleSet']`. Under the
+ * input-layer LRP rules (flat, wSquare, zBox) each `grads` entry is the relevance at that tensor, as
+ * on ONNX (the inputs, or one layer alone, per call).
  *
  * `bytesPerRow` estimates 64 × the bytes of one row of all inputs (activations and their
  * gradients of a mid-size network); it only sizes chunks.

@@ -31,6 +31,16 @@
  * activation (bias only) is affine and appears as one node (opType `_FusedMatMul`, `FusedConv2D`,
  * `FusedDepthwiseConv2D`) that keeps its ordinary gradient.
  *
+ * Input-layer LRP rules (flat, wSquare, zBox; `givesRelevanceAtInputs`): they give relevance, not a
+ * gradient, so under a rule set that has one the vjp returns *relevance* at every differentiated
+ * tensor, as the ONNX backend does: x ⊙ (the gradient reaching x through gradient-form rules) + (the
+ * relevance the input-layer rules give x). Each differentiated tensor x enters the model through an
+ * Identity kernel (its "gate") recorded on this call's tape; a node under an input-layer rule must
+ * read a gate directly, hands a zero gradient to it and leaves its relevance with the scope (kept
+ * on the gate's tape node, freed with the tape), and the gate's rewritten gradient, which tfjs runs
+ * last, returns x ⊙ dy plus those relevances. An input-layer rule on a node that reads a tensor
+ * computed from x is reported like an uncovered node.
+ *
  * Names: a `node` or `layer` match names the tensor a tapped function taps, a LayersModel layer's
  * output or a GraphModel node's output, and applies to the kernel that computes that tensor (for a
  * Dense layer with a ReLU: its ReLU). Plain functions have no names: such matches are `Unsupported`.
@@ -39,7 +49,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core'
 import { ClarusError, err, type AttributionError, type UnsupportedNode } from '../../core/errors.js'
-import { ruleFor, type NodeRef, type Rule, type RuleSet } from '../../core/ruleSet.js'
+import { givesRelevanceAtInputs, ruleFor, type NodeRef, type Rule, type RuleSet } from '../../core/ruleSet.js'
 import { ALL_TFJS_MODIFIED_RULES } from './modified/index.js'
 import { firstMaxRoute, type MaxPoolAttrs } from './modified/maxPoolRouting.js'
 import { halvesOf, mainInput, type GradMap, type Halves, type NodeContext, type TfjsModifiedRule } from './modified/types.js'
@@ -88,7 +98,7 @@ export const ruleSetNames = (rs: RuleSet | undefined): string[] => (rs === undef
 
 /**
  * What makes a rule set unusable on this model before anything runs: a rule the tfjs backend does
- * not implement (the input-layer LRP rules), name matches on a model kind without names, or names the model does not have.
+ * not implement, name matches on a model kind without names, or names the model does not have.
  */
 export const ruleSetProblem = (rs: RuleSet | undefined, runner: Runner): AttributionError | undefined => {
   if (rs === undefined) return undefined
@@ -154,6 +164,10 @@ export const ruleScope = (rs: RuleSet, referenceRows: 'halves' | undefined, rows
   /** The attributes of the last kernel run by name (its tape node is recorded before runKernel returns). */
   const lastAttrs = new Map<string, Record<string, unknown>>()
   let copying = false
+  // Input-layer rules (see the header): relevance at the differentiated tensors, through one gate each.
+  const relevanceOut = givesRelevanceAtInputs(rs)
+  /** The relevance input-layer rules gave, by gate node id (the tensors live on the gate's node). */
+  const relevanceAt = new Map<number, tf.Tensor[]>()
   const onNode = (n: TapeNode): void => {
     const x = n.inputs[mainInput(n.kernelName)]
     const y = n.outputs[0]
@@ -185,7 +199,7 @@ export const ruleScope = (rs: RuleSet, referenceRows: 'halves' | undefined, rows
       stash.delete(id)
     }
   }
-  const apply = (leaves: readonly tf.Tensor[], y: tf.Tensor): void => {
+  const apply = (leaves: readonly tf.Tensor[], y: tf.Tensor, gated: readonly tf.Tensor[]): void => {
     const tape = activeTape()
     const end = modelEnd ?? tape.length
     const segment = tape.slice(start)
@@ -208,13 +222,39 @@ export const ruleScope = (rs: RuleSet, referenceRows: 'halves' | undefined, rows
         if (forward.has(n.id)) onPath.add(n.id)
       }
     }
-    const modelNodes = tape.slice(start, end).filter((n) => onPath.has(n.id))
+    // Under input-layer rules the model reads the gates (see the header), which count as the differentiated tensors.
+    const gateIds = new Set(gated.map((g) => g.id))
+    const gates = segment.filter((n) => n.kernelName === 'Identity' && n.outputs.some((o) => gateIds.has(o.id)))
+    const gateNodeIds = new Set(gates.map((n) => n.id))
+    const readIds = new Set(relevanceOut ? gateIds : leafIds)
+    // Layout-only kernels on a differentiated tensor (a tfjs model's NCHW → NHWC transpose before its
+    // first convolution) are no layer: their consumers count as reading that tensor directly.
+    const layoutFrom = new Map<number, TapeNode>()
+    for (const n of segment) {
+      const src = n.inputs['x']
+      if (!onPath.has(n.id) || gateNodeIds.has(n.id) || !LAYOUT_ONLY.has(n.kernelName) || src === undefined || !readIds.has(src.id) || n.outputs.length !== 1) continue
+      readIds.add(n.outputs[0]!.id)
+      layoutFrom.set(n.outputs[0]!.id, n)
+    }
+    const layoutNodeIds = new Set([...layoutFrom.values()].map((n) => n.id))
+    /** A relevance at a tensor read by an input-layer kernel, carried back to its gate through the layout kernels in between. */
+    const layoutGrads = new Map([...layoutFrom.values()].map((n) => [n.id, n.gradient!] as const))
+    const toGate = (t: tf.Tensor, r: tf.Tensor): { readonly gateOut: number; readonly r: tf.Tensor } => {
+      let cur = t
+      let rel = r
+      for (let n = layoutFrom.get(cur.id); n !== undefined; n = layoutFrom.get(cur.id)) {
+        rel = layoutGrads.get(n.id)!([rel])['x']!()
+        cur = n.inputs['x']!
+      }
+      return { gateOut: cur.id, r: rel }
+    }
+    const modelNodes = tape.slice(start, end).filter((n) => onPath.has(n.id) && !gateNodeIds.has(n.id))
     const missing: { node: UnsupportedNode; why: string }[] = []
     const planned: Planned[] = []
     modelNodes.forEach((node) => {
       const kernel = SCOPE_KERNELS[node.kernelName] ?? node.kernelName
       const name = node.outputs.map((o) => names.get(o.id)).find((n) => n !== undefined)
-      const ref: NodeRef = { opType: kernel, name: name ?? '', outputs: name === undefined ? [] : [name], readsInput: Object.values(node.inputs).some((t) => leafIds.has(t.id)) }
+      const ref: NodeRef = { opType: kernel, name: name ?? '', outputs: name === undefined ? [] : [name], readsInput: !layoutNodeIds.has(node.id) && Object.values(node.inputs).some((t) => readIds.has(t.id)) }
       const report = (why: string): void => {
         missing.push({ node: { name: name ?? '', opType: kernel, domain: 'tfjs', opset: 0 }, why })
       }
@@ -231,6 +271,9 @@ export const ruleScope = (rs: RuleSet, referenceRows: 'halves' | undefined, rows
       const variable = Object.keys(node.inputs).filter((k) => fromLeaves.has(node.inputs[k]!.id))
       const why = impl.problem?.(kernel, variable)
       if (why !== undefined) return report(why)
+      if (impl.givesRelevance === true && variable.some((k) => !readIds.has(node.inputs[k]!.id))) {
+        return report(`rule ${r.rule} is an input-layer rule (it gives relevance, not a gradient), so it must read a differentiated tensor directly, and this kernel reads a tensor computed from it; give it a gradient-form rule (epsilon, gamma, …) or attribute at its input (LayerLRP)`)
+      }
       planned.push({ node, kernel, rule: r, impl, variable })
     })
     if (missing.length > 0) {
@@ -350,11 +393,37 @@ export const ruleScope = (rs: RuleSet, referenceRows: 'halves' | undefined, rows
         yOut,
       }
       const { grad, grads } = p.impl
+      if (p.impl.givesRelevance === true && grad !== undefined) {
+        // The relevance goes to the gate this kernel reads (kept with the gate's node); the gradient it hands back is zero.
+        const read = p.node.inputs[key]!
+        p.node.gradient = (dys) => ({
+          ...original(dys),
+          [key]: () => {
+            const atGate = toGate(read, grad(ctx, dys[0] ?? tf.zerosLike(kept.y), p.rule))
+            const gate = gates.find((n) => n.outputs.some((o) => o.id === atGate.gateOut))!
+            const r = tf.keep(atGate.r)
+            gate.saved = [...(gate.saved ?? []), r]
+            relevanceAt.set(gate.id, [...(relevanceAt.get(gate.id) ?? []), r])
+            return tf.zerosLike(read)
+          },
+        })
+        continue
+      }
       p.node.gradient = (dys) => {
         const dy = dys[0] ?? tf.zerosLike(kept.y)
         if (grads !== undefined) return { ...original(dys), ...Object.fromEntries(p.variable.map((k) => [k, () => grads(ctx, dy, p.rule)[k]!])) }
         return grad === undefined ? original(dys) : { ...original(dys), [key]: () => grad(ctx, dy, p.rule) }
       }
+    }
+    // Each gate returns x ⊙ dy plus the relevance the input-layer rules left for it (they run before it: tfjs walks the tape backwards).
+    for (const gate of gates) {
+      const x = gate.inputs['x']!
+      gate.gradient = (dys) => ({
+        x: () => {
+          const parts = [tf.mul(x, dys[0] ?? tf.zerosLike(x)), ...(relevanceAt.get(gate.id) ?? [])]
+          return parts.length === 1 ? parts[0]! : tf.addN(parts)
+        },
+      })
     }
     // The kept outputs of bias Adds now belong to the nodes that read them (copied by reshape above).
     for (const id of new Set(biasOut.values())) if (!ruled.has(id)) keptTensors(stash.get(id)!).forEach((t) => t.dispose())
@@ -392,9 +461,10 @@ export const ruleScope = (rs: RuleSet, referenceRows: 'halves' | undefined, rows
           lastAttrs.clear()
         }
         try {
-          const y = f(...leaves)
+          const gated = relevanceOut ? leaves.map((l) => tf.clone(l)) : leaves
+          const y = f(...gated)
           unhook()
-          apply(leaves, y)
+          apply(leaves, y, relevanceOut ? gated : [])
           return y
         } catch (e) {
           release(new Set())

@@ -12,10 +12,13 @@ import { gamma } from './gamma.js'
 import { gradient } from './gradient.js'
 import { guided } from './guided.js'
 import { epsilon, epsilonOperands } from './epsilon.js'
+import { flat } from './flat.js'
 import { identity } from './identity.js'
 import { rescale } from './rescale.js'
 import { uniform } from './uniform.js'
+import { wSquare } from './wSquare.js'
+import { zBox } from './zBox.js'
 import { zPlus } from './zPlus.js'
 import type { TfjsModifiedRule } from './types.js'
 
-export const ALL_TFJS_MODIFIED_RULES: readonly TfjsModifiedRule[] = [rescale, guided, deconv, identity, gradient, epsilon, epsilonOperands, gamma, alphaBeta, zPlus, uniform]
+export const ALL_TFJS_MODIFIED_RULES: readonly TfjsModifiedRule[] = [rescale, guided, deconv, identity, gradient, epsilon, epsilonOperands, gamma, alphaBeta, zPlus, uniform, flat, wSquare, zBox]

@@ -84,6 +84,13 @@ export interface TfjsModifiedRule {
   /** True when the rule reads every input of the kernel ({@link NodeContext.inputs}), its attributes and a following bias. */
   readonly needsInputs?: boolean
   /**
+   * True for the input-layer LRP rules (flat, wSquare, zBox): `grad` returns the *relevance* of the
+   * kernel's variable input, not a gradient, because they give relevance to inputs that are zero
+   * (which R = x ⊙ g cannot carry). That input must be a differentiated tensor itself; under a rule
+   * set with such a rule the vjp returns relevance at every differentiated tensor (see `ruleSets.ts`).
+   */
+  readonly givesRelevance?: boolean
+  /**
    * Why the rule cannot apply to this node (e.g. a weight that depends on the input), given the
    * names of its inputs on the gradient path; reported with the other uncovered nodes before the
    * backward pass. Undefined when it applies.

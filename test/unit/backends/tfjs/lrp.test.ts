@@ -1,7 +1,7 @@
 // LRP on the tfjs backend (issue 10): Captum's defaults (ε on pooling and convolutions, identity on
 // activations; matmuls keep their gradient, the ε → 0 limit) against Captum's written-out values
 // for SimpleLRPModel and its Tanh variant (captum-semantics §10.4 Fixture H), a max-pooling
-// network, no tensor left behind, and the ONNX-only rules (flat, zBox, wSquare) reported before anything runs.
+// network, no tensor left behind, and a rule tfjs does not implement (revealCancel) reported before anything runs.
 import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs-backend-cpu'
 import * as E from 'fp-ts/lib/Either.js'
@@ -53,15 +53,15 @@ describe('LRP on tfjs', () => {
     expect(tf.memory().numTensors).toBe(before)
   })
 
-  it('an input-layer rule tfjs does not implement (flat) is reported before the model runs', async () => {
+  it('a rule tfjs does not implement (revealCancel) is reported before the model runs', async () => {
     let ran = false
     const m = fromTfjs((x: tf.Tensor) => {
       ran = true
       return tf.matMul(x, tf.fill([2, 1], 1))
     })
-    const rs = { name: 'flat first', entries: [{ match: { opType: 'BatchMatMul' }, rule: { rule: 'flat' as const } }] }
+    const rs = { name: 'revealCancel first', entries: [{ match: { opType: 'BatchMatMul' }, rule: { rule: 'revealCancel' as const } }] }
     const r = await attribute(lrp({ ruleSet: rs }), m, float32([2, 2], [1, 2, 3, 4]), { target: 0 })()
-    expect(E.isLeft(r) && r.left.message).toMatch(/flat/)
+    expect(E.isLeft(r) && r.left.message).toMatch(/revealCancel.*not implemented on the tfjs backend/)
     expect(ran).toBe(false)
   })
 })

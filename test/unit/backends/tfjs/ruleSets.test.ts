@@ -426,7 +426,7 @@ describe('matching by name, coverage and scoping', () => {
     dispose()
   })
 
-  it('a rule the tfjs backend does not implement (LRP flat) is Unsupported at its entry before anything runs, never a plain gradient', async () => {
+  it('a rule the tfjs backend does not implement (DeepLift revealCancel) is Unsupported at its entry before anything runs, never a plain gradient', async () => {
     let ran = false
     const w = tf.tensor2d(W1)
     const m = fromTfjs((x: tf.Tensor) => {
@@ -434,10 +434,10 @@ describe('matching by name, coverage and scoping', () => {
       return tf.relu(tf.matMul(x, w))
     })
     const xs = tf.tensor2d(X)
-    const rs: RuleSet = { name: 'lrp', entries: [{ match: { opType: 'Relu' }, rule: { rule: 'identity' } }, { match: { opClass: 'linear' }, rule: { rule: 'flat' } }] }
+    const rs: RuleSet = { name: 'lrp', entries: [{ match: { opType: 'Relu' }, rule: { rule: 'identity' } }, { match: { opClass: 'linear' }, rule: { rule: 'revealCancel' } }] }
     const e = await clean(() => failure(m, [xs], { wrt: { kind: 'inputs' }, ruleSet: rs }))
     expect(e).toMatchObject({ _tag: 'Unsupported', path: ['ruleSet', 'entries', '1'] })
-    expect(e.message).toMatch(/flat.*ONNX/)
+    expect(e.message).toMatch(/revealCancel.*ONNX/)
     expect(ran).toBe(false)
     ;[w, xs].forEach((t) => t.dispose())
   })
