@@ -20,16 +20,10 @@ import type { AttributionError } from '../../core/errors.js'
 import { firstProblem, withSlots, wrongKind } from '../abstract.js'
 import type { Flow, RunContext } from '../flow.js'
 // spec.ts imports this file through the stage list: its bindings are read only inside functions.
-import { PipelineCodec, abstractResult, callDataOf, checkStructure, compositionOf, type Pipeline } from '../spec.js'
+import { abstractResult, compositionOf } from '../spec.js'
+import { InnerPipelineCodec, innerPipelineFields } from '../innerPipeline.js'
 import type { MapStageDef } from '../stage.js'
 
-/** The inner pipeline's codec, looked up when used (the pipeline codec is defined over the stages). */
-const InnerPipelineCodec = new t.Type<Pipeline, Pipeline, unknown>(
-  'Pipeline',
-  (u): u is Pipeline => PipelineCodec.is(u),
-  (u, c) => PipelineCodec.validate(u, c),
-  (p) => p,
-)
 
 export const ApplyParams = t.readonly(t.type({ pipeline: InnerPipelineCodec }))
 export type ApplyParams = t.TypeOf<typeof ApplyParams>
@@ -38,9 +32,7 @@ export const apply: MapStageDef<'apply', ApplyParams> = {
   tag: 'apply',
   kind: 'map',
   params: ApplyParams,
-  inner: (p) => p.pipeline,
-  needs: (p) => [...callDataOf(p.pipeline)],
-  validate: (p) => checkStructure(p.pipeline).map((i) => ({ path: ['pipeline', ...i.path], message: i.message })),
+  ...innerPipelineFields,
   abstract: (p, f) => {
     const inner = abstractResult(p.pipeline)
     if (E.isLeft(inner)) return `its pipeline ${p.pipeline.name}: ${inner.left.message} (at pipeline.${inner.left.path.join('.')})`

@@ -21,15 +21,10 @@ import { firstProblem, wrongKind } from '../abstract.js'
 import type { Flow, RunContext } from '../flow.js'
 import { rowsOf } from '../modelCall.js'
 // spec.ts imports this file through the stage list: its bindings are read only inside functions.
-import { PipelineCodec, abstractResult, callDataOf, checkStructure, compositionOf, type Pipeline } from '../spec.js'
+import { abstractResult, compositionOf } from '../spec.js'
+import { InnerPipelineCodec, innerPipelineFields } from '../innerPipeline.js'
 import type { MapStageDef } from '../stage.js'
 
-const InnerPipelineCodec = new t.Type<Pipeline, Pipeline, unknown>(
-  'Pipeline',
-  (u): u is Pipeline => PipelineCodec.is(u),
-  (u, c) => PipelineCodec.validate(u, c),
-  (p) => p,
-)
 
 export const WeightByParams = t.readonly(t.type({ pipeline: InnerPipelineCodec }))
 export type WeightByParams = t.TypeOf<typeof WeightByParams>
@@ -44,9 +39,7 @@ export const weightBy: MapStageDef<'weightBy', WeightByParams> = {
   tag: 'weightBy',
   kind: 'map',
   params: WeightByParams,
-  inner: (p) => p.pipeline,
-  needs: (p) => [...callDataOf(p.pipeline)],
-  validate: (p) => checkStructure(p.pipeline).map((i) => ({ path: ['pipeline', ...i.path], message: i.message })),
+  ...innerPipelineFields,
   abstract: (p, f) => {
     const inner = abstractResult(p.pipeline)
     if (E.isLeft(inner)) return `its pipeline ${p.pipeline.name}: ${inner.left.message} (at pipeline.${inner.left.path.join('.')})`
