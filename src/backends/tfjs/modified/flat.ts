@@ -9,7 +9,7 @@
  * @internal
  */
 import * as tf from '@tensorflow/tfjs-core'
-import { forwardWith, linearProblem, linearSlots, LRP_STABILISER, relevanceOver, vjpWith, WEIGHTED_KERNELS } from './lrpLinear.js'
+import { linearProblem, spreadOverField, WEIGHTED_KERNELS } from './lrpLinear.js'
 import type { TfjsModifiedRule } from './types.js'
 
 export const flat: TfjsModifiedRule = {
@@ -18,10 +18,5 @@ export const flat: TfjsModifiedRule = {
   needsInputs: true,
   givesRelevance: true,
   problem: linearProblem,
-  grad: (c, dy) => {
-    const s = linearSlots(c)
-    const w1 = tf.onesLike(c.inputs[s.w]!)
-    const count = forwardWith(c, { [s.x]: tf.onesLike(c.inputs[s.x]!), [s.w]: w1 })
-    return vjpWith(c, relevanceOver(c, dy, count, LRP_STABILISER), { [s.w]: w1 }, s.x)
-  },
+  grad: (c, dy) => spreadOverField(c, dy, tf.onesLike),
 }

@@ -71,3 +71,15 @@ export const relevanceOver = (c: NodeContext, dy: tf.Tensor, z: tf.Tensor, eps: 
 /** max(t, 0) and min(t, 0). */
 export const positivePart = (t: tf.Tensor): tf.Tensor => tf.relu(t)
 export const negativePart = (t: tf.Tensor): tf.Tensor => tf.minimum(t, 0)
+
+/**
+ * The input-layer rules that spread each output's relevance over its receptive field in proportion
+ * to modified weights W′, whatever the input values (flat: W′ = 1; w²: W′ = W²): the relevance of
+ * the kernel's input is J_{W′}ᵀ(R_y / f(1; W′)) with R_y = y_out ⊙ dy.
+ */
+export const spreadOverField = (c: NodeContext, dy: tf.Tensor, weightOf: (w: tf.Tensor) => tf.Tensor): tf.Tensor => {
+  const s = linearSlots(c)
+  const w = weightOf(c.inputs[s.w]!)
+  const den = forwardWith(c, { [s.x]: tf.onesLike(c.inputs[s.x]!), [s.w]: w })
+  return vjpWith(c, relevanceOver(c, dy, den, LRP_STABILISER), { [s.w]: w }, s.x)
+}

@@ -8,7 +8,7 @@
  * @internal
  */
 import * as tf from '@tensorflow/tfjs-core'
-import { forwardWith, linearProblem, linearSlots, LRP_STABILISER, relevanceOver, vjpWith, WEIGHTED_KERNELS } from './lrpLinear.js'
+import { linearProblem, spreadOverField, WEIGHTED_KERNELS } from './lrpLinear.js'
 import type { TfjsModifiedRule } from './types.js'
 
 export const wSquare: TfjsModifiedRule = {
@@ -17,10 +17,5 @@ export const wSquare: TfjsModifiedRule = {
   needsInputs: true,
   givesRelevance: true,
   problem: linearProblem,
-  grad: (c, dy) => {
-    const s = linearSlots(c)
-    const w2 = tf.square(c.inputs[s.w]!)
-    const den = forwardWith(c, { [s.x]: tf.onesLike(c.inputs[s.x]!), [s.w]: w2 })
-    return vjpWith(c, relevanceOver(c, dy, den, LRP_STABILISER), { [s.w]: w2 }, s.x)
-  },
+  grad: (c, dy) => spreadOverField(c, dy, tf.square),
 }

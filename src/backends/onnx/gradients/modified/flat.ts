@@ -10,17 +10,11 @@
  * @internal
  */
 import type { ModifiedRule } from './types.js'
-import { forwardWith, linearSlots, LRP_STABILISER, onesLike, stabilise, vjpWith, WEIGHTED_OPS } from './lrpLinear.js'
+import { onesLike, spreadOverField, WEIGHTED_OPS } from './lrpLinear.js'
 
 export const flat: ModifiedRule = {
   rule: 'flat',
   opTypes: WEIGHTED_OPS,
   givesRelevance: true,
-  build: (g) => {
-    const s = linearSlots(g)
-    const w1 = onesLike(g, g.input(s.w))
-    const count = forwardWith(g, { [s.x]: onesLike(g, g.input(s.x)), [s.w]: w1 }, true)
-    const r = g.node('Div', [g.node('Mul', [g.output(0), g.gradOfOutput(0)]), stabilise(g, count, LRP_STABILISER)])
-    return vjpWith(g, r, { [s.w]: w1 }, [s.x])
-  },
+  build: (g) => spreadOverField(g, (w) => onesLike(g, w)),
 }

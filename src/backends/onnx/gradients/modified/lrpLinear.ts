@@ -103,3 +103,15 @@ export const negativePart = (g: GradContext, w: string): string => g.node('Neg',
 
 /** A tensor of ones shaped like `like`. */
 export const onesLike = (g: GradContext, like: string): string => g.node('Add', [g.zerosLike(like), g.constant(1, like)])
+
+/**
+ * The input-layer rules that spread each output's relevance over its receptive field in proportion
+ * to modified weights W′, whatever the input values (flat: W′ = 1; w²: W′ = W²): the relevance of
+ * the input is J_{W′}ᵀ(R_y / f(1; W′)), bias left out, with R_y = y ⊙ g_y.
+ */
+export const spreadOverField = (g: ModifiedContext, weightOf: (w: string) => string): Partial<Record<number, string>> => {
+  const s = linearSlots(g)
+  const w = weightOf(g.input(s.w))
+  const den = forwardWith(g, { [s.x]: onesLike(g, g.input(s.x)), [s.w]: w }, true)
+  return vjpWith(g, relevanceOver(g, den, LRP_STABILISER), { [s.w]: w }, [s.x])
+}

@@ -9,18 +9,11 @@
  * @internal
  */
 import type { ModifiedRule } from './types.js'
-import { forwardWith, linearSlots, LRP_STABILISER, onesLike, stabilise, vjpWith, WEIGHTED_OPS } from './lrpLinear.js'
+import { spreadOverField, WEIGHTED_OPS } from './lrpLinear.js'
 
 export const wSquare: ModifiedRule = {
   rule: 'wSquare',
   opTypes: WEIGHTED_OPS,
   givesRelevance: true,
-  build: (g) => {
-    const s = linearSlots(g)
-    const w = g.input(s.w)
-    const w2 = g.node('Mul', [w, w])
-    const den = forwardWith(g, { [s.x]: onesLike(g, g.input(s.x)), [s.w]: w2 }, true)
-    const r = g.node('Div', [g.node('Mul', [g.output(0), g.gradOfOutput(0)]), stabilise(g, den, LRP_STABILISER)])
-    return vjpWith(g, r, { [s.w]: w2 }, [s.x])
-  },
+  build: (g) => spreadOverField(g, (w) => g.node('Mul', [w, w])),
 }
