@@ -27,9 +27,10 @@
 import * as t from 'io-ts'
 import { NonNegativeNumber, PositiveInt } from '../../core/codecs.js'
 import { stage } from '../../dsl/build.js'
-import { pipeline, type Pipeline } from '../../dsl/spec.js'
+import type { Pipeline } from '../../dsl/spec.js'
 import { SensitivityPerturbation } from '../../dsl/stages/sensitivityPerturb.js'
 import { NormOrd } from '../../dsl/stages/sensitivityScore.js'
+import { sensitivityPipeline } from './sensitivityMax.js'
 
 export const QuantusSensitivityOptions = t.readonly(
   t.partial({ perturbRadius: NonNegativeNumber, nPerturbSamples: PositiveInt, normOrd: NormOrd, perturbation: SensitivityPerturbation, maxExamplesPerBatch: PositiveInt }),
@@ -46,16 +47,10 @@ type Kind = 'maxSensitivity' | 'avgSensitivity' | 'localLipschitzEstimate'
 
 const build = (kind: Kind) => (method: Pipeline, o: QuantusSensitivityOptions = {}): Pipeline => {
   const opts = { ...(kind === 'localLipschitzEstimate' ? localLipschitzDefaults : quantusSensitivityDefaults), ...o }
-  return pipeline(
+  return sensitivityPipeline(
     `${kind}(${method.name})`,
-    stage.explain({ pipeline: method }),
-    stage.sensitivityPerturb({
-      nSamples: opts.nPerturbSamples,
-      radius: opts.perturbRadius,
-      perturbation: opts.perturbation,
-      ...(opts.maxExamplesPerBatch !== undefined ? { maxExamplesPerBatch: opts.maxExamplesPerBatch } : {}),
-    }),
-    stage.apply(method),
+    method,
+    opts,
     kind === 'maxSensitivity'
       ? stage.sensitivityScore({ norm: opts.normOrd })
       : stage.sensitivityStat({ norm: opts.normOrd, stat: kind === 'avgSensitivity' ? 'mean' : 'lipschitz' }),

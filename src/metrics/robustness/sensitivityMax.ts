@@ -23,7 +23,7 @@
 import * as t from 'io-ts'
 import { NonNegativeNumber, PositiveInt } from '../../core/codecs.js'
 import { stage } from '../../dsl/build.js'
-import { pipeline, type Pipeline } from '../../dsl/spec.js'
+import { pipeline, type Pipeline, type StageSpec } from '../../dsl/spec.js'
 import { SensitivityPerturbation } from '../../dsl/stages/sensitivityPerturb.js'
 import { NormOrd } from '../../dsl/stages/sensitivityScore.js'
 
@@ -36,11 +36,19 @@ export type SensitivityMaxOptions = t.TypeOf<typeof SensitivityMaxOptions>
 /** Captum's defaults. */
 export const sensitivityMaxDefaults = { perturbRadius: 0.02, nPerturbSamples: 10, normOrd: 'fro', perturbation: 'uniform' } as const
 
-/** The sensitivityMax pipeline of `method`, with Captum's defaults filled in. */
-export const sensitivityMax = (method: Pipeline, o: SensitivityMaxOptions = {}): Pipeline => {
-  const opts = { ...sensitivityMaxDefaults, ...o }
-  return pipeline(
-    `sensitivityMax(${method.name})`,
+/**
+ * explain(method) ∘ sensitivityPerturb ∘ apply(method) ∘ `score`: the method re-run at perturbed
+ * inputs, scored against its explanation at x (shared by sensitivityMax and the Quantus-style
+ * sensitivity metrics).
+ */
+export const sensitivityPipeline = (
+  name: string,
+  method: Pipeline,
+  opts: { readonly nPerturbSamples: number; readonly perturbRadius: number; readonly perturbation: SensitivityPerturbation; readonly maxExamplesPerBatch?: number },
+  score: StageSpec,
+): Pipeline =>
+  pipeline(
+    name,
     stage.explain({ pipeline: method }),
     stage.sensitivityPerturb({
       nSamples: opts.nPerturbSamples,
@@ -49,6 +57,11 @@ export const sensitivityMax = (method: Pipeline, o: SensitivityMaxOptions = {}):
       ...(opts.maxExamplesPerBatch !== undefined ? { maxExamplesPerBatch: opts.maxExamplesPerBatch } : {}),
     }),
     stage.apply(method),
-    stage.sensitivityScore({ norm: opts.normOrd }),
+    score,
   )
+
+/** The sensitivityMax pipeline of `method`, with Captum's defaults filled in. */
+export const sensitivityMax = (method: Pipeline, o: SensitivityMaxOptions = {}): Pipeline => {
+  const opts = { ...sensitivityMaxDefaults, ...o }
+  return sensitivityPipeline(`sensitivityMax(${method.name})`, method, opts, stage.sensitivityScore({ norm: opts.normOrd }))
 }
