@@ -30,8 +30,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { METRICS, describe, evaluate, float32, integratedGradients, occlusion, saliency, type MetricName, type Pipeline } from '../src/index.js'
-import { fromOnnx } from '../src/backends/onnx/index.js'
-import { modelFile, rotate180, textLine, toInput } from './ocr.js'
+import { loadModel, rotate180, textLine, toInput } from './ocr.js'
 
 /** Contrast of the faded lines. */
 const FADE = 0.02
@@ -64,9 +63,7 @@ const main = async (): Promise<void> => {
   const clear = toInput([line, rotate180(line)])
   // 2 % contrast around mid-grey (0 in the model's normalised space)
   const x = float32(clear.shape, Float32Array.from(clear.data as Float32Array, (v) => v * FADE))
-  const loaded = await fromOnnx(modelFile, { session: { intraOpNumThreads: 2 } })
-  if (E.isLeft(loaded)) throw new Error(`${loaded.left._tag}: ${loaded.left.message}`)
-  const model = loaded.right
+  const model = await loadModel()
   try {
     const out = await model.forward([x])()
     if (E.isLeft(out)) throw new Error(out.left.message)

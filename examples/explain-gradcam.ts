@@ -14,9 +14,8 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
 import { LayerGradCam, findLayers, interpolateAttribution, type HostTensor } from '../src/index.js'
-import { fromOnnx } from '../src/backends/onnx/index.js'
 import { encodePng, heatmap, hstack, htmlReport, overlay, scaleFor, upscale } from '../src/viz/index.js'
-import { H, W, modelFile, rotate180, textLine, toInput } from './ocr.js'
+import { demoImages, H, loadModel, toInput, W } from './ocr.js'
 
 const outDir = path.resolve('out')
 
@@ -24,12 +23,9 @@ const outDir = path.resolve('out')
 const mapOf = (cam: HostTensor, i: number): Float32Array => (cam.data as Float32Array).subarray(i * H * W, (i + 1) * H * W)
 
 const main = async (): Promise<void> => {
-  const line = textLine()
-  const images = [line, rotate180(line)]
+  const images = demoImages()
   const x = toInput(images)
-  const loaded = await fromOnnx(modelFile, { session: { intraOpNumThreads: 2 } })
-  if (E.isLeft(loaded)) throw new Error(`${loaded.left._tag}: ${loaded.left.message}`)
-  const model = loaded.right
+  const model = await loadModel()
   try {
     const convs = findLayers(model, { opType: 'Conv' })
     const last = convs[convs.length - 1]!

