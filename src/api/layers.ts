@@ -43,9 +43,24 @@ export const layersOf = (model: HasSignature): readonly LayerInfo[] => model.sig
 
 /**
  * The layers matching `query`, in graph order. `findLayers(model, { opType: 'Conv', last: true })[0]`
- * is the last convolution of an ONNX model; with an empty query every layer is listed.
+ * is the last convolution of an ONNX model; with an empty query every layer is listed. A query
+ * field of the wrong type throws a {@link ClarusError} with an `InvalidSpec` naming it.
  */
+/** What is wrong with each field of a query that came from untyped code (each issue names its field). */
+const queryIssues = (q: LayerQuery): { readonly path: readonly string[]; readonly message: string }[] => {
+  const o = q as Record<string, unknown>
+  const isStrings = (u: unknown): boolean => typeof u === 'string' || (Array.isArray(u) && u.every((v) => typeof v === 'string'))
+  return [
+    o.opType === undefined || isStrings(o.opType) ? undefined : { path: ['opType'], message: `expected an op type or a list of them, got ${JSON.stringify(o.opType)}` },
+    o.name === undefined || typeof o.name === 'string' || o.name instanceof RegExp ? undefined : { path: ['name'], message: `expected a substring or a RegExp, got ${JSON.stringify(o.name)}` },
+    o.layout === undefined || o.layout === 'NCHW' || o.layout === 'NHWC' || o.layout === 'other' ? undefined : { path: ['layout'], message: `expected 'NCHW', 'NHWC' or 'other', got ${JSON.stringify(o.layout)}` },
+    ...(['first', 'last'] as const).map((k) => (o[k] === undefined || typeof o[k] === 'boolean' ? undefined : { path: [k], message: `expected true or false, got ${JSON.stringify(o[k])}` })),
+  ].filter((i): i is { path: string[]; message: string } => i !== undefined)
+}
+
 export const findLayers = (model: HasSignature, query: LayerQuery = {}): LayerInfo[] => {
+  const issues = queryIssues(query)
+  if (issues.length > 0) throw new ClarusError(invalidSpec(issues))
   const ops = query.opType === undefined ? undefined : typeof query.opType === 'string' ? [query.opType] : query.opType
   const byName = query.name
   const hits = layersOf(model).filter((l) =>

@@ -89,6 +89,13 @@ const stridesOf = (shape: readonly number[]): number[] => {
   return s
 }
 
+/** The largest map `resize` builds: 2^28 float32 elements (1 GiB). */
+export const MAX_RESIZED_ELEMENTS = 2 ** 28
+
+/** How many elements the spatial dims of a map of `shape` hold (dims after N, C for NCHW; between N and C for NHWC). */
+const spatialElements = (shape: readonly number[], layout: 'NCHW' | 'NHWC'): number =>
+  (layout === 'NCHW' ? shape.slice(2) : shape.slice(1, -1)).reduce((a, b) => a * b, 1)
+
 /**
  * The map resized to `size` (one entry per spatial dim; a single number is used for every spatial
  * dim, as torch does), or a typed error: a map that is not float32, has no spatial dim, a `size`
@@ -111,6 +118,10 @@ export const resize = (attr: HostTensor, size: number | readonly number[], optio
   }
   const bad = sizes.findIndex((s) => !Number.isInteger(s) || s < 1)
   if (bad >= 0) return E.left(err('ShapeMismatch', `size[${bad}] = ${sizes[bad]} is not a positive integer: sizes are output lengths in elements`, ['size', String(bad)]))
+  const outElements = (attr.data.length / Math.max(1, spatialElements(attr.shape, layout))) * sizes.reduce((a, b) => a * b, 1)
+  if (outElements > MAX_RESIZED_ELEMENTS) {
+    return E.left(err('ShapeMismatch', `size [${sizes.join(', ')}] would make a map of ${outElements.toExponential(2)} elements, more than the ${MAX_RESIZED_ELEMENTS} (1 GiB of float32) clarus resizes on the host; give the size of the image the map is laid over`, ['size']))
+  }
   if (mode !== 'nearest' && !(mode in LINEAR_DIMS)) {
     return E.left(err('Unsupported', `interpolation mode ${JSON.stringify(mode)} is not supported; use 'nearest', 'linear', 'bilinear' or 'trilinear'`, ['mode']))
   }

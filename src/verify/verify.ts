@@ -227,12 +227,17 @@ class Stop extends Error {
   }
 }
 
+/** The most fast-check runs `verify` takes per axiom (each run calls the method and the model several times). */
+export const MAX_VERIFY_RUNS = 10_000
+
 /** Checks every claimed axiom of `method` on `model` around `options.inputs`; see the module doc. */
 export const verify = <T>(model: Model<T>, method: VerifyMethod<T>, options: VerifyOptions): TE.TaskEither<AttributionError, VerifyReport> => async () => {
   const seed = options.seed ?? 0
   const numRuns = options.numRuns ?? 10
   const radius = options.radius ?? 0.1
-  if (!Number.isInteger(numRuns) || numRuns < 1) return E.left(invalidSpec([{ path: ['numRuns'], message: `numRuns must be a positive integer, got ${numRuns}` }]))
+  if (!Number.isInteger(numRuns) || numRuns < 1 || numRuns > MAX_VERIFY_RUNS) {
+    return E.left(invalidSpec([{ path: ['numRuns'], message: `numRuns must be a positive integer, at most ${MAX_VERIFY_RUNS} (each run calls the method several times), got ${numRuns}` }]))
+  }
   if (!(radius >= 0) || !Number.isFinite(radius)) return E.left(invalidSpec([{ path: ['radius'], message: `radius must be a finite number ≥ 0, got ${radius}` }]))
   if (options.target !== undefined && !(Number.isInteger(options.target) && options.target >= 0)) {
     return E.left(err('BadTarget', `target must be an output column index (an integer ≥ 0), got ${options.target}`, ['target']))

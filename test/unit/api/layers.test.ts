@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fromOnnx } from '../../../src/backends/onnx/index.js'
 import { fromTfjs } from '../../../src/backends/tfjs/index.js'
 import { graphModelInfo } from '../../../src/backends/tfjs/layerInfo.js'
-import { findLayers, layerInfo, layerInputOf, type HostTensor, type Model } from '../../../src/index.js'
+import { ClarusError, findLayers, layerInfo, layerInputOf, type HostTensor, type Model } from '../../../src/index.js'
 import { left, REFERENCE_DIR, right } from '../../helpers/reference.js'
 
 const require = createRequire(import.meta.url)
@@ -39,6 +39,10 @@ describe('ONNX models', () => {
     expect(findLayers(cnn, { opType: 'Conv', first: true, last: true }).map((l) => l.name)).toEqual(['/conv1/Conv_output_0', '/conv2/Conv_output_0'])
     expect(findLayers(cnn, { opType: ['Relu', 'MaxPool'] }).map((l) => l.name)).toEqual(['/relu1/Relu_output_0', '/pool1/MaxPool_output_0', '/relu2/Relu_output_0'])
     expect(findLayers(cnn, { name: 'relu2' }).map((l) => l.name)).toEqual(['/relu2/Relu_output_0'])
+    // a query from untyped code: each bad field is named in one InvalidSpec, never a TypeError
+    const bad = (() => { try { findLayers(cnn, { opType: 42, layout: 'CHWN', last: 'yes' } as never); return undefined } catch (e) { return e } })()
+    expect(bad).toBeInstanceOf(ClarusError)
+    expect((bad as ClarusError).error).toMatchObject({ _tag: 'InvalidSpec', issues: [{ path: ['opType'] }, { path: ['layout'] }, { path: ['last'] }] })
     expect(findLayers(cnn, { name: /^\/conv\d\//g }).map((l) => l.name)).toEqual(['/conv1/Conv_output_0', '/conv2/Conv_output_0'])
     // activations after a convolution inherit its layout; the flattened and dense tensors have none
     expect(findLayers(cnn, { layout: 'other' }).map((l) => [l.opType, l.shape])).toEqual([['Flatten', [16]], ['Gemm', [5]]])

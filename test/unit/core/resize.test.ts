@@ -114,6 +114,8 @@ describe('bad inputs are typed errors', () => {
     expect(tagOf(() => interpolateAttribution(xs([1, 1, 3, 4]), [5]))).toBe('ShapeMismatch size')
     expect(tagOf(() => interpolateAttribution(xs([1, 1, 3, 4]), [5, 0]))).toBe('ShapeMismatch size.1')
     expect(tagOf(() => interpolateAttribution(xs([1, 1, 3, 4]), [5, 2.5]))).toBe('ShapeMismatch size.1')
+    // a size that would allocate more than 1 GiB on the host is refused up front, not a RangeError
+    expect(tagOf(() => interpolateAttribution(xs([1, 1, 3, 4]), [1e9, 1e9]))).toBe('ShapeMismatch size')
     expect(tagOf(() => interpolateAttribution(xs([1, 1, 3, 4]), [5, 5], { mode: 'trilinear' }))).toBe('ShapeMismatch mode')
     expect(tagOf(() => interpolateAttribution(xs([1, 1, 5]), [5, 5], { mode: 'bilinear' }))).toBe('ShapeMismatch size')
     expect(tagOf(() => interpolateAttribution(xs([4, 3]), [5]))).toBe('ShapeMismatch attr')

@@ -36,6 +36,7 @@ describe('verify: bad calls are typed errors that say what to do', () => {
     expect(await tag(verify(onnx, 'saliency', { inputs: x }))).toMatch(/^BadTarget: the model gives 3 outputs per example: pass target/)
     expect(await tag(verify(onnx, 'integratedGradients', { inputs: x, target: 0, baselines: float32([2, 5], new Float32Array(10)) }))).toMatch(/^BadBaseline: baselines.0 has 5 scalars per example, input 0 has 12/)
     expect(await tag(verify(onnx, 'saliency', { inputs: x, target: 0, numRuns: 0 }))).toMatch(/^InvalidSpec: .*numRuns must be a positive integer/)
+    expect(await tag(verify(onnx, 'saliency', { inputs: x, target: 0, numRuns: 1e12 }))).toMatch(/^InvalidSpec: .*at most 10000/)
     expect(await tag(verify(onnx, { method: 'integratedGradients', options: { nSteps: -1 } }, { inputs: x, target: 0 }))).toMatch(/^InvalidSpec/)
     expect(await tag(verify(onnx, 'saliency', { inputs: x, target: 7 }))).toMatch(/^BadTarget: target 7 is out of range: the model gives 3 outputs per example/)
     expect(await tag(verify(onnx, 'saliency', { inputs: x, target: 1.5 }))).toMatch(/^BadTarget: target must be an output column index/)
