@@ -68,6 +68,14 @@ export interface ReferenceCase {
   readonly explanation?: { readonly algorithm: string; readonly args: Readonly<Record<string, unknown>> }
   /** The decoded JSON (tensors still in their JSON form) for metadata not lifted above. */
   readonly json: CaseFile
+  /** Wave-2 cases: the area (`llm`, `robust`, `concept`, `influence`); absent on attribution cases. */
+  readonly area?: string
+  /**
+   * Wave-2 cases: every top-level key of the case file with each fixture tensor (at any depth) a
+   * host tensor: `expected` (all result fields), `tolerances`, `llm`, `concept`, `influence_data`,
+   * `interpretable_input`, `stability`, … as the fixture README describes them. Empty on wave-1 cases.
+   */
+  readonly wave2: Readonly<Record<string, unknown>>
 }
 
 /** A case of the index whose file is read only when `load` is called (not cached). */
@@ -323,9 +331,9 @@ export const loadCase = (
   const reader = new TensorReader(path.dirname(abs), file)
   return pipe(
     readJson(path.resolve(dir), file),
-    E.chain((u) => decodeWith(CaseFile, ownConstructor(u), [file])),
-    E.chain((c) => checkEntry(c, entry)),
-    E.chain((c) => {
+    E.chain((u) => pipe(decodeWith(CaseFile, ownConstructor(u), [file]), E.map((c) => ({ c, u })))),
+    E.chain(({ c, u }) => pipe(checkEntry(c, entry), E.map((c) => ({ c, u })))),
+    E.chain(({ c, u }) => {
       const attribution = c.expected.attribution
       const attributionList = () =>
         Array.isArray(attribution)
@@ -349,6 +357,7 @@ export const loadCase = (
         E.bind('standardError', () => reader.optional(c.standard_error, ['standard_error'])),
         E.bind('perSampleStd', () => reader.optional(c.per_sample_std, ['per_sample_std'])),
         E.bind('explanation', () => explanation(c.explanation)),
+        E.bind('wave2', () => (c.area === undefined ? E.right({}) : reader.deep(u, []))),
         E.map((r): ReferenceCase => ({
           file,
           id: c.id,
@@ -375,6 +384,8 @@ export const loadCase = (
           ...(r.perSampleStd !== undefined ? { perSampleStd: r.perSampleStd } : {}),
           ...(r.explanation !== undefined ? { explanation: r.explanation } : {}),
           json: c,
+          ...(c.area !== undefined ? { area: c.area } : {}),
+          wave2: asRecord(r.wave2),
         })),
       )
     }),

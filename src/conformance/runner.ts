@@ -16,6 +16,7 @@ import { attribute } from '../api/attribute.js'
 import type { Backend, Model } from '../core/backend.js'
 import type { AttributionError } from '../core/errors.js'
 import type { HostTensor } from '../core/tensor.js'
+import { AREA_CASES, type AreaContext } from './areas.js'
 import { compareTensors } from './compare.js'
 import { loadReferenceDir, type ReferenceCase, type ReferenceDir } from './load.js'
 import { callForCase } from './methods.js'
@@ -91,6 +92,22 @@ const runCase = async <T>(model: Model<T>, c: ReferenceCase): Promise<Omit<CaseR
   return { id: c.id, status: ok ? 'pass' : 'fail', detail: parts.join(', ') }
 }
 
+/** A wave-2 case: its algorithm's runner from {@link AREA_CASES}, or unsupported. */
+const runAreaCase = async <T>(c: ReferenceCase, ctx: AreaContext<T>): Promise<Omit<CaseReport, 'ms'>> => {
+  const run = AREA_CASES[c.algorithm]
+  if (run === undefined) return { id: c.id, status: 'unsupported', detail: `${c.algorithm} (${c.area ?? 'attribution'}) is not implemented in this version` }
+  try {
+    const m = await ctx.model(c.model)
+    if (E.isLeft(m)) return { id: c.id, status: 'unsupported', detail: m.left }
+    const out = await run(c, ctx)
+    return out.kind === 'unsupported'
+      ? { id: c.id, status: 'unsupported', detail: out.reason }
+      : { id: c.id, status: out.ok ? 'pass' : 'fail', detail: out.detail }
+  } catch (e) {
+    return { id: c.id, status: 'fail', detail: `threw: ${e instanceof Error ? e.message : String(e)}` }
+  }
+}
+
 /** Runs every case of `dir` (optionally only ids matching `filter`) on `target`; `log` gets one line per case. */
 export const runConformance = async <T>(
   dir: string,
@@ -102,6 +119,15 @@ export const runConformance = async <T>(
   const models = new Map<string, E.Either<string, Model<T>>>()
   const reports: CaseReport[] = []
   const log = options.log ?? (() => undefined)
+  const loadModel = async (name: string): Promise<E.Either<string, Model<T>>> => {
+    let m = models.get(name)
+    if (m === undefined) {
+      m = await target.load(ref.right, name)
+      models.set(name, m)
+    }
+    return m
+  }
+  const ctx: AreaContext<T> = { ref: ref.right, target, model: loadModel }
   try {
     for (const lazy of ref.right.cases) {
       if (options.filter && !options.filter.test(lazy.entry.id)) continue
@@ -109,15 +135,12 @@ export const runConformance = async <T>(
       let report: Omit<CaseReport, 'ms'>
       const c = lazy.load()
       if (E.isLeft(c)) report = { id: lazy.entry.id, status: 'fail', detail: `cannot read the case: ${c.left.message}` }
+      else if (c.right.area !== undefined) report = await runAreaCase(c.right, ctx)
       else {
         const call = callForCase(c.right)
         if (call.kind === 'unsupported') report = { id: c.right.id, status: 'unsupported', detail: call.reason }
         else {
-          let m = models.get(c.right.model)
-          if (m === undefined) {
-            m = await target.load(ref.right, c.right.model)
-            models.set(c.right.model, m)
-          }
+          const m = await loadModel(c.right.model)
           report = E.isLeft(m) ? { id: c.right.id, status: 'unsupported', detail: m.left } : await runCase(m.right, c.right)
         }
       }
