@@ -133,7 +133,7 @@ export type { ModelVariants, ModelParameterRandomisationResult } from './metrics
 export { randomLogit, RandomLogitOptions, randomLogitDefaults } from './metrics/randomisation/randomLogit.js'
 export type { RandomLogitResult } from './metrics/randomisation/randomLogit.js'
 export { SimilarityName } from './metrics/randomisation/similarity.js'
-export { deletion, insertion, FlipCurveOptions, flipCurveDefaults } from './metrics/faithfulness/flipCurves.js'
+export { deletion, insertion, deletionCurve, insertionCurve, FlipCurveOptions, flipCurveDefaults } from './metrics/faithfulness/flipCurves.js'
 export { monotonicity, MonotonicityOptions } from './metrics/faithfulness/monotonicity.js'
 export { faithfulnessCorrelation, FaithfulnessCorrelationOptions, faithfulnessCorrelationDefaults } from './metrics/faithfulness/faithfulnessCorrelation.js'
 export { maxSensitivity, avgSensitivity, localLipschitzEstimate, QuantusSensitivityOptions, quantusSensitivityDefaults, localLipschitzDefaults } from './metrics/robustness/quantusSensitivity.js'

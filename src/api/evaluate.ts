@@ -35,7 +35,7 @@ export const evaluate = <T>(
     TE.chainEitherK((r) => {
       const s = r.attributions[0]
       if (r.attributions.length !== 1 || s === undefined || s.shape.length !== 1 || s.dtype !== 'float32') {
-        return E.left(err('BadPipeline', `${metric.name} is not a metric: it returned ${r.attributions.length} tensor(s) instead of one score per example (build metrics with METRICS)`, ['metric']))
+        return E.left(err('BadPipeline', `${metric.name} is not a metric: it returned ${r.attributions.length} tensor(s) instead of one score per example (build metrics with METRICS; pipelines that return curves, such as deletionCurve, run with attribute)`, ['metric']))
       }
       return E.right({ scores: s as HostTensor<'float32'>, meta: r.meta })
     }),

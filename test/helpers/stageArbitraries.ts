@@ -151,7 +151,7 @@ export const STAGE_ARBITRARIES: StageArbitraries = {
   sensitivityScore: fc.record({ norm: fc.oneof(fc.constantFrom('fro' as const, 'inf' as const), fc.double({ min: 1, max: 10, noNaN: true })) }),
   explanationScore: fc.record({ score: fc.constantFrom('gini' as const, 'entropy' as const, 'absDelta' as const) }),
   flipPerturb: fc.record({ mode: fc.constantFrom('deletion' as const, 'insertion' as const), order: fc.constantFrom('morf' as const, 'lerf' as const), stepSize: count }),
-  curveScore: fc.record({ score: fc.constantFrom('auc' as const, 'monotonic' as const) }),
+  curveScore: fc.record({ score: fc.constantFrom('auc' as const, 'monotonic' as const, 'curve' as const) }),
   subsetPerturb: fc.record({ nSamples: count, subsetSize: count }),
   correlationScore: none,
   sensitivityStat: fc.record({ norm: fc.oneof(fc.constantFrom('fro' as const, 'inf' as const), fc.double({ min: 1, max: 10, noNaN: true })), stat: fc.constantFrom('mean' as const, 'lipschitz' as const) }),

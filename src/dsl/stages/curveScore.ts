@@ -12,6 +12,10 @@
  * entries s = 1 … S − 1 (the first entry, before any feature is changed, is left out as Quantus
  * leaves it out), else 0.
  *
+ * With `score: 'curve'` the stage returns the curves themselves next to their area: two tensors,
+ * float32 `[examples, S]` (F at each entry) and `[examples]` (the trapezoid AUC above), so a plot and
+ * its score come from one run.
+ *
  * The partial result of a chunk is its piece of the curve (host rows, [entries, examples]); pieces
  * concatenate in order, so the area does not depend on chunking.
  *
@@ -27,7 +31,7 @@ import type { Flow, RunContext } from '../flow.js'
 import { combineByConcat, f64, type PartialResult } from '../partial.js'
 import type { ChunkInfo, ExpansionInfo, ReduceStageDef, Reduced } from '../stage.js'
 
-export const CurveScoreParams = t.readonly(t.type({ score: t.keyof({ auc: null, monotonic: null }, 'CurveScore') }))
+export const CurveScoreParams = t.readonly(t.type({ score: t.keyof({ auc: null, monotonic: null, curve: null }, 'CurveScore') }))
 export type CurveScoreParams = t.TypeOf<typeof CurveScoreParams>
 
 const bad = (): AttributionError => err('BadPipeline', 'curveScore: this partial result was not made by curveScore', ['stages'])
@@ -59,7 +63,10 @@ export const curveScore: ReduceStageDef<'curveScore', CurveScoreParams> = {
   abstract: (_p, f) =>
     firstProblem([wrongKind(f, ['outputs'], 'curveScore reads the model output along the curve: put forward before it')],
       () => ({ ...f, kind: 'values', slots: new Set() })),
-  summary: (p) => (p.score === 'auc' ? 'trapezoid area under F along the curve' : '1 if F never decreases after the first step, else 0'),
+  summary: (p) =>
+    p.score === 'auc' ? 'trapezoid area under F along the curve'
+      : p.score === 'curve' ? 'F along the curve per example, and its trapezoid area'
+        : '1 if F never decreases after the first step, else 0',
   lift: <T>(_p: CurveScoreParams, chunk: Flow<T>, info: ChunkInfo, ctx: RunContext<T>): TE.TaskEither<AttributionError, PartialResult> => async () => {
     const ref = chunk.reference
     if (ref === undefined) return E.left(err('BadPipeline', 'curveScore needs F(x): put the reference stage first', ['stages']))
@@ -81,11 +88,15 @@ export const curveScore: ReduceStageDef<'curveScore', CurveScoreParams> = {
     const S = info.count
     if (partial.tensors.length !== 1 || c === undefined || c.data.length !== S * R) return TE.left(bad())
     const scores = new Float32Array(R)
+    const curves = new Float32Array(p.score === 'curve' ? R * S : 0)
     const curve = new Float64Array(S)
     for (let r = 0; r < R; r++) {
       for (let s = 0; s < S; s++) curve[s] = Number(c.data[s * R + r]!)
-      scores[r] = p.score === 'auc' ? trapezoidAuc(curve) : monotonicFromFirstStep(curve)
+      if (p.score === 'curve') curves.set(curve, r * S)
+      scores[r] = p.score === 'monotonic' ? monotonicFromFirstStep(curve) : trapezoidAuc(curve)
     }
-    return TE.right({ value: [ctx.track(ctx.backend.fromHost({ dtype: 'float32', shape: [R], data: scores }))] })
+    const auc = ctx.track(ctx.backend.fromHost({ dtype: 'float32', shape: [R], data: scores }))
+    if (p.score !== 'curve') return TE.right({ value: [auc] })
+    return TE.right({ value: [ctx.track(ctx.backend.fromHost({ dtype: 'float32', shape: [R, S], data: curves })), auc] })
   },
 }

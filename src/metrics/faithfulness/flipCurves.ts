@@ -17,6 +17,9 @@
  * curveScore[−sample]`: S model rows per example, chunked under the memory budget; nothing random.
  * The baselines are the call's (zeros by default).
  *
+ * `deletionCurve` / `insertionCurve` build the same pipeline but return the curves too: run with
+ * `attribute`, its `attributions` are `[curves [N, S], auc [N]]` (F before any change first).
+ *
  * Captum: none (Quantus's `PixelFlipping` returns the curve; its AUC is `np.trapz` with unit
  * spacing, S − 1 times this one).
  *
@@ -36,19 +39,23 @@ export type FlipCurveOptions = t.TypeOf<typeof FlipCurveOptions>
 
 export const flipCurveDefaults = { order: 'morf', stepSize: 1 } as const
 
-const curve = (mode: FlipMode) => (explained: Explained, o: FlipCurveOptions = {}): Pipeline => {
+const curve = (mode: FlipMode, score: 'auc' | 'curve') => (explained: Explained, o: FlipCurveOptions = {}): Pipeline => {
   const opts = { ...flipCurveDefaults, ...o }
   return pipeline(
-    `${mode}(${explainedName(explained)}, ${opts.order})`,
+    `${mode}${score === 'curve' ? 'Curve' : ''}(${explainedName(explained)}, ${opts.order})`,
     stage.reference(),
     explanationStage(explained),
     stage.flipPerturb({ mode, order: opts.order, stepSize: opts.stepSize }),
     stage.forward(),
-    stage.curveScore({ score: 'auc' }),
+    stage.curveScore({ score }),
   )
 }
 
 /** The deletion-curve AUC pipeline of `explained`. */
-export const deletion = curve('deletion')
+export const deletion = curve('deletion', 'auc')
 /** The insertion-curve AUC pipeline of `explained`. */
-export const insertion = curve('insertion')
+export const insertion = curve('insertion', 'auc')
+/** The deletion curves and their AUC: `attribute` returns `[curves [N, S], auc [N]]`. */
+export const deletionCurve = curve('deletion', 'curve')
+/** The insertion curves and their AUC: `attribute` returns `[curves [N, S], auc [N]]`. */
+export const insertionCurve = curve('insertion', 'curve')

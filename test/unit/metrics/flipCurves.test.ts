@@ -6,7 +6,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { fromTfjs } from '../../../src/backends/tfjs/index.js'
 import {
-  ClarusError, METRICS, decodePipeline, deletion, describe as describePipeline, evaluate, insertion, integratedGradients, monotonicity, pipeline, saliency, stage,
+  ClarusError, METRICS, attribute, decodePipeline, deletion, deletionCurve, insertionCurve, describe as describePipeline, evaluate, insertion, integratedGradients, monotonicity, pipeline, saliency, stage,
   type AttributionError, type CallOptions, type Pipeline,
 } from '../../../src/index.js'
 import { monotonicFromFirstStep, trapezoidAuc } from '../../../src/dsl/stages/curveScore.js'
@@ -101,6 +101,42 @@ describe('deletion and insertion', () => {
     goodIn.forEach((v, r) => expect(v).toBeGreaterThan(badIn[r]! + 0.1))
     const lerf = await withGiven(deletion('given', { order: 'lerf' }), EXACT)
     good.forEach((v, r) => expect(v).toBeLessThan(lerf[r]!))
+  })
+
+  it('deletionCurve / insertionCurve return the curve itself ([N, S], F before any change first) and its AUC', async () => {
+    const xs = tf.tensor2d(X)
+    const b = tf.tensor2d([X0])
+    const a = tf.tensor2d(EXACT)
+    try {
+      for (const [build, mode] of [[deletionCurve, 'deletion'], [insertionCurve, 'insertion']] as const) {
+        const r = await attribute(build('given', { stepSize: 1 }), linear, xs, { baselines: b, attributions: a, memoryBudgetBytes: 1 })()
+        if (E.isLeft(r)) throw new Error(r.left.message)
+        const [curves, auc] = r.right.attributions
+        expect(curves!.shape).toEqual([2, 5])
+        expect(auc!.shape).toEqual([2])
+        for (let row = 0; row < 2; row++) {
+          const c = Array.from(curves!.data as Float32Array).slice(row * 5, row * 5 + 5)
+          const fx = X[row]!.reduce((s, xi, i) => s + W[i]! * xi, 0)
+          const fx0 = X0.reduce((s, xi, i) => s + W[i]! * xi, 0)
+          expect(c[0]).toBeCloseTo(mode === 'deletion' ? fx : fx0, 5)
+          expect(c[4]).toBeCloseTo(mode === 'deletion' ? fx0 : fx, 5)
+          expect(auc!.data[row]).toBeCloseTo(trapezoidAuc(c), 5)
+          expect(auc!.data[row]).toBeCloseTo(expectedAuc(row, mode, 'morf', 1), 4)
+        }
+      }
+      // by hand, example 0's MoRF deletion curve (see the closed-form test above)
+      const r = await attribute(deletionCurve('given'), linear, xs, { baselines: b, attributions: a })()
+      if (E.isLeft(r)) throw new Error(r.left.message)
+      Array.from(r.right.attributions[0]!.data as Float32Array).slice(0, 5).forEach((v, i) => expect(v).toBeCloseTo([-4.875, -5.375, -5.25, -3.75, -1.75][i]!, 5))
+      expect(describePipeline(deletionCurve(saliency()))).toMatch(/F along the curve per example, and its trapezoid area/)
+      // evaluate wants one score per example: a curve pipeline is refused with a pointer to attribute
+      const ev = await evaluate(deletionCurve('given'), linear, xs, { baselines: b, attributions: a })()
+      expect(E.isLeft(ev) && ev.left.message).toMatch(/returned 2 tensor/)
+    } finally {
+      xs.dispose()
+      b.dispose()
+      a.dispose()
+    }
   })
 
   it('does not depend on chunking', async () => {
