@@ -23,6 +23,7 @@ import { decodeWith } from '../core/codecs.js'
 import { err, type AttributionError } from '../core/errors.js'
 import { sizeOf } from '../core/tensor.js'
 import { InlineTensor, WEIGHTS_FORMAT } from './format.js'
+import { buildCausalLm, CAUSAL_LM_BLOCKS } from './tfjsCausalLm.js'
 
 /** A reference network as a tfjs function; weights live until {@link TfjsReferenceModel.dispose}. */
 export interface TfjsReferenceModel {
@@ -324,6 +325,34 @@ const stepFor = (P: Params, entry: { type: string } & Record<string, unknown>, i
   return unsupported(`layer type ${JSON.stringify(type)} is not supported by the tfjs rebuild`, i)
 }
 
+/** A causal LM weight JSON (`tinylm`) as a tfjs function (see `tfjsCausalLm.ts`). */
+const causalLmModel = (json: WeightsFile, P: Params): E.Either<AttributionError, TfjsReferenceModel> => {
+  const lm = buildCausalLm(P, json.architecture)
+  if (E.isLeft(lm)) {
+    P.dispose()
+    return lm
+  }
+  let disposed = false
+  const run = (inputs: readonly tf.Tensor[], tap?: Tap): tf.Tensor => {
+    if (disposed) throw new Error(`reference model ${json.model} was disposed`)
+    if (inputs.length !== 1 || inputs[0] === undefined) throw new Error(`reference model ${json.model} takes one input (input_ids), got ${inputs.length}`)
+    // With a tap, the caller (fromTfjs) owns the scope: tapped tensors must outlive this call.
+    return tap ? lm.right.run(inputs[0], tap) : tf.tidy(() => lm.right.run(inputs[0]!))
+  }
+  return E.right({
+    name: json.model,
+    fn: (...inputs: tf.Tensor[]) => run(inputs),
+    tapped: (layerNames = {}) => ({
+      layers: lm.right.modules.map((n) => layerNames[n] ?? n),
+      fn: (tap: Tap, ...inputs: tf.Tensor[]) => run(inputs, (name, t) => tap(layerNames[name] ?? name, t)),
+    }),
+    dispose: () => {
+      disposed = true
+      P.dispose()
+    },
+  })
+}
+
 /**
  * Builds the network described by a reference weight JSON as a tfjs function.
  *
@@ -335,6 +364,7 @@ export const buildTfjsReferenceModel = (weightsJson: unknown): E.Either<Attribut
     decodeWith(WeightsFile, weightsJson),
     E.chain((json): E.Either<AttributionError, TfjsReferenceModel> => {
       const P = new Params(json)
+      if (json.architecture.some((e) => e.type === CAUSAL_LM_BLOCKS)) return causalLmModel(json, P)
       const steps: Step[] = []
       for (const [i, entry] of json.architecture.entries()) {
         const r = stepFor(P, entry, i)

@@ -11,7 +11,7 @@ import { REFERENCE_DIR, left, right } from '../../helpers/reference.js'
 const referenceDir = REFERENCE_DIR
 
 const ref = right(loadReferenceDir(referenceDir))
-const MODELS = ['mlp', 'sigmoidnet', 'cnn', 'textcls'] as const
+const MODELS = ['mlp', 'sigmoidnet', 'cnn', 'textcls', 'tinylm'] as const
 /** The model's cases that record its output on `inputs[0]` (TracIn cases record none). */
 const casesOf = (model: string): ReferenceCase[] =>
   ref.cases
