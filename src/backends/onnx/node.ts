@@ -7,6 +7,7 @@
  * @internal
  */
 import { readFile } from 'node:fs/promises'
+import { missingPackageOf, missingPeerMessage } from '../../core/peers.js'
 import type { OrtModule } from './ort.js'
 
 /** The bytes of a model file. */
@@ -18,7 +19,15 @@ export const readModelFile = async (path: string): Promise<Uint8Array> => new Ui
  * (bundlers) only `default`, so take whichever has the API.
  */
 export const loadNodeRuntime = async (): Promise<OrtModule> => {
-  const m = await import('onnxruntime-node')
+  const load = () => import('onnxruntime-node')
+  let m: Awaited<ReturnType<typeof load>>
+  try {
+    m = await load()
+  } catch (e) {
+    // onnxruntime-node is an optional peer dependency: say what to install instead of a bare ERR_MODULE_NOT_FOUND.
+    if (missingPackageOf(e) !== 'onnxruntime-node') throw e
+    throw new Error(missingPeerMessage('clarus/onnx', ['onnxruntime-node'], 'onnxruntime-node'), { cause: e })
+  }
   const named: Partial<OrtModule> = m
   if (named.InferenceSession !== undefined && named.Tensor !== undefined) return m
   return m.default
