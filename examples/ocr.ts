@@ -58,9 +58,15 @@ export const toInput = (imgs: readonly Rgba[]): HostTensor => {
 /** The demo text line, resized to the model's input. */
 export const textLine = (): Rgba => resize(decodePng(readFileSync(path.resolve('examples/assets/text-line.png'))), W, H)
 
-/** The classifier on the ONNX backend with 2 threads (an example may just throw on failure). */
-export const loadModel = async (): Promise<Model<HostTensor>> => {
-  const loaded = await fromOnnx(modelFile, { session: { intraOpNumThreads: 2 } })
+/** The classifier's logits: the tensor its final Softmax reads (explain it where the softmax saturates). */
+export const LOGITS = 'p2o.Add.87'
+
+/**
+ * The classifier on the ONNX backend with 2 threads (an example may just throw on failure);
+ * `output` picks the explained tensor (default: the softmax probabilities; {@link LOGITS}: the logits).
+ */
+export const loadModel = async (output?: string): Promise<Model<HostTensor>> => {
+  const loaded = await fromOnnx(modelFile, { session: { intraOpNumThreads: 2 }, ...(output !== undefined ? { output } : {}) })
   if (E.isLeft(loaded)) throw new Error(`${loaded.left._tag}: ${loaded.left.message}`)
   return loaded.right
 }

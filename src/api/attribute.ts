@@ -16,6 +16,7 @@ import { hostTensorProblem } from '../core/codecs.js'
 import { declaredShapeProblem } from '../core/declaredShape.js'
 import type { HostTensor } from '../core/tensor.js'
 import { Target, type TargetFn } from '../core/target.js'
+import { TargetExpr } from '../core/targetExpr.js'
 import type { CallData, Progress } from '../dsl/flow.js'
 import type { Plugins } from '../dsl/perturbation/plugins.js'
 import { runPipeline, type AttributionResult } from '../dsl/run.js'
@@ -24,8 +25,12 @@ import { prepareBaselines, prepareDistribution, prepareInputs, promoteForBaselin
 
 /** Options every method call accepts (validated with {@link CallOptionsCodec}). */
 export interface CallOptions<T> {
-  /** Which output scalar to explain (see `Target`), or a reducer function on tfjs models. */
-  readonly target?: Target | TargetFn<T>
+  /**
+   * Which output scalar to explain (see `Target`), a target expression as data (`{ expr: [...] }`,
+   * see `TargetExpr`: softmax, log-softmax, select, sum, mean, dot on any backend), or a reducer
+   * function (gradient methods: tfjs models only; perturbation methods: any backend).
+   */
+  readonly target?: Target | TargetFn<T> | TargetExpr
   /** Baselines x′ for methods that use them; default zeros. */
   readonly baselines?: Baseline<T> | readonly Baseline<T>[]
   /** Extra model inputs after the attributed ones (never attributed); expanded with the rows. */
@@ -90,7 +95,7 @@ export interface CallOptions<T> {
 
 /** io-ts codec for the scalar call options (tensors and functions are checked when used). */
 export const CallOptionsCodec = t.partial({
-  target: t.union([Target, t.Function]),
+  target: t.union([Target, TargetExpr, t.Function]),
   internalBatchSize: PositiveInt,
   memoryBudgetBytes: PositiveNumber,
   seed: Integer,

@@ -14,6 +14,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import type { LayerInfo, Layout, ModelSignature } from '../core/backend.js'
 import { ClarusError, err, invalidSpec, type AttributionError } from '../core/errors.js'
+import { nearbyNames } from '../core/names.js'
 
 /** Anything with a signature: a {@link Model} of any backend. */
 export interface HasSignature {
@@ -72,26 +73,8 @@ export const findLayers = (model: HasSignature, query: LayerQuery = {}): LayerIn
   return [...new Set(picked)]
 }
 
-/** Edit distance between two strings (for suggesting names close to a misspelt one). */
-const distance = (a: string, b: string): number => {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j)
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i]
-    for (let j = 1; j <= b.length; j++) cur.push(Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)))
-    prev = cur
-  }
-  return prev[b.length]!
-}
-
-/** @internal Up to `n` of `names` closest to `name`: names containing it (or contained in it) first, then by edit distance. */
-export const nearbyNames = (name: string, names: readonly string[], n = 5): string[] => {
-  const lower = name.toLowerCase()
-  const score = (c: string): number => {
-    const l = c.toLowerCase()
-    return (l.includes(lower) || lower.includes(l) ? 0 : 1e6) + distance(lower, l)
-  }
-  return [...names].map((c) => ({ c, s: score(c) })).sort((a, b) => a.s - b.s).slice(0, n).map((x) => x.c)
-}
+/** @internal Up to `n` of `names` closest to `name` (see core/names.ts). */
+export { nearbyNames }
 
 const unknownLayer = (model: HasSignature, name: string, path: readonly string[]): AttributionError => {
   const names = model.signature.layers

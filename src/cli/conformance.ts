@@ -1,12 +1,18 @@
 /**
- * `npm run conformance -- <dir> [--backend tfjs|onnx] [--tfjs-backend cpu|wasm|…] [--filter REGEX]`
+ * `npm run conformance -- <dir> [--backend tfjs|onnx] [--tfjs-backend cpu|wasm|…] [--filter REGEX] [--known-gaps FILE]`
  *
  * Runs every case of a Captum reference directory on a backend and closes with
- * `N passed, M failed, K unsupported`. Exits non-zero when a case fails.
+ * `N passed, M failed, G known gaps, K unsupported`. Failures listed in the known-gaps file
+ * (default: conformance-known-gaps.json at the repository root; see conformance/knownGaps.ts) print
+ * as KNOWN-GAP and leave the exit code alone; a listed case that passes is reported. Exit code 1
+ * means a new failure, 2 a usage or input error.
  */
+import { existsSync, readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import * as E from 'fp-ts/lib/Either.js'
 import { onnxTarget, tfjsTarget } from '../conformance/targets.js'
 import { runConformance } from '../conformance/runner.js'
+import { gapKeys, gapsFor, KNOWN_GAPS_FILE, parseKnownGaps, statusLabel, summaryLines, verdict, type KnownGapsFile } from '../conformance/knownGaps.js'
 
 const args = process.argv.slice(2)
 const flag = (name: string): string | undefined => {
@@ -16,9 +22,23 @@ const flag = (name: string): string | undefined => {
 const dir = args.find((a, i) => !a.startsWith('--') && !(i > 0 && args[i - 1]!.startsWith('--')))
 const backendName = flag('--backend') ?? 'onnx'
 if (dir === undefined || (backendName !== 'onnx' && backendName !== 'tfjs')) {
-  console.error('usage: npm run conformance -- <reference dir> [--backend tfjs|onnx] [--filter REGEX]')
+  console.error('usage: npm run conformance -- <reference dir> [--backend tfjs|onnx] [--tfjs-backend cpu|wasm] [--filter REGEX] [--known-gaps FILE]')
   process.exit(2)
 }
+// the default file sits at the repository (package) root, two levels above src/cli or dist/cli; without it no case is a known gap
+const givenGaps = flag('--known-gaps')
+const gapsPath = givenGaps ?? fileURLToPath(new URL(`../../${KNOWN_GAPS_FILE}`, import.meta.url))
+if (givenGaps !== undefined && !existsSync(givenGaps)) {
+  console.error(`--known-gaps: ${givenGaps} does not exist`)
+  process.exit(2)
+}
+const parsedGaps = existsSync(gapsPath) ? parseKnownGaps(readFileSync(gapsPath, 'utf8'), gapsPath) : E.right<never, KnownGapsFile>({})
+if (E.isLeft(parsedGaps)) {
+  console.error(parsedGaps.left.message)
+  process.exit(2)
+}
+const gapFile = parsedGaps.right
+const gaps = gapsFor(gapFile, gapKeys(backendName, backendName === 'tfjs' ? flag('--tfjs-backend') ?? 'cpu' : undefined))
 if (backendName === 'tfjs') {
   const tf = await import('@tensorflow/tfjs-core')
   await import('@tensorflow/tfjs-backend-cpu')
@@ -30,12 +50,13 @@ if (backendName === 'tfjs') {
   }
 }
 const filter = flag('--filter')
-const options = { ...(filter ? { filter: new RegExp(filter) } : {}), log: (l: string) => console.log(l) }
+const options = { ...(filter ? { filter: new RegExp(filter) } : {}), log: (l: string) => console.log(l), label: (r: { id: string; status: 'pass' | 'fail' | 'unsupported' }) => statusLabel(r, gaps) }
 const report = backendName === 'tfjs' ? await runConformance(dir, tfjsTarget, options) : await runConformance(dir, onnxTarget, options)
 if (E.isLeft(report)) {
   console.error(`${report.left._tag}: ${report.left.message}`)
   process.exit(2)
 }
 const r = report.right
-console.log(`${r.passed} passed, ${r.failed} failed, ${r.unsupported} unsupported`)
-process.exit(r.failed > 0 ? 1 : 0)
+const v = verdict(r, gaps)
+for (const line of summaryLines(r, v, gapsPath)) console.log(line)
+process.exit(v.exitCode)

@@ -40,7 +40,7 @@ export const tfjsTarget: ConformanceTarget<tf.Tensor> = {
     // Layers are named by the ONNX tensors the fixtures use (torch module → tensor, from the index).
     const layers = ref.index.models[model]?.layers ?? {}
     const names = Object.fromEntries(Object.entries(layers).map(([module, l]) => [module, l.onnx_output]))
-    const m: Model<tf.Tensor> = fromTfjs(built.right.tapped(names))
+    const m: Model<tf.Tensor> = fromTfjs(built.right.tapped(names), { parameters: built.right.parameters(names) })
     return E.right({ ...m, dispose: async () => { await m.dispose(); built.right.dispose() } })
   },
 }

@@ -19,6 +19,7 @@ import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
 import * as tf from '@tensorflow/tfjs-core'
 import type { Tap, TappedFunction } from '../backends/tfjs/model.js'
+import type { PerExampleGrad } from '../core/backend.js'
 import { decodeWith } from '../core/codecs.js'
 import { err, type AttributionError } from '../core/errors.js'
 import { sizeOf } from '../core/tensor.js'
@@ -37,6 +38,13 @@ export interface TfjsReferenceModel {
    * ONNX tensor names of the fixtures), in torch's layout.
    */
   readonly tapped: (layerNames?: Readonly<Record<string, string>>) => TappedFunction
+  /**
+   * The weight tensors the network reads, by torch parameter name (`fc3.weight`, …), for
+   * `fromTfjs(…, { parameters })`; layer names renamed as in `tapped`. Linear weights are held
+   * transposed ([in, out]); they and their biases carry their per-example factorisation when the
+   * Linear follows another named module.
+   */
+  readonly parameters: (layerNames?: Readonly<Record<string, string>>) => Readonly<Record<string, { readonly tensor: tf.Tensor; readonly perExample?: PerExampleGrad }>>
   /** Releases the weight tensors; `fn` must not be called afterwards. */
   dispose(): void
 }
@@ -123,6 +131,8 @@ const layerNorm = (x: tf.Tensor, w: tf.Tensor1D, b: tf.Tensor1D, eps: number): t
 /** Collects the weight tensors while the steps are built, so a failure half-way frees them. */
 class Params {
   readonly owned: tf.Tensor[] = []
+  /** Parameter name → the tensor the network reads (after `derive`). */
+  readonly named = new Map<string, tf.Tensor>()
   constructor(private readonly json: WeightsFile) {}
 
   /** Parameter `name`, checked against `shape`; created once, outside any tidy. */
@@ -142,6 +152,7 @@ class Params {
     walk(p.data)
     const tensor = tf.tensor(flat, [...shape], 'float32')
     this.owned.push(tensor)
+    this.named.set(name, tensor)
     return E.right(tensor)
   }
 
@@ -150,6 +161,7 @@ class Params {
     const out = tf.tidy(() => f(src))
     const i = this.owned.indexOf(src)
     if (i >= 0) this.owned.splice(i, 1)
+    for (const [name, t] of this.named) if (t === src) this.named.set(name, out)
     src.dispose()
     this.owned.push(out)
     return out
@@ -342,6 +354,7 @@ const causalLmModel = (json: WeightsFile, P: Params): E.Either<AttributionError,
   return E.right({
     name: json.model,
     fn: (...inputs: tf.Tensor[]) => run(inputs),
+    parameters: () => Object.fromEntries([...P.named].map(([n, tensor]) => [n, { tensor }])),
     tapped: (layerNames = {}) => ({
       layers: lm.right.modules.map((n) => layerNames[n] ?? n),
       fn: (tap: Tap, ...inputs: tf.Tensor[]) => run(inputs, (name, t) => tap(layerNames[name] ?? name, t)),
@@ -399,6 +412,22 @@ export const buildTfjsReferenceModel = (weightsJson: unknown): E.Either<Attribut
       return E.right({
         name: json.model,
         fn: (...inputs: tf.Tensor[]): tf.Tensor => run(inputs[0], inputs.length),
+        parameters: (layerNames = {}) => {
+          const renamed = (n: string): string => layerNames[n] ?? n
+          // a Linear right after another named module: gradient of row i = aᵢ ⊗ gᵢ (Wᵀ is [in, out])
+          const factors = new Map<string, PerExampleGrad>()
+          json.architecture.forEach((e, i) => {
+            const prev = names[i - 1]
+            if (e.type !== 'Linear' || names[i] === undefined || prev === undefined) return
+            const output = renamed(names[i]!)
+            factors.set(`${names[i]!}.weight`, { kind: 'outer', output, input: renamed(prev), outputFirst: false, scale: 1 })
+            factors.set(`${names[i]!}.bias`, { kind: 'rows', output, scale: 1 })
+          })
+          return Object.fromEntries([...P.named].map(([n, tensor]) => {
+            const perExample = factors.get(n)
+            return [n, { tensor, ...(perExample !== undefined ? { perExample } : {}) }]
+          }))
+        },
         tapped: (layerNames = {}) => ({
           layers: moduleNames.map((n) => layerNames[n] ?? n),
           fn: (tap: Tap, ...inputs: tf.Tensor[]) => run(inputs[0], inputs.length, (name, t) => tap(layerNames[name] ?? name, t)),

@@ -54,7 +54,10 @@ export interface LayerInfo {
 export interface ModelSignature {
   readonly inputs: readonly TensorInfo[]
   readonly outputs: readonly TensorInfo[]
-  /** Names of internal tensors that can be captured, differentiated or replaced ("layers"), in graph order. */
+  /**
+   * Names of internal tensors that can be captured, differentiated or replaced ("layers"), in graph
+   * order: activations only, i.e. tensors computed from the inputs (weights are `parameters`).
+   */
   readonly layers: readonly string[]
   /**
    * One {@link LayerInfo} per entry of `layers`, same order. Kept next to `layers` rather than
@@ -63,6 +66,37 @@ export interface ModelSignature {
    * entries (opType `unknown`, layout `other`) by `findLayers` and `layerInputOf`.
    */
   readonly layerInfo?: readonly LayerInfo[]
+  /**
+   * The model's trainable parameters (ONNX: the float initializers some node differentiates, then
+   * the float weights of `Constant` nodes, where exporters such as paddle2onnx keep them;
+   * tfjs: the tensors given as `fromTfjs(model, { parameters })`; absent otherwise). A
+   * `{ kind: 'param', name }` entry of a `wrt` list names one of them. Used by training-data
+   * influence (TracIn).
+   */
+  readonly parameters?: readonly ParameterInfo[]
+}
+
+/**
+ * How one example's gradient w.r.t. a parameter follows from tensors of the same batched
+ * backward pass, when every row of the batch is one example (the "sample-wise trick"):
+ * - `outer`: the parameter is the weight of a fully-connected op, `output = input · Wᵀ` (or
+ *   `input · W`): row i's gradient is `scale · gᵢ ⊗ aᵢ` (`outputFirst`, shape [out, in]) or
+ *   `scale · aᵢ ⊗ gᵢ` (shape [in, out]), gᵢ = row i of the gradient at `output`, aᵢ = row i of
+ *   `input` (a model input or a layer);
+ * - `rows`: the parameter is a bias added to every row of `output`: row i's gradient is `scale · gᵢ`.
+ * Both `output` and `input` are rank-2 [rows, features] tensors; callers check the shapes.
+ */
+export type PerExampleGrad =
+  | { readonly kind: 'outer'; readonly output: string; readonly input: string; readonly outputFirst: boolean; readonly scale: number }
+  | { readonly kind: 'rows'; readonly output: string; readonly scale: number }
+
+/** One trainable parameter of a model (see {@link ModelSignature.parameters}). */
+export interface ParameterInfo {
+  readonly name: string
+  readonly dtype: DType
+  readonly shape: readonly number[]
+  /** Set when per-example gradients of this parameter factorise (see {@link PerExampleGrad}). */
+  readonly perExample?: PerExampleGrad
 }
 
 /**
@@ -92,9 +126,15 @@ export type Wrt = { readonly kind: 'inputs'; readonly count?: number } | { reado
  * - `input`: the `index`-th tensor passed to `vjp` (0-based; it must be float32);
  * - `layer`: the named internal tensor (one of `signature.layers`). Its gradient is the total
  *   derivative there: every path from it to the seeded tensor counts, and an `input` entry in the
- *   same list still gets its full gradient (paths through the layer included).
+ *   same list still gets its full gradient (paths through the layer included);
+ * - `param`: the named model parameter (one of `signature.parameters`): the gradient of the
+ *   summed selected value w.r.t. that weight, shaped like it (backends without parameter
+ *   gradients answer `Unsupported`).
  */
-export type WrtEntry = { readonly kind: 'input'; readonly index: number } | { readonly kind: 'layer'; readonly name: string }
+export type WrtEntry =
+  | { readonly kind: 'input'; readonly index: number }
+  | { readonly kind: 'layer'; readonly name: string }
+  | { readonly kind: 'param'; readonly name: string }
 
 /**
  * What `vjp` seeds, i.e. which tensor the selector reads. Left out: the model's explained output.

@@ -15,6 +15,7 @@ import type { Backend, Model } from '../core/backend.js'
 import type { AttributionError } from '../core/errors.js'
 import { foldIn, type Key } from '../core/random.js'
 import type { Target, TargetFn } from '../core/target.js'
+import type { TargetExpr } from '../core/targetExpr.js'
 import type { Plugins } from './perturbation/plugins.js'
 import type { HostTensor } from '../core/tensor.js'
 
@@ -197,7 +198,7 @@ export interface RunContext<T> {
    * (Captum tiles or interleaves it the same way); one without that batch dimension is passed unchanged.
    */
   readonly extraArgs: readonly T[]
-  readonly target: Target | TargetFn<T>
+  readonly target: Target | TargetFn<T> | TargetExpr
   /**
    * When this run's examples are rows of an enclosing call (the `apply` stage), the call example
    * each one stands for and the call's example count: data targets (per-example lists and masks)

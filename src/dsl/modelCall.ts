@@ -8,9 +8,11 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { pipe } from 'fp-ts/lib/function.js'
-import type { Selector } from '../core/backend.js'
+import type { ForwardOptions, Selector } from '../core/backend.js'
 import { err, type AttributionError } from '../core/errors.js'
 import { seedOf } from '../core/target.js'
+import { evalTargetExpr, isTargetExpr, targetExprSeed } from '../core/targetExpr.js'
+import type { HostTensor } from '../core/tensor.js'
 import type { RunContext } from './flow.js'
 
 /** Is the row map the identity over all examples (no expansion)? */
@@ -34,15 +36,53 @@ export const targetRows = <T>(ctx: RunContext<T>, rowExample: Int32Array): { rea
   return map === undefined ? { rows: rowExample, n: ctx.nExamples } : { rows: Int32Array.from(rowExample, (e) => map.of[e]!), n: map.n }
 }
 
-/** The target as a backend selector for these rows. */
+/**
+ * The target as a backend selector for these rows. A target expression has no selector without
+ * the output's value: model-calling stages use {@link selectorAt}, which evaluates it first.
+ */
 export const selectorOf = <T>(ctx: RunContext<T>, rowExample: Int32Array, scalar: boolean): Selector<T> => {
   const target = ctx.target
+  if (isTargetExpr(target)) {
+    return { kind: 'linear', seed: () => E.left(err('BadTarget', 'a target expression is seeded from the output\'s value: this stage does not support target expressions yet; use an index target', ['target'])) }
+  }
   return typeof target === 'function'
     ? { kind: 'fn', fn: target }
     : { kind: 'linear', seed: (shape) => {
       const { rows, n } = targetRows(ctx, rowExample)
       return seedOf(target, shape, rows, n, scalar)
     } }
+}
+
+/**
+ * The target as a selector for one model call at `modelInputs` (with `options`, e.g. injected
+ * layers): {@link selectorOf}, except for a target expression, whose gradient depends on where it
+ * is taken: one forward pass at the same inputs gives the output, and the expression's gradient
+ * there seeds the backward pass (chain rule; see core/targetExpr.ts). That pass is a model call of
+ * its own, reported to progress.
+ */
+export const selectorAt = <T>(
+  ctx: RunContext<T>,
+  rowExample: Int32Array,
+  scalar: boolean,
+  modelInputs: readonly T[],
+  options: ForwardOptions<T> = {},
+): TE.TaskEither<AttributionError, Selector<T>> => {
+  const target = ctx.target
+  if (!isTargetExpr(target)) return TE.right(selectorOf(ctx, rowExample, scalar))
+  return async () => {
+    const res = await ctx.model.forward(modelInputs, { ...ctx.modelOptions, ...options })()
+    if (E.isLeft(res)) return res
+    ctx.track(res.right.output)
+    Object.values(res.right.captured).forEach((c) => ctx.track(c))
+    ctx.tick(ctx.backend.shapeOf(modelInputs[0]!)[0] ?? rowExample.length)
+    const y = await ctx.backend.toHost(res.right.output)
+    return E.map(({ seed }: { seed: HostTensor }): Selector<T> => ({
+      kind: 'linear',
+      seed: (shape) => (shape.length === seed.shape.length && shape.every((d, i) => d === seed.shape[i])
+        ? E.right(seed)
+        : E.left(err('BadTarget', `the target expression was evaluated on an output of shape [${seed.shape.join(', ')}], but the backward pass seeds one of shape [${shape.join(', ')}]`, ['target']))),
+    }))(targetExprSeed(target, y))
+  }
 }
 
 /** Σ over all non-batch axes; a 1-D tensor is returned as is. */
@@ -55,7 +95,7 @@ export const sumPerRow = <T>(ctx: RunContext<T>, x: T): T => {
 export const selectedOutput = <T>(ctx: RunContext<T>, modelInputs: readonly T[], rowExample: Int32Array): TE.TaskEither<AttributionError, T> =>
   pipe(
     ctx.model.forward(modelInputs, ctx.modelOptions),
-    TE.chainEitherK((res) => {
+    TE.chain((res) => async (): Promise<E.Either<AttributionError, T>> => {
       const out = ctx.track(res.output)
       ctx.tick(rowExample.length)
       const shape = ctx.backend.shapeOf(out)
@@ -68,6 +108,10 @@ export const selectedOutput = <T>(ctx: RunContext<T>, modelInputs: readonly T[],
       if (typeof target === 'function') {
         const tidy = ctx.backend.tidy
         return E.right(sumPerRow(ctx, ctx.track(tidy ? tidy(() => target(out)) : target(out))))
+      }
+      if (isTargetExpr(target)) {
+        const v = evalTargetExpr(target, await ctx.backend.toHost(out))
+        return E.map((h: HostTensor) => sumPerRow(ctx, ctx.track(ctx.backend.fromHost(h))))(v)
       }
       const forTarget = targetRows(ctx, rowExample)
       return pipe(

@@ -16,6 +16,7 @@ import type { Model } from '../core/backend.js'
 import { backendFailure, err, isAttributionError, type AttributionError } from '../core/errors.js'
 import { keyOf } from '../core/random.js'
 import type { Target, TargetFn } from '../core/target.js'
+import type { TargetExpr } from '../core/targetExpr.js'
 import type { HostTensor } from '../core/tensor.js'
 import { childRowKeys, memoTable, pickCallData, rowKeysOf, type CallData, type ChunkPolicy, type Flow, type InnerPipeline, type Progress, type RunContext } from './flow.js'
 import { extraRows } from './modelCall.js'
@@ -40,7 +41,7 @@ export interface RunRequest<T> {
   readonly callData?: CallData<T>
   /** Extra model inputs after the attributed ones (never attributed). */
   readonly extraArgs?: readonly T[]
-  readonly target?: Target | TargetFn<T>
+  readonly target?: Target | TargetFn<T> | TargetExpr
   /** Seed of every random draw (stochastic stages only). */
   readonly seed?: number
   readonly chunk?: Partial<ChunkPolicy>
@@ -258,7 +259,8 @@ export const runPipeline = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>)
         factor *= (d as ExpandStageDef<string, unknown>).count(paramsOf(s), flow, c)
       } else if (d.kind === 'reduce') factor = factors.pop() ?? 1
       else {
-        total += (d.modelCalls ?? 0) * factor
+        const calls = d.modelCalls
+        total += (typeof calls === 'function' ? calls(paramsOf(s), c) : calls ?? 0) * factor
         const inner = d.inner?.(paramsOf(s))
         if (inner !== undefined) total += factor * rowsPerExample(inner.stages as readonly StageSpec[], c, flow)
       }
@@ -303,7 +305,18 @@ export const runPipeline = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>)
     return stop.race(task)
   }
 
-  const exec = (stages: readonly StageSpec[], ctx: RunContext<T>, from: number, to: number, flow0: Flow<T>): TE.TaskEither<AttributionError, Flow<T>> => async () => {
+  /** The progress total: rows done so far plus what `rest` will evaluate from `flow`. */
+  const replanFrom = (rest: readonly StageSpec[], c: RunContext<T>, flow: Flow<T>): void => {
+    planned = modelRows + flow.rowExample.length * rowsPerExample(rest, c, flow)
+  }
+
+  /**
+   * Runs stages [from, to). `replan` (the call's own pipeline, outside any expansion): before each
+   * expansion the progress total is planned again from the flow as it now is, since a count the
+   * first plan could not know (the size of a layer that layer perturbation expands over) is known
+   * once the stages before it have run.
+   */
+  const exec = (stages: readonly StageSpec[], ctx: RunContext<T>, from: number, to: number, flow0: Flow<T>, replan = false): TE.TaskEither<AttributionError, Flow<T>> => async () => {
     let flow = flow0
     for (let i = from; i < to; i++) {
       const go = await checkpoint()
@@ -318,6 +331,7 @@ export const runPipeline = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>)
         continue
       }
       if (d.kind === 'reduce') return E.left(err('BadPipeline', `unmatched reducing stage ${s._tag}`, ['stages', String(i)]))
+      if (replan) replanFrom(stages.slice(i, to), ctx, flow)
       const j = matchingReduce(stages, i)
       const red = defOf(stages[j]!) as ReduceStageDef<string, unknown, unknown, unknown>
       const exp = d as ExpandStageDef<string, unknown>
@@ -489,8 +503,10 @@ export const runPipeline = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>)
     try {
       const callData = await checkCallData()
       if (E.isLeft(callData)) return callData
-      const out = await exec(stages, ctx, 0, stages.length, initial)()
+      const out = await exec(stages, ctx, 0, stages.length, initial, true)()
       if (E.isLeft(out)) return out
+      // the last report says done = total, even where the plan was off
+      if (modelRows !== planned) req.onProgress?.({ done: modelRows, total: modelRows })
       const attributions = await Promise.all(out.right.value.map((v) => backend.toHost(v)))
       const delta = out.right.delta === undefined ? undefined : await backend.toHost(out.right.delta)
       if (req.allowNonFinite !== true) {

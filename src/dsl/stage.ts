@@ -49,8 +49,12 @@ interface StageBase<Tag extends string, P> {
 
 export interface MapStageDef<Tag extends string, P> extends StageBase<Tag, P> {
   readonly kind: 'map'
-  /** Model evaluations per row this stage makes (for progress totals); 0 when absent. */
-  readonly modelCalls?: number
+  /**
+   * Model rows this stage evaluates per flow row (for progress totals): a number, or one that
+   * depends on the parameters and the call's target (a grad that evaluates each row with its
+   * reference costs 2, a target expression one forward pass more); 0 when absent.
+   */
+  readonly modelCalls?: number | ((p: P, call: { readonly target: unknown }) => number)
   /**
    * A higher-order stage's inner pipeline (run by `ctx.runInner` on the flow's rows): the
    * interpreter reads it to plan chunks and progress around it.

@@ -148,6 +148,10 @@ export const GRAD_RULE_CASES: readonly GradRuleCase[] = [
     inputs: [X('B', 2, 6, 7), C(f([3, 2, 3, 3], Array.from({ length: 54 }, (_, i) => Math.cos(i))))],
     attrs: [attr.string('auto_pad', 'SAME_UPPER'), attr.ints('strides', [2, 2])],
   },
+  // weight gradients (TracIn): W and B are differentiated too
+  { op: 'Conv', label: 'weight gradient, strides, pads, dilations', inputs: [X('B', 2, 7, 8), X(3, 2, 3, 2), X(3)], attrs: [attr.ints('strides', [2, 1]), attr.ints('pads', [1, 0, 2, 1]), attr.ints('dilations', [2, 1])] },
+  { op: 'Conv', label: 'weight gradient, SAME_UPPER stride 2', inputs: [X('B', 2, 6, 7), X(3, 2, 3, 3)], attrs: [attr.string('auto_pad', 'SAME_UPPER'), attr.ints('strides', [2, 2])] },
+  { op: 'Conv', label: 'weight gradient, 1-D stride 1', inputs: [X('B', 2, 9), X(4, 2, 3), X(4)], attrs: [attr.ints('pads', [1, 1])] },
   { op: 'MaxPool', label: 'overlapping (opset bump to 16)', opset: 14, inputs: [K('distinct', 'B', 2, 7, 7)], attrs: [attr.ints('kernel_shape', [3, 3]), attr.ints('strides', [2, 2]), attr.ints('pads', [1, 1, 1, 1])] },
   { op: 'MaxPool', label: 'non-overlapping', opset: 14, inputs: [K('distinct', 'B', 2, 6, 6)], attrs: [attr.ints('kernel_shape', [2, 2]), attr.ints('strides', [2, 2])] },
   ...AVERAGE_POOL_CASES,
@@ -155,6 +159,11 @@ export const GRAD_RULE_CASES: readonly GradRuleCase[] = [
   {
     op: 'BatchNormalization',
     inputs: [X('B', 3, 4, 4), C(f([3], [0.5, 1.5, -2])), C(f([3], [0.1, 0.2, 0.3])), C(f([3], [0.3, -0.2, 0.1])), C(f([3], [0.5, 2, 1]))],
+    attrs: [attr.float('epsilon', 1e-3)],
+  },
+  {
+    op: 'BatchNormalization', label: 'scale and bias gradients',
+    inputs: [X('B', 3, 4, 4), X(3), X(3), C(f([3], [0.3, -0.2, 0.1])), C(f([3], [0.5, 2, 1]))],
     attrs: [attr.float('epsilon', 1e-3)],
   },
   { op: 'LayerNormalization', inputs: [X('B', 3, 4), X(4), X(4)] },

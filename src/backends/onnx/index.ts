@@ -13,3 +13,9 @@ export type { OrtModule, OrtSession, OrtSessionOptions, OrtTensor, OrtDType } fr
 export { hostBackend } from '../host/hostBackend.js'
 export { withRandomizedInitializers, parameterisedLayers, onnxModelVariants } from './randomize.js'
 export type { ParameterisedLayer, RandomizeOptions } from './randomize.js'
+// packaging: gradient rules users pass as fromOnnx(model, { session: { extraGradRules } })
+export type { GradRule } from './gradients/rule.js'
+export { noGradient } from './gradients/rule.js'
+export type { GradContext } from './gradients/context.js'
+export { attr as onnxAttr } from './graph/ir.js'
+export type { Node as OnnxNode, Attribute as OnnxAttribute, AttributeValue as OnnxAttributeValue, Dim as OnnxDim } from './graph/ir.js'

@@ -20,7 +20,11 @@ import { err, type AttributionError } from '../../core/errors.js'
 import { nonFiniteIn } from '../../core/finite.js'
 import { sizeOf, type HostTensor } from '../../core/tensor.js'
 import { hostBackend } from '../host/hostBackend.js'
-import { layerInfoOf } from './graph/layerInfo.js'
+import { closestNames } from '../../core/names.js'
+import { activationsOf, constantWeightsOf } from './graph/activations.js'
+import { dtypeOfElem } from './graph/signature.js'
+import { inferTypes } from './graph/shapeInference.js'
+import { parametersOf } from './graph/parameters.js'
 import type { OrtModule } from './ort.js'
 import { createOnnxRuntime, type OnnxRuntime, type OnnxSessionOptions } from './session.js'
 
@@ -36,7 +40,12 @@ export interface FromOnnxOptions {
    * the session cache bounds (`sessionCacheBytes`, default 1 GiB; `maxCachedSessions`, default 32).
    */
   readonly session?: OnnxSessionOptions
-  /** The output to explain (default: the graph's first output). */
+  /**
+   * The tensor to explain (default: the graph's first output): a graph output, or any activation
+   * of the graph (one of `signature.layers`, e.g. the logits a final Softmax reads), which the
+   * sessions then return as an extra output. An unknown name is an `UnknownTensor` error listing
+   * the closest names.
+   */
   readonly output?: string
   /**
    * Graph input names in the positional order clarus passes tensors: attributed inputs first, then
@@ -64,29 +73,38 @@ export const fromOnnx = async (source: string | Uint8Array, options: FromOnnxOpt
 
 const modelOf = (rt: OnnxRuntime, options: FromOnnxOptions): E.Either<AttributionError, Model<HostTensor>> => {
   const sig = rt.signature
+  const activations = activationsOf(rt.graph)
+  const layers = activations.map((l) => l.name)
   const outputName = options.output ?? sig.outputs[0]?.name
-  const out = sig.outputs.find((o) => o.name === outputName)
-  if (out === undefined || outputName === undefined) {
-    return E.left(err('UnknownTensor', sig.outputs.length === 0
-      ? 'this model declares no outputs, so there is nothing to explain: check the file is a complete ONNX model'
-      : `output ${JSON.stringify(options.output)} is not an output of this model; outputs: ${sig.outputs.map((o) => JSON.stringify(o.name)).join(', ')}`, ['output']))
+  // the explained output: a graph output, or any activation (logits before a final softmax, an internal tensor)
+  const graphOutput = sig.outputs.find((o) => o.name === outputName)
+  const internal = graphOutput === undefined && outputName !== undefined && layers.includes(outputName)
+  if (outputName === undefined || (graphOutput === undefined && !internal)) {
+    const candidates = [...sig.outputs.map((o) => o.name), ...layers.filter((l) => !sig.outputs.some((o) => o.name === l))]
+    return E.left(err('UnknownTensor', sig.outputs.length === 0 && options.output === undefined
+      ? 'this model declares no outputs, so there is nothing to explain: check the file is a complete ONNX model, or name the tensor to explain as fromOnnx(file, { output })'
+      : `output ${JSON.stringify(options.output)} is neither an output of this model (${sig.outputs.map((o) => JSON.stringify(o.name)).join(', ')}) nor a tensor computed from its inputs; ${closestNames(options.output ?? '', candidates)}`, ['output']))
   }
   const inputOrder = options.inputs ?? sig.inputs.map((i) => i.name)
   const unknown = inputOrder.filter((n) => !sig.inputs.some((i) => i.name === n))
   if (unknown.length > 0) {
-    return E.left(err('UnknownTensor', `not inputs of this model: ${unknown.join(', ')}; inputs: ${sig.inputs.map((i) => i.name).join(', ')}`, ['inputs']))
+    const names = sig.inputs.map((i) => i.name)
+    return E.left(err('UnknownTensor', `not inputs of this model: ${unknown.map((u) => `${JSON.stringify(u)} (${closestNames(u, names)})`).join('; ')}`, ['inputs']))
   }
+  const inferred = internal ? inferTypes(rt.graph).get(outputName) : undefined
+  const out = graphOutput ?? { name: outputName, dtype: dtypeOfElem(inferred?.elemType ?? null), shape: inferred?.shape ?? null }
   const info = (t: { name: string; dtype: TensorInfo['dtype'] | null; shape: readonly (number | string | null)[] | null }): TensorInfo => ({
     name: t.name,
     dtype: t.dtype ?? 'float32',
     shape: t.shape ?? [],
   })
-  const layers = rt.graph.nodes.flatMap((n) => n.outputs).filter((n) => n !== '')
   const signature: ModelSignature = {
     inputs: inputOrder.map((n) => info(sig.inputs.find((i) => i.name === n)!)),
     outputs: [info(out)],
     layers,
-    layerInfo: layerInfoOf(rt.graph),
+    layerInfo: activations,
+    // weights in Constant nodes (paddle2onnx) count as parameters too, after the initializers
+    parameters: [...parametersOf(rt.graph), ...constantWeightsOf(rt.graph)],
   }
 
   const feedsOf = (inputs: readonly HostTensor[]): E.Either<AttributionError, Record<string, HostTensor>> => {
@@ -97,11 +115,12 @@ const modelOf = (rt: OnnxRuntime, options: FromOnnxOptions): E.Either<Attributio
   }
 
   /**
-   * The shape of the seeded tensor for these feeds: static from the signature when an output
-   * declares every non-batch dim, otherwise by one forward pass (always, for an internal tensor).
+   * The shape of the seeded tensor for these feeds: static from the signature when an output (or an
+   * internal explained output, by shape inference) has every non-batch dim known, otherwise by one
+   * forward pass (always, for another internal tensor).
    */
   const seededShape = (name: string, feeds: Record<string, HostTensor>, rows: number, inject?: Readonly<Record<string, HostTensor>>): TE.TaskEither<AttributionError, readonly number[]> => {
-    const dims = sig.outputs.find((o) => o.name === name)?.shape ?? null
+    const dims = (name === outputName ? out.shape : sig.outputs.find((o) => o.name === name)?.shape) ?? null
     if (dims !== null && dims.length > 0 && dims.slice(1).every((d) => typeof d === 'number')) return TE.right([rows, ...(dims.slice(1) as number[])])
     return pipe(
       () => rt.forward(feeds, { outputs: [name], ...(inject ? { inject } : {}) }),
@@ -122,7 +141,7 @@ const modelOf = (rt: OnnxRuntime, options: FromOnnxOptions): E.Either<Attributio
     if (of.kind === 'tensor') {
       return layers.includes(of.name)
         ? E.right(of.name)
-        : E.left(err('UnknownTensor', `of: no tensor named ${JSON.stringify(of.name)} in the graph; name a node output of the ONNX file (signature.layers)`, ['of', 'name']))
+        : E.left(err('UnknownTensor', `of: no tensor named ${JSON.stringify(of.name)} among the activations of the graph (signature.layers); ${closestNames(of.name, layers)}`, ['of', 'name']))
     }
     const o = Number.isInteger(of.index) && of.index >= 0 ? sig.outputs[of.index] : undefined
     return o === undefined
@@ -137,8 +156,15 @@ const modelOf = (rt: OnnxRuntime, options: FromOnnxOptions): E.Either<Attributio
     const names: string[] = []
     for (const [k, e] of wrt.entries()) {
       const at = ['wrt', String(k)]
+      if (e.kind === 'param') {
+        if (!signature.parameters?.some((p) => p.name === e.name)) {
+          return E.left(err('UnknownTensor', `wrt[${k}]: no parameter named ${JSON.stringify(e.name)}; the model's parameters (float initializers and Constant weights) are listed in signature.parameters; ${closestNames(e.name, (signature.parameters ?? []).map((p) => p.name))}`, at))
+        }
+        names.push(e.name)
+        continue
+      }
       if (e.kind === 'layer') {
-        if (!layers.includes(e.name)) return E.left(err('UnknownTensor', `wrt[${k}]: no tensor named ${JSON.stringify(e.name)} in the graph; name a node output of the ONNX file (signature.layers)`, at))
+        if (!layers.includes(e.name)) return E.left(err('UnknownTensor', `wrt[${k}]: no tensor named ${JSON.stringify(e.name)} among the activations of the graph (signature.layers; weights are { kind: 'param' } entries); ${closestNames(e.name, layers)}`, at))
         names.push(e.name)
         continue
       }
@@ -155,7 +181,8 @@ const modelOf = (rt: OnnxRuntime, options: FromOnnxOptions): E.Either<Attributio
       return TE.left(opts.of?.kind === 'tensor'
         ? err('Unsupported', `a neuron selector function (on ${JSON.stringify(opts.of.name)}) needs a backend that differentiates JS functions (tfjs). On ONNX models give the neuron as data: ` +
           'an index tuple, a tuple with slices ({ start, stop, step }) for the sum of a block, or { mask } for a weighted sum of the layer\'s elements (Σ mask ⊙ layer)', ['neuron'])
-        : err('Unsupported', 'function targets need a backend that differentiates JS functions (tfjs). On ONNX models give the target as data: an index, a per-example list, or { mask } for a weighted sum of outputs', ['target']))
+        : err('Unsupported', 'function targets need a backend that differentiates JS functions (tfjs). On ONNX models give the target as data: an index, a per-example list, { mask } for a weighted sum of outputs, ' +
+          'or a target expression such as { expr: [{ op: \'logSoftmax\' }, { op: \'select\', indices: [3] }] } (softmax, logSoftmax, select, sum, mean, dot, scale); perturbation methods also take a function of the host output', ['target']))
     }
     const ruleSet = opts.ruleSet
     const referenceRows = opts.referenceRows
@@ -170,8 +197,9 @@ const modelOf = (rt: OnnxRuntime, options: FromOnnxOptions): E.Either<Attributio
     if (referenceRows === 'halves' && rows % 2 !== 0) {
       return TE.left(err('ShapeMismatch', `referenceRows 'halves' needs an even number of rows (n inputs, then their n references); got ${rows}`, ['referenceRows']))
     }
-    // an internal seeded tensor is captured too, for its selected value
-    const capture = [...new Set([...(opts.capture ?? []), ...(sig.outputs.some((o) => o.name === seedName) ? [] : [seedName])])]
+    // an internal seeded tensor is captured too, for its selected value, and so is an internal explained output
+    const isGraphOutput = (n: string): boolean => sig.outputs.some((o) => o.name === n)
+    const capture = [...new Set([...(opts.capture ?? []), ...[seedName, outputName].filter((n) => !isGraphOutput(n))])]
     return pipe(
       seededShape(seedName, feeds.right, rows, opts.inject),
       TE.chainEitherK((shape) => selector.seed(shape)),

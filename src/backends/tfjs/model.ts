@@ -21,7 +21,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import * as tf from '@tensorflow/tfjs-core'
-import type { ForwardOptions, ForwardResult, Model, ModelSignature, Selector, VjpOf, VjpOptions, VjpResult } from '../../core/backend.js'
+import type { ForwardOptions, ForwardResult, Model, ModelSignature, ParameterInfo, Selector, VjpOf, VjpOptions, VjpResult } from '../../core/backend.js'
 import { ClarusError, backendFailure, err, type AttributionError } from '../../core/errors.js'
 import { declaredShapeProblem } from '../../core/declaredShape.js'
 import { nonFiniteIn } from '../../core/finite.js'
@@ -130,7 +130,29 @@ const replaced = (inputs: readonly tf.Tensor[], at: readonly number[], xs: reado
 
 const wrap = <A>(f: () => Promise<E.Either<AttributionError, A>>): TaskEither<AttributionError, A> => () => f()
 
-const makeModel = (runner: Runner): Model<tf.Tensor> => {
+/** The `parameters` option as tensors by name and as `signature.parameters`. */
+const parametersOf = (given: FromTfjsOptions['parameters']): { readonly tensors: ReadonlyMap<string, tf.Tensor>; readonly info: readonly ParameterInfo[] } | undefined => {
+  if (given === undefined) return undefined
+  const tensors = new Map<string, tf.Tensor>()
+  const info: ParameterInfo[] = []
+  for (const [name, p] of Object.entries(given)) {
+    // duck-typed (a tensor from another copy of tfjs is not an instanceof this one's Tensor)
+    const wrapped = 'tensor' in p ? p : undefined
+    const tensor = wrapped === undefined ? (p as tf.Tensor) : wrapped.tensor
+    const perExample = wrapped?.perExample
+    tensors.set(name, tensor)
+    info.push({ name, dtype: 'float32', shape: [...tensor.shape], ...(perExample !== undefined ? { perExample } : {}) })
+  }
+  return { tensors, info }
+}
+
+/** One taped run differentiated w.r.t. any tensors it reads (parameters closed over by the model included). */
+const gradientsOf = (f: () => tf.Tensor, xs: tf.Tensor[]): { value: tf.Tensor; grads: tf.Tensor[] } =>
+  (tf.engine() as unknown as { gradients: (g: () => tf.Tensor, ys: tf.Tensor[]) => { value: tf.Tensor; grads: tf.Tensor[] } }).gradients(f, xs)
+
+const makeModel = (runner: Runner, parameters?: FromTfjsOptions['parameters']): Model<tf.Tensor> => {
+  const params = parametersOf(parameters)
+  const signature: ModelSignature = params === undefined ? runner.signature : { ...runner.signature, parameters: params.info }
   const forward = (inputs: readonly tf.Tensor[], options: ForwardOptions<tf.Tensor> = {}): TaskEither<AttributionError, ForwardResult<tf.Tensor>> =>
     wrap(async () => {
       const capture = options.capture ?? []
@@ -164,11 +186,14 @@ const makeModel = (runner: Runner): Model<tf.Tensor> => {
       const of = options.of
       const problem = ruleSetProblem(options.ruleSet, runner) ?? runner.check(capture, Object.keys(inject)) ?? inputShapeProblem(inputs, runner.signature)
       if (problem) return E.left(problem)
-      const planned = planWrt(options.wrt, inputs, runner)
+      const planned = planWrt(options.wrt, inputs, runner, [...(params?.tensors.keys() ?? [])])
       if (E.isLeft(planned)) return planned
       const badOf = ofProblem(of, runner)
       if (badOf) return E.left(badOf)
-      const { inputs: inputLeaves, layers, pick } = planned.right
+      const { inputs: inputLeaves, layers, params: paramLeaves, pick } = planned.right
+      if (paramLeaves.length > 0 && (layers.length > 0 || options.ruleSet !== undefined)) {
+        return E.left(err('Unsupported', 'on the tfjs backend, parameter gradients come with input gradients only: differentiate layers, or use a rule set, in a separate call', ['wrt']))
+      }
       // One layer alone is fed as the leaf (the graph is cut there, like inject); layers with
       // inputs, or several layers, get a zero leaf added where the model computes them.
       const cutLayer = layers.length === 1 && inputLeaves.length === 0 ? layers[0] : undefined
@@ -205,6 +230,9 @@ const makeModel = (runner: Runner): Model<tf.Tensor> => {
             output = keep(r.output)
             captured = Object.fromEntries(capture.filter((n) => n !== cutLayer).map((n) => [n, keep(r.captured[n]!)]))
             return selectValue(seeded, selector, seededName(of))
+          }
+          if (paramLeaves.length > 0) {
+            return gradientsOf(() => once(inputs, inject, {}), [...inputLeaves.map((i) => inputs[i]!), ...paramLeaves.map((n) => params!.tensors.get(n)!)])
           }
           if (layers.length === 0) {
             return tf.valueAndGrads(taped((...xs: tf.Tensor[]) => once(replaced(inputs, inputLeaves, xs), inject, {})))(inputLeaves.map((i) => inputs[i]!))
@@ -254,7 +282,7 @@ const makeModel = (runner: Runner): Model<tf.Tensor> => {
 
   return {
     backend: tfjsBackend,
-    signature: runner.signature,
+    signature,
     bytesPerRow: (inputs) => {
       const rows = Math.max(1, inputs[0]?.shape[0] ?? 1)
       return (64 * inputs.reduce((s, t) => s + t.size * bytesPerElement(t), 0)) / rows
@@ -290,7 +318,10 @@ const makeModel = (runner: Runner): Model<tf.Tensor> => {
  * `guided`, `deconv`, `identity`, `gradient`, the LRP rules; see `ruleSets.ts`); kernels on the
  * gradient path it leaves without a rule are one `UnsupportedOps` error at `['ruleSet']`. Under the
  * input-layer LRP rules (flat, wSquare, zBox) each `grads` entry is the relevance at that tensor, as
- * on ONNX (the inputs, or one layer alone, per call).
+ * on ONNX (the inputs, or one layer alone, per call). `{ kind: 'param', name }` entries
+ * differentiate w.r.t. the tensors given as `options.parameters` (default for a LayersModel: its
+ * trainable weights by original name, e.g. `dense_Dense1/kernel`), with input entries but not with
+ * layers or a rule set: one taped run, `tf.engine().gradients` over the closed-over tensors.
  *
  * `bytesPerRow` estimates 64 × the bytes of one row of all inputs (activations and their
  * gradients of a mid-size network); it only sizes chunks.
@@ -311,9 +342,13 @@ const makeModel = (runner: Runner): Model<tf.Tensor> => {
  * @since 0.1.0
  */
 export const fromTfjs = (model: TfjsModel, options: FromTfjsOptions = {}): Model<tf.Tensor> => {
-  if (typeof model === 'function') return makeModel(functionRunner(model, options))
-  if (isTapped(model)) return makeModel(tappedRunner(model, options))
-  if (isGraphModel(model)) return makeModel(graphRunner(model, options))
-  if (isLayersModel(model)) return makeModel(layersRunner(model, options))
+  if (typeof model === 'function') return makeModel(functionRunner(model, options), options.parameters)
+  if (isTapped(model)) return makeModel(tappedRunner(model, options), options.parameters)
+  if (isGraphModel(model)) return makeModel(graphRunner(model, options), options.parameters)
+  if (isLayersModel(model)) {
+    // a LayersModel's trainable weights are its parameters unless given (names as originally created: dense_1/kernel, …)
+    const own = options.parameters ?? Object.fromEntries(model.trainableWeights.map((w) => [w.originalName, w.read()]))
+    return makeModel(layersRunner(model, options), own)
+  }
   throw new TypeError('fromTfjs: expected a function, a tapped function { layers, fn }, a tfjs-layers LayersModel or a tfjs-converter GraphModel')
 }

@@ -15,8 +15,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core'
 import { model as layersModelOf, type LayersModel, type SymbolicTensor } from '@tensorflow/tfjs-layers'
-import type { ModelSignature, TensorInfo } from '../../core/backend.js'
+import type { ModelSignature, PerExampleGrad, TensorInfo } from '../../core/backend.js'
 import { ClarusError, err, type AttributionError } from '../../core/errors.js'
+import { closestNames } from '../../core/names.js'
 import type { DType } from '../../core/tensor.js'
 import { graphModelInfo, layersModelInfo, tappedInfo, type GraphNodeInfo } from './layerInfo.js'
 
@@ -60,6 +61,13 @@ export interface FromTfjsOptions {
   readonly outputName?: string
   /** The signature to report (functions have none of their own; overrides the inferred one). */
   readonly signature?: ModelSignature
+  /**
+   * Trainable parameters the model reads, by name: the tensors themselves (or variables), each
+   * optionally with its per-example factorisation (see `PerExampleGrad`). They become
+   * `signature.parameters`, and `vjp` differentiates w.r.t. them for `{ kind: 'param', name }`
+   * entries (parameter gradients, TracIn). Default: none.
+   */
+  readonly parameters?: Readonly<Record<string, tf.Tensor | { readonly tensor: tf.Tensor; readonly perExample?: PerExampleGrad }>>
 }
 
 /** What one run of a model computes besides its explained output. */
@@ -117,7 +125,7 @@ const unknownNames = (names: readonly string[], known: readonly string[], what: 
   const bad = names.filter((n) => !known.includes(n))
   return bad.length === 0
     ? undefined
-    : err('UnknownTensor', `${what} ${bad.map((b) => JSON.stringify(b)).join(', ')} not found; known: ${known.slice(0, 20).join(', ')}${known.length > 20 ? ', …' : ''}`, ['layers', bad[0]!])
+    : err('UnknownTensor', `${what} ${bad.map((b) => `${JSON.stringify(b)} (${closestNames(b, known)})`).join(', ')} not found`, ['layers', bad[0]!])
 }
 
 /** A tf.Tensor from any copy of the tfjs packages (duck-typed, like the model kinds). */
@@ -218,7 +226,7 @@ export const layersRunner = (m: LayersModel, options: FromTfjsOptions): Runner =
     },
     outputCount: m.outputs.length,
     check: (capture, inject) => {
-      if (outIndex < 0) return err('UnknownTensor', `output ${JSON.stringify(options.outputName)} not found; outputs: ${m.outputNames.join(', ')}`, ['outputName'])
+      if (outIndex < 0) return err('UnknownTensor', `output ${JSON.stringify(options.outputName)} not found; ${closestNames(options.outputName ?? '', m.outputs.map((t, i) => m.outputNames[i] ?? t.name))}`, ['outputName'])
       const unknown = unknownNames([...capture, ...inject], layerNames, 'layer(s)')
       if (unknown) return unknown
       if (inject.length > 0 && !sequential) {
@@ -315,7 +323,12 @@ export const graphRunner = (g: GraphModelLike, options: FromTfjsOptions): Runner
     },
     outputCount: g.outputNodes.length,
     // Names are checked against the topology when it is readable; otherwise `execute` reports them.
-    check: (capture, inject) => (nodes.length > 0 ? unknownNames([...capture, ...inject], nodes, 'node(s)') : undefined),
+    check: (capture, inject) => {
+      if (options.outputName !== undefined && topology.length > 0 && !topology.some((n) => n.name === options.outputName)) {
+        return err('UnknownTensor', `output ${JSON.stringify(options.outputName)} is not a node of this GraphModel; ${closestNames(options.outputName, topology.map((n) => n.name))}`, ['outputName'])
+      }
+      return nodes.length > 0 ? unknownNames([...capture, ...inject], nodes, 'node(s)') : undefined
+    },
     run: (inputs, { capture, inject, shift, outputs, named }) => {
       const feeds: tf.NamedTensorMap = { ...inject }
       inputNames.forEach((n, i) => {

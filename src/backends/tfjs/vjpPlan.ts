@@ -19,18 +19,21 @@ export interface WrtPlan {
   /** Distinct leaves, inputs first (in input order for the `inputs` form), then layers. */
   readonly inputs: readonly number[]
   readonly layers: readonly string[]
-  /** Per returned gradient, its leaf's position in `[...inputs, ...layers]`. */
+  /** Parameters (`{ kind: 'param' }` entries), after the layers. */
+  readonly params: readonly string[]
+  /** Per returned gradient, its leaf's position in `[...inputs, ...layers, ...params]`. */
   readonly pick: readonly number[]
 }
 
-const leafKey = (l: Leaf): string => (l.kind === 'input' ? `input ${l.index}` : `layer ${l.name}`)
+const leafKey = (l: Leaf): string => `${l.kind} ${l.kind === 'input' ? l.index : l.name}`
 
 /** The entries as distinct leaves, with each entry's position among them. */
 const planOfEntries = (entries: readonly Leaf[]): WrtPlan => {
   const inputs = [...new Set(entries.flatMap((e) => (e.kind === 'input' ? [e.index] : [])))]
   const layers = [...new Set(entries.flatMap((e) => (e.kind === 'layer' ? [e.name] : [])))]
-  const pick = entries.map((e) => (e.kind === 'input' ? inputs.indexOf(e.index) : inputs.length + layers.indexOf(e.name)))
-  return { inputs, layers, pick }
+  const params = [...new Set(entries.flatMap((e) => (e.kind === 'param' ? [e.name] : [])))]
+  const pick = entries.map((e) => (e.kind === 'input' ? inputs.indexOf(e.index) : e.kind === 'layer' ? inputs.length + layers.indexOf(e.name) : inputs.length + layers.length + params.indexOf(e.name)))
+  return { inputs, layers, params, pick }
 }
 
 /** The leading run of float32 inputs: what the `inputs` form differentiates. */
@@ -60,7 +63,7 @@ const layerProblem = (runner: Runner, layer: string, position: number | undefine
  * `inputs` form: the leading run of float32 inputs (`count` is not needed: later float inputs are
  * differentiated too and ignored by callers).
  */
-export const planWrt = (wrt: Wrt | readonly WrtEntry[], inputs: readonly tf.Tensor[], runner: Runner): E.Either<AttributionError, WrtPlan> => {
+export const planWrt = (wrt: Wrt | readonly WrtEntry[], inputs: readonly tf.Tensor[], runner: Runner, params: readonly string[] = []): E.Either<AttributionError, WrtPlan> => {
   if (!isWrtList(wrt)) {
     if (wrt.kind === 'layer') {
       const bad = layerProblem(runner, wrt.name, undefined)
@@ -75,6 +78,14 @@ export const planWrt = (wrt: Wrt | readonly WrtEntry[], inputs: readonly tf.Tens
   if (wrt.length === 0) return E.left(err('MissingInput', 'wrt is an empty list: name at least one { kind: \'input\', index } or { kind: \'layer\', name }', ['wrt']))
   const seen = new Set<string>()
   for (const [k, e] of wrt.entries()) {
+    if (e.kind === 'param') {
+      if (!params.includes(e.name)) {
+        return E.left(atEntry(k, params.length === 0
+          ? err('Unsupported', `gradients w.r.t. parameter ${JSON.stringify(e.name)}: this model declares no parameters; pass them as fromTfjs(model, { parameters: { name: tensor } }) (or load an ONNX model)`)
+          : err('UnknownTensor', `no parameter named ${JSON.stringify(e.name)}; parameters: ${params.join(', ')}`)))
+      }
+      continue
+    }
     if (seen.has(leafKey(e))) continue
     seen.add(leafKey(e))
     if (e.kind === 'input') {

@@ -15,6 +15,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { err, type AttributionError } from '../../core/errors.js'
 import { seedOf } from '../../core/target.js'
+import { evalTargetExpr, isTargetExpr } from '../../core/targetExpr.js'
 import { sizeOf, type HostTensor } from '../../core/tensor.js'
 import type { Reference, RunContext } from '../flow.js'
 import { extraRows, rowsOf, targetRows } from '../modelCall.js'
@@ -102,6 +103,10 @@ export const selectValues = <T>(ctx: RunContext<T>, out: T, rowExample: Int32Arr
     return E.right({ values: asFloat(h), shape: h.shape.length === 0 ? [1] : h.shape })
   }
   const h = await b.toHost(out)
+  if (isTargetExpr(target)) {
+    // like a target function: the expression's values, each explained
+    return E.map((v: HostTensor): Selected => ({ values: v.data as Float32Array, shape: v.shape.length === 0 ? [1] : v.shape }))(evalTargetExpr(target, h))
+  }
   const shape = h.shape.length === 0 ? [1] : h.shape
   if (rowExample === undefined && Array.isArray(target)) {
     return E.left(err('BadTarget', `a per-example target list needs one output row per example, but the forward returned shape [${h.shape.join(', ')}] for ${ctx.nExamples} example(s)`, ['target']))

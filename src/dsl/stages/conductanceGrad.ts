@@ -20,7 +20,8 @@ import * as t from 'io-ts'
 import { err, type AttributionError } from '../../core/errors.js'
 import { firstProblem, withSlots, wrongKind } from '../abstract.js'
 import type { Flow, RunContext } from '../flow.js'
-import { extraRows, selectorOf } from '../modelCall.js'
+import { extraRows, selectorAt } from '../modelCall.js'
+import { isTargetExpr } from '../../core/targetExpr.js'
 import { describeNeuron, NeuronRef, neuronNeeds, neuronSelector, selectNeuron } from '../neuron.js'
 import type { MapStageDef } from '../stage.js'
 
@@ -30,7 +31,8 @@ export type ConductanceGradParams = t.TypeOf<typeof ConductanceGradParams>
 export const conductanceGrad: MapStageDef<'conductanceGrad', ConductanceGradParams> = {
   tag: 'conductanceGrad',
   kind: 'map',
-  modelCalls: 2,
+  // a target expression costs one forward pass more (selectorAt)
+  modelCalls: (_p, call) => (isTargetExpr(call.target) ? 3 : 2),
   params: ConductanceGradParams,
   needs: (p) => ['floatInputs', ...neuronNeeds(p.neuron)],
   abstract: (_p, f) =>
@@ -45,11 +47,14 @@ export const conductanceGrad: MapStageDef<'conductanceGrad', ConductanceGradPara
     const inputs = [...flow.value, ...extraRows(ctx, rows)]
     const n = flow.value.length
     // ∂F/∂a, and its selection per row
-    const outer = await ctx.model.vjp(inputs, selectorOf(ctx, rows, true), { ...ctx.modelOptions, wrt: { kind: 'layer', name: p.neuron.layer } })()
+    const sel = await selectorAt(ctx, rows, true, inputs)()
+    if (sel._tag === 'Left') return sel
+    const outer = await ctx.model.vjp(inputs, sel.right, { ...ctx.modelOptions, wrt: { kind: 'layer', name: p.neuron.layer } })()
     if (outer._tag === 'Left') return outer
     ctx.track(outer.right.output)
     ctx.track(outer.right.value)
     outer.right.grads.forEach((g) => ctx.track(g))
+    ctx.tick(rows.length)
     // ∂y_n/∂x (first: a backend that cannot differentiate a selector function says so here)
     const inner = await ctx.model.vjp(inputs, neuronSelector(p.neuron, rows, ctx), {
       ...ctx.modelOptions,
@@ -60,7 +65,7 @@ export const conductanceGrad: MapStageDef<'conductanceGrad', ConductanceGradPara
     ctx.track(inner.right.output)
     ctx.track(inner.right.value)
     inner.right.grads.forEach((g) => ctx.track(g))
-    ctx.tick(2 * rows.length)
+    ctx.tick(rows.length)
     if (inner.right.grads.length < n) {
       return { _tag: 'Left', left: err('DTypeMismatch', `the backend returned gradients for ${inner.right.grads.length} of ${n} attributed inputs: every attributed input must be float32`, ['inputs']) }
     }

@@ -37,8 +37,9 @@ import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
 import { err, type AttributionError } from '../../core/errors.js'
 import { RuleSetCodec } from '../../core/ruleSet.js'
+import { isTargetExpr } from '../../core/targetExpr.js'
 import type { Flow, RunContext } from '../flow.js'
-import { extraRows, rowsOf, selectorOf } from '../modelCall.js'
+import { extraRows, rowsOf, selectorAt } from '../modelCall.js'
 import { firstProblem, withSlots, wrongKind } from '../abstract.js'
 import { LayerSelection, layerNames, layerSpace, sameLayers, showLayers, spaceLayers, spaceSelection } from '../layers.js'
 import { describeNeuron, NeuronRef, neuronNeeds, neuronSelector } from '../neuron.js'
@@ -57,7 +58,9 @@ export type GradParams = t.TypeOf<typeof GradParams>
 export const grad: MapStageDef<'grad', GradParams> = {
   tag: 'grad',
   kind: 'map',
-  modelCalls: 1,
+  // with references, every row is evaluated next to its baseline: 2 model rows per row; a target
+  // expression costs one forward pass more (selectorAt)
+  modelCalls: (p, call) => (p.referenceRows !== undefined ? 2 : 1) * (p.neuron === undefined && isTargetExpr(call.target) ? 2 : 1),
   params: GradParams,
   needs: (p) => [
     ...(p.layer === undefined ? ['floatInputs' as const] : []),
@@ -116,17 +119,23 @@ export const grad: MapStageDef<'grad', GradParams> = {
       ? [...ctx.inputs.map((x) => rowsOf(ctx, x, rows)), ...extraRows(ctx, rows)]
       : [...attributed, ...extraRows(ctx, callRows)]
     const nAttributed = injecting ? 0 : flow.value.length
+    const inject = injecting ? Object.fromEntries(names.map((n, j) => [n, flow.value[j]!])) : undefined
+    // a target expression is seeded from the output at these inputs (one forward pass first)
+    const selector = p.neuron === undefined
+      ? selectorAt(ctx, callRows, true, modelInputs, inject !== undefined ? { inject } : {})
+      : TE.right(neuronSelector(p.neuron, callRows, ctx))
     return pipe(
-      ctx.model.vjp(modelInputs, p.neuron === undefined ? selectorOf(ctx, callRows, true) : neuronSelector(p.neuron, callRows, ctx), {
+      selector,
+      TE.chain((sel) => ctx.model.vjp(modelInputs, sel, {
         ...ctx.modelOptions,
         ...(p.ruleSet !== undefined ? { ruleSet: p.ruleSet } : {}),
         ...(paired ? { referenceRows: 'halves' as const } : {}),
         ...(p.neuron !== undefined ? { of: { kind: 'tensor' as const, name: p.neuron.layer } } : {}),
         // one layer (alone or as a one-element list) keeps the single-layer form of the contract
         wrt: layer === undefined ? { kind: 'inputs', count: nAttributed } : names.length === 1 ? { kind: 'layer', name: names[0]! } : names.map((name) => ({ kind: 'layer' as const, name })),
-        ...(injecting ? { inject: Object.fromEntries(names.map((n, j) => [n, flow.value[j]!])) } : {}),
+        ...(inject !== undefined ? { inject } : {}),
         ...(layer !== undefined && !injecting ? { capture: names } : {}),
-      }),
+      })),
       TE.map((res) => {
         ctx.track(res.output)
         ctx.track(res.value)

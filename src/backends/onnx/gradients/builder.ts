@@ -15,6 +15,7 @@
  * @internal
  */
 import * as E from 'fp-ts/lib/Either.js'
+import { closestNames } from '../../../core/names.js'
 import { err, unsupportedOps, type AttributionError, type UnsupportedNode } from '../../../core/errors.js'
 import { opsetOf, type Graph, type Node, type ValueInfo } from '../graph/ir.js'
 import { tensorNames } from '../graph/edit.js'
@@ -79,7 +80,8 @@ export const buildBackward = (
   const unknownSeeds = req.seeds.filter((s) => !known.has(s))
   if (unknownWrt.length + unknownSeeds.length > 0) {
     const all = [...unknownWrt, ...unknownSeeds]
-    return E.left(err('UnknownTensor', `no tensor named ${all.map((n) => `'${n}'`).join(', ')} in the graph; name a graph input, output or node output of the ONNX file`, [unknownWrt.length > 0 ? 'wrt' : 'seeds', ...all]))
+    const names = [...known]
+    return E.left(err('UnknownTensor', `no tensor named ${all.map((n) => `'${n}' (${closestNames(n, names)})`).join(', ')} in the graph; name a graph input, output or node output of the ONNX file`, [unknownWrt.length > 0 ? 'wrt' : 'seeds', ...all]))
   }
   const types = inferTypes(graph)
   const intSeeds = [...new Set(req.seeds)].filter((s) => !isFloatTensor(types, s))

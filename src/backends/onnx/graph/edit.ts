@@ -6,6 +6,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { err, type AttributionError } from '../../../core/errors.js'
+import { closestNames } from '../../../core/names.js'
 import { nodeReads, type Graph, type Node, type ValueInfo } from './ir.js'
 import { inferTypes } from './shapeInference.js'
 
@@ -23,7 +24,7 @@ const unknown = (g: Graph, names: readonly string[], path: string): AttributionE
   const missing = names.filter((n) => !all.has(n))
   return missing.length === 0
     ? undefined
-    : err('UnknownTensor', `no tensor named ${missing.map((m) => `'${m}'`).join(', ')} in the graph; use a node output name from the ONNX file`, [path, ...missing])
+    : err('UnknownTensor', `no tensor named ${missing.map((m) => `'${m}' (${closestNames(m, [...all])})`).join(', ')} in the graph; use a node output name from the ONNX file`, [path, ...missing])
 }
 
 /** Replaces the graph outputs by `names` (in that order). */
