@@ -1,16 +1,23 @@
 /**
  * `clarus/conformance`: run a directory of Captum reference fixtures against clarus.
  *
+ * It runs both backends, so it needs both optional peers: `@tensorflow/tfjs` when it is imported
+ * (a `ClarusError` says what to install when it is missing) and `onnxruntime-node` when an ONNX case
+ * runs. Add a new value export to `engine.ts` and to the list below
+ * (`test/package/entryPoints.test.ts` checks both agree).
+ *
  * @since 0.1.0
  */
-export { runConformance, modelPath } from './runner.js'
+import { importPeer } from '../core/peers.js'
+
 export type { ConformanceTarget, ConformanceReport, CaseReport, CaseStatus } from './runner.js'
-export { onnxTarget, tfjsTarget } from './targets.js'
-export { loadReferenceDir, loadCase, loadModelWeights } from './load.js'
 export type { ReferenceCase, ReferenceDir, LazyCase } from './load.js'
-export { compareTensors } from './compare.js'
 export type { TensorComparison } from './compare.js'
-export { callForCase } from './methods.js'
-export { buildTfjsReferenceModel } from './tfjsModels.js'
-export { AREA_CASES, compareFields, expectedFields, fieldTolerance } from './areas.js'
 export type { AreaCaseRunner, AreaContext, AreaOutcome } from './areas.js'
+
+const engine = await importPeer('clarus/conformance', ['@tensorflow/tfjs'], () => import('./engine.js'))
+
+export const {
+  runConformance, modelPath, onnxTarget, tfjsTarget, loadReferenceDir, loadCase, loadModelWeights, compareTensors, callForCase,
+  buildTfjsReferenceModel, AREA_CASES, compareFields, expectedFields, fieldTolerance,
+} = engine
