@@ -19,6 +19,13 @@ export interface ReportSection {
   readonly images?: readonly { readonly caption: string; readonly png: Uint8Array }[]
   readonly tokens?: { readonly words: readonly string[]; readonly scores: readonly number[]; readonly scale?: ColourScale }
   readonly pre?: string
+  /**
+   * SVG documents made by clarus's chart functions (`barChartSvg`, `tokenHeatmapSvg`, …), inlined
+   * as they are: they escape their own text. Do not pass SVG from elsewhere.
+   */
+  readonly svgs?: readonly { readonly caption: string; readonly svg: string }[]
+  /** HTML fragments made by clarus's functions (e.g. `tokenHeatmapHtml`), inlined as they are (same caveat). */
+  readonly html?: readonly string[]
 }
 
 const tokenHtml = (t: NonNullable<ReportSection['tokens']>): string => {
@@ -45,6 +52,8 @@ ${sections
     (s) => `<section><h2>${escapeHtml(s.heading)}</h2>
 ${s.facts ? `<table>${s.facts.map(([k, v]) => `<tr><td>${escapeHtml(k)}</td><td>${escapeHtml(v)}</td></tr>`).join('')}</table>` : ''}
 ${(s.images ?? []).map((im) => `<figure><img alt="${escapeHtml(im.caption)}" src="data:image/png;base64,${Buffer.from(im.png).toString('base64')}"><figcaption>${escapeHtml(im.caption)}</figcaption></figure>`).join('')}
+${(s.svgs ?? []).map((g) => `<figure>${g.svg}<figcaption>${escapeHtml(g.caption)}</figcaption></figure>`).join('')}
+${(s.html ?? []).join('\n')}
 ${s.tokens ? tokenHtml(s.tokens) : ''}
 ${s.pre !== undefined ? `<pre>${escapeHtml(s.pre)}</pre>` : ''}
 </section>`,

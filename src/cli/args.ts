@@ -1,0 +1,52 @@
+/**
+ * A small argument parser for the `clarus` command: positionals, `--flag value`, `--flag=value`
+ * and boolean switches, checked against the flags a command declares (an unknown flag is an
+ * error that lists the known ones, never silently ignored).
+ *
+ * @category cli
+ * @since 0.2.0
+ */
+
+/** A failure the CLI reports as a message and an exit code (2 = usage or input error, 1 = run failure, 130 = cancelled). */
+export class CliError extends Error {
+  constructor(message: string, readonly code: number = 2) {
+    super(message)
+    this.name = 'CliError'
+  }
+}
+
+export interface ParsedArgs {
+  readonly positionals: readonly string[]
+  readonly flags: Readonly<Record<string, string>>
+  readonly switches: ReadonlySet<string>
+}
+
+/** Parses `argv` for a command that takes the `valued` flags (with a value) and the `switches` (without). */
+export const parseArgs = (argv: readonly string[], valued: readonly string[], switches: readonly string[] = []): ParsedArgs => {
+  const positionals: string[] = []
+  const flags: Record<string, string> = {}
+  const on = new Set<string>()
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!
+    if (!a.startsWith('--') || a === '--') {
+      positionals.push(a)
+      continue
+    }
+    const eq = a.indexOf('=')
+    const name = a.slice(2, eq < 0 ? undefined : eq)
+    if (switches.includes(name)) {
+      if (eq >= 0) throw new CliError(`--${name} takes no value`)
+      on.add(name)
+      continue
+    }
+    if (!valued.includes(name)) {
+      const known = [...valued, ...switches].map((f) => `--${f}`).join(', ')
+      throw new CliError(`unknown option --${name}${known ? `; this command takes ${known}` : '; this command takes no options'}`)
+    }
+    const value = eq >= 0 ? a.slice(eq + 1) : argv[++i]
+    if (value === undefined) throw new CliError(`--${name} needs a value`)
+    if (Object.hasOwn(flags, name)) throw new CliError(`--${name} is given twice`)
+    flags[name] = value
+  }
+  return { positionals, flags, switches: on }
+}
