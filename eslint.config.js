@@ -22,7 +22,7 @@ export default tseslint.config(
       'no-restricted-syntax': ['error', { selector: "CallExpression[callee.property.name='only']", message: 'no focused tests' }, { selector: "CallExpression[callee.property.name='skip']", message: 'no skipped tests' }],
     },
   },
-  { files: ['src/core/**/*.ts', 'src/dsl/**/*.ts', 'src/algorithms/**/*.ts', 'src/api/**/*.ts', 'src/verify/**/*.ts', 'src/metrics/**/*.ts', 'src/index.ts'], rules: { 'no-restricted-imports': ['error', noBackends] } },
+  { files: ['src/core/**/*.ts', 'src/dsl/**/*.ts', 'src/algorithms/**/*.ts', 'src/api/**/*.ts', 'src/verify/**/*.ts', 'src/metrics/**/*.ts', 'src/concept/**/*.ts', 'src/robust/**/*.ts', 'src/index.ts'], rules: { 'no-restricted-imports': ['error', noBackends] } },
   {
     files: ['src/backends/onnx/**/*.ts', 'src/backends/host/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['@tensorflow/*', '**/backends/tfjs/**'], message: 'the ONNX backend must not load tfjs' }] }] },

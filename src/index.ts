@@ -26,10 +26,15 @@ export { findLayers, layersOf, layerInfo, layerInputOf } from './api/layers.js'
 export type { LayerQuery, LayerInputOption, NeuronInputOption, HasSignature } from './api/layers.js'
 export { interpolateAttribution, LayerAttribution } from './api/interpolateAttribution.js'
 export type { InterpolateMode, InterpolateOptions } from './api/interpolateAttribution.js'
+export { adaptiveIntegratedGradients, AdaptiveIgOptions, adaptiveIgDefaults } from './api/adaptiveIg.js'
+export type { AdaptiveIgCall, AdaptiveIgResult } from './api/adaptiveIg.js'
 
 // targets and randomness
 export { Target, seedOf } from './core/target.js'
 export type { TargetFn } from './core/target.js'
+// ONNX outputs and targets (issue 21): target expressions as data, nearest-name suggestions
+export { TargetExpr, TargetStep, isTargetExpr, evalTargetExpr, targetExprSeed } from './core/targetExpr.js'
+export { nearbyNames, closestNames } from './core/names.js'
 export { keyOf, foldIn, uniforms, normals, permutation } from './core/random.js'
 export type { Key } from './core/random.js'
 
@@ -141,3 +146,48 @@ export { InfidelityPerturbation } from './dsl/stages/infidelityPerturb.js'
 export { SensitivityPerturbation } from './dsl/stages/sensitivityPerturb.js'
 export { NormOrd } from './dsl/stages/sensitivityScore.js'
 export type { PerturbationFn, PerturbationRequest } from './dsl/perturbation/plugins.js'
+
+// robustness: adversarial attacks (FGSM, PGD) and how a model holds up under them
+export { fgsm, FgsmOptions, fgsmDefaults } from './robust/fgsm.js'
+export type { AttackResult } from './robust/fgsm.js'
+export { pgd, PgdOptions, PgdNorm, pgdDefaults } from './robust/pgd.js'
+export type { PgdResult } from './robust/pgd.js'
+export { Loss, LossOption, LossReduction, defaultLoss } from './robust/loss.js'
+export type { LossGradientFn } from './robust/loss.js'
+export { Labels, MaskOption } from './robust/prepare.js'
+export type { AttackTensors } from './robust/prepare.js'
+export { Attack } from './robust/attack.js'
+export type { AttackFn, AttackArgs } from './robust/attack.js'
+export { minParamPerturbation, MinParamPerturbationOptions, minParamPerturbationDefaults } from './robust/minParamPerturbation.js'
+export type { MinParamPerturbationResult, CorrectFn } from './robust/minParamPerturbation.js'
+export { evaluateAttacks, summarizeAttacks, compareAttacks, AttackComparatorOptions, NamedAttack, BuiltinMetric, attackComparatorDefaults } from './robust/attackComparator.js'
+export type { AttackEvaluation, AttackStats, AttackSummary, AttackBatch, MetricFn, MetricValues } from './robust/attackComparator.js'
+
+// concepts (TCAV): CAVs learned on layer activations, TCAV scores, significance against random concepts
+export { concept, setKey, CavCodec, CavsCodec, cavsToJson, cavsFromJson, ClassifierSpec, classifierOf, meanDifference, linearClassifier, linearClassifierDefaults, tcav, computeCavs, TcavOptions, tcavDefaults, tcavSignificance, SignificanceOptions, significanceDefaults, tTest, TCAV } from './concept/index.js'
+export type { Concept, ConceptData, ExperimentalSet, Cav, Cavs, CavJson, ClassifierFn, ConceptActivations, TrainedClassifier, TcavCall, TcavResult, TcavScores, SignificanceCall, SignificanceResult, LayerSignificance, TTestResult, TcavConstructorOptions } from './concept/index.js'
+
+// influence (TracIn): which training examples made the model predict this, from parameter gradients over checkpoints
+export { tracInCP, tracInCPFast, tracInCPFastRandProj, TracInCPOptions, TracInCPFastOptions, TracInCPFastRandProjOptions, InfluenceOptions, TopKOptions } from './influence/tracIn.js'
+export type { Checkpoint, InfluenceData, KMostInfluential, TracIn, TracInRandProj } from './influence/tracIn.js'
+export { InfluenceLoss } from './influence/loss.js'
+export type { ParameterInfo, PerExampleGrad } from './core/backend.js'
+
+// llm: which parts of a prompt made a causal LM produce a text (LLMAttribution, perturbation route)
+export type { Tokenizer, LLMAttributionResult, Offset } from './llm/types.js'
+export { loadTokenizer, loadTokenizerFile } from './llm/tokenizer.js'
+export { textTokenInput, textTemplateInput, textSegmentInput, TextTokenInputOptions, TextTemplateInputOptions, TextSegmentInputOptions, SegmentUnit, TokenRef } from './llm/inputs.js'
+export type { InterpretableInput } from './llm/inputs.js'
+export { imageMaskInput, ImageMaskInputOptions } from './llm/imageMaskInput.js'
+export type { ImageMaskInput } from './llm/imageMaskInput.js'
+export { scoreTargets, scorePrompts, generateGreedy } from './llm/causalLm.js'
+export type { ScoringOptions, GenerateOptions, PassCounter, Prompt, PromptInputs } from './llm/causalLm.js'
+export { llmAttribution, llmAttributionWithInfo, LLMAttribution, LLMAttributionOptions, LLMPerturbationMethod, GenArgs } from './llm/llmAttribution.js'
+export type { LLMRunInfo } from './llm/llmAttribution.js'
+export { prettyTokens } from './llm/prettyTokens.js'
+export { llmTokenAttrSvg, llmSeqAttrSvg, llmAttributionHtml } from './llm/render.js'
+
+// llm, gradient route: LLMGradientAttribution (LayerIntegratedGradients, LayerGradientXActivation, LayerGradientShap at the embedding)
+export { llmGradientAttribution, LLMGradientAttribution, LLMGradientMethod, LLMGradientOptions } from './llm/llmGradient.js'
+export type { LLMGradientResult } from './llm/llmGradient.js'
+export type { PassCount } from './llm/llmGradientCore.js'
