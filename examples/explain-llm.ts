@@ -1,12 +1,12 @@
 /**
  * Which parts of a prompt made a language model say that? LLM attribution by perturbation.
  *
- * The model is the conformance fixtures' `tinylm` (../shared/reference/models: a 2-block causal
- * transformer over a 102-word vocabulary, random weights, so its "completions" are not English;
- * the method is the point). The example
+ * The model is `mobylm` (examples/assets/mobylm): a 2-block causal transformer over a 2 004-word
+ * vocabulary trained on the text of Moby-Dick by scripts/train-mobylm.py (see the folder's
+ * README for the data's licence). The example
  *
  * 1. generates a greedy 5-token completion of a prompt,
- * 2. explains it segment by segment (a template with four named segments, exact Shapley values),
+ * 2. explains it segment by segment (a template with three named segments, exact Shapley values),
  * 3. explains it token by token (FeatureAblation over every prompt token, <bos> skipped),
  *
  * and writes the pictures out/llm-segments-bars.svg (seqAttr per segment) and
@@ -23,9 +23,9 @@ import { fromOnnx } from '../src/backends/onnx/index.js'
 import { generateGreedy, llmAttributionHtml, llmAttributionWithInfo, llmSeqAttrSvg, llmTokenAttrSvg, loadTokenizerFile, textTemplateInput, textTokenInput } from '../src/index.js'
 import { htmlReport } from '../src/viz/index.js'
 
-const models = fileURLToPath(new URL('../../shared/reference/models/', import.meta.url))
+const models = fileURLToPath(new URL('./assets/mobylm/', import.meta.url))
 const outDir = path.resolve('out')
-const MAX_POSITIONS = 32 // tinylm's learned positions
+const MAX_POSITIONS = 64 // mobylm's learned positions
 
 const ok = <A>(e: E.Either<{ readonly _tag: string; readonly message: string }, A>): A => {
   if (E.isLeft(e)) throw new Error(`${e.left._tag}: ${e.left.message}`)
@@ -33,12 +33,12 @@ const ok = <A>(e: E.Either<{ readonly _tag: string; readonly message: string }, 
 }
 
 const main = async (): Promise<void> => {
-  const tokenizer = ok(await loadTokenizerFile(path.join(models, 'tinylm.tokenizer.json')))
-  const model = ok(await fromOnnx(path.join(models, 'tinylm.onnx')))
+  const tokenizer = ok(await loadTokenizerFile(path.join(models, 'mobylm.tokenizer.json')))
+  const model = ok(await fromOnnx(path.join(models, 'mobylm.onnx')))
   try {
-    const template = '{who} walked to the {place} with {whom} {when}'
-    const values = { who: 'the old man', place: 'river', whom: 'his dog', when: 'yesterday' }
-    const segments = ok(textTemplateInput(template, values, { baselines: { who: 'a woman', place: 'city', whom: 'her cat', when: 'today' } }))
+    const template = '{who} stood upon the {place} and {did} at the'
+    const values = { who: 'the old captain', place: 'deck', did: 'looked' }
+    const segments = ok(textTemplateInput(template, values, { baselines: { who: 'a man', place: 'house', did: 'sat' } }))
     const prompt = segments.toText([1, 1, 1, 1])
 
     // 1. the completion to explain: greedy, 5 tokens
@@ -46,7 +46,7 @@ const main = async (): Promise<void> => {
     const completion = tokenizer.decode(generated.ids)
     console.log(`prompt:     ${prompt}\ncompletion: ${completion}`)
 
-    // 2. segment by segment: exact Shapley values over the 4 segments (2^4 prompts, one pass each)
+    // 2. segment by segment: exact Shapley values over the 3 segments (2^3 prompts, one pass each)
     const bySegment = ok(
       await llmAttributionWithInfo(model, tokenizer, 'ShapleyValues', segments, { target: generated.ids, forwardInTokens: false, maxPositions: MAX_POSITIONS })(),
     )
@@ -66,7 +66,7 @@ const main = async (): Promise<void> => {
     writeFileSync(path.join(outDir, 'llm-tokens.html'), llmAttributionHtml('Tokens of the prompt (FeatureAblation)', byToken.result, [['passes', passes(byToken.info)]]))
     writeFileSync(
       path.join(outDir, 'llm-report.html'),
-      htmlReport('Why did tinylm continue the prompt that way?', [
+      htmlReport('Why did mobylm continue the prompt that way?', [
         {
           heading: 'Prompt and completion',
           facts: [
