@@ -1,10 +1,10 @@
-// npm run bench [-- tfjs|onnx|perturbation|adaptive|captum|ig2990|all]: runs the benchmarks and writes bench/RESULTS.md.
+// npm run bench [-- tfjs|onnx|deeplift|perturbation|adaptive|captum|ig2990|all]: runs the benchmarks and writes bench/RESULTS.md.
 import { execFileSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import * as os from 'node:os'
 import { benchAdaptiveIg } from './adaptiveIg.js'
 import { benchCaptumSideBySide } from './captumSideBySide.js'
-import { benchOnnx } from './onnx.js'
+import { benchDeepLiftOnly, benchOnnx } from './onnx.js'
 import { benchPerturbation } from './perturbation.js'
 import { benchTfjs } from './tfjs.js'
 
@@ -13,6 +13,7 @@ const out: string[] = [`# clarus benchmarks`, '', `${new Date().toISOString()} Â
 if (what === 'tfjs' || what === 'all') out.push(...(await benchTfjs()), '')
 if (what === 'onnx' || what === 'all') out.push(...(await benchOnnx()), '')
 if (what === 'perturbation' || what === 'all') out.push(...(await benchPerturbation()), '')
+if (what === 'deeplift') out.push(...(await benchDeepLiftOnly()), '')
 if (what === 'adaptive' || what === 'all') out.push(...(await benchAdaptiveIg()), '')
 if (what === 'captum' || what === 'all') out.push(...(await benchCaptumSideBySide()), '')
 if (what === 'ig2990' || what === 'all') {
