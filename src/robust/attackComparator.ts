@@ -31,8 +31,8 @@ import { sizeOf, type HostTensor } from '../core/tensor.js'
 import type { TensorLike } from '../api/callData.js'
 import { Attack, runAttack } from './attack.js'
 import { argmaxRows, concatRows, f32, hostRows, softmaxRows } from './hostMath.js'
-import { asTensorList, outputOf, planRows, toHostList, type CallPlan } from './modelCalls.js'
-import { Labels, labelsFor, type AttackTensors } from './prepare.js'
+import { outputOf } from './modelCalls.js'
+import { Labels, prepareBatch, type AttackTensors } from './prepare.js'
 
 /** Named metric values: per example (dim 0 = examples) in evaluations, aggregated in summaries. */
 export type MetricValues = Readonly<Record<string, HostTensor>>
@@ -162,21 +162,10 @@ export const evaluateAttacks = <T>(
   const names = o.attacks.map((a) => a.name)
   const dup = names.find((n, i) => names.indexOf(n) !== i || n === 'Original')
   if (dup !== undefined) return E.left(invalidSpec([{ path: ['attacks'], message: `attack name ${JSON.stringify(dup)} is ${dup === 'Original' ? 'reserved for the unattacked batch' : 'used twice'}: give each attack its own name` }]))
-  const xs = await toHostList(model, asTensorList(model, inputs), 'inputs')
-  if (E.isLeft(xs)) return xs
-  const extras = await toHostList(model, asTensorList(model, options.additionalForwardArgs), 'additionalForwardArgs')
-  if (E.isLeft(extras)) return extras
-  if (xs.right.length === 0) return E.left(err('EmptyInput', 'no inputs: give the tensor(s) to attack', ['inputs']))
-  const rows = xs.right[0]!.shape[0] ?? 0
-  const badInput = xs.right.findIndex((x) => x.dtype !== 'float32' || x.shape[0] !== rows)
-  if (badInput >= 0) return E.left(err('DTypeMismatch', `inputs.${badInput} must be float32 with ${rows} rows like inputs.0`, ['inputs', String(badInput)]))
-  if (extras.right.some((x) => x.shape[0] !== rows)) return E.left(err('ShapeMismatch', `every additionalForwardArgs tensor needs ${rows} rows`, ['additionalForwardArgs']))
-  const labels = o.target === undefined ? E.right(undefined) : labelsFor(o.target, rows)
-  if (E.isLeft(labels)) return labels
-  const target = labels.right
+  const batch = await prepareBatch(model, inputs, options.additionalForwardArgs, o.target, o.memoryBudgetBytes)
+  if (E.isLeft(batch)) return batch
+  const { hostXs, rows, target, plan } = batch.right
   const metric: MetricFn = typeof o.metric === 'function' ? (o.metric as MetricFn) : builtin(o.metric)
-  const hostXs = xs.right as HostTensor<'float32'>[]
-  const plan: CallPlan = { extras: extras.right, rowsPerChunk: planRows(model, hostXs, extras.right, o.memoryBudgetBytes) }
 
   // Slot 0 is the original batch; slot 1 + j collects attack j's attempts.
   const results: MetricValues[][] = [[], ...o.attacks.map(() => [])]

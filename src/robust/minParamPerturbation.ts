@@ -31,8 +31,8 @@ import type { HostTensor } from '../core/tensor.js'
 import type { TensorLike } from '../api/callData.js'
 import { Attack, runAttack, searchProblem } from './attack.js'
 import { argmaxRows, concatRows, hostRows } from './hostMath.js'
-import { asTensorList, outputOf, planRows, toHostList, type CallPlan } from './modelCalls.js'
-import { Labels, labelsFor, type AttackTensors } from './prepare.js'
+import { outputOf, type CallPlan } from './modelCalls.js'
+import { Labels, prepareBatch, type AttackTensors } from './prepare.js'
 
 /** Whether the model is still right on one attacked batch: output rows and the call's labels. */
 export type CorrectFn = (output: HostTensor, target: Int32Array | undefined) => boolean
@@ -136,20 +136,9 @@ export const minParamPerturbation = <T>(
   if (o.argMin + o.argStep === o.argMin || points > MAX_GRID) {
     return E.left(invalidSpec([{ path: ['argStep'], message: `argStep ${o.argStep} gives ${o.argMin + o.argStep === o.argMin ? 'a grid that never advances from argMin' : `${Math.ceil(points)} grid values`}; use a step that gives at most ${MAX_GRID} values` }]))
   }
-  const xs = await toHostList(model, asTensorList(model, inputs), 'inputs')
-  if (E.isLeft(xs)) return xs
-  const extras = await toHostList(model, asTensorList(model, options.additionalForwardArgs), 'additionalForwardArgs')
-  if (E.isLeft(extras)) return extras
-  if (xs.right.length === 0) return E.left(err('EmptyInput', 'no inputs: give the tensor(s) to attack', ['inputs']))
-  const rows = xs.right[0]!.shape[0] ?? 0
-  const badInput = xs.right.findIndex((x) => x.dtype !== 'float32' || x.shape[0] !== rows)
-  if (badInput >= 0) return E.left(err('DTypeMismatch', `inputs.${badInput} must be float32 with ${rows} rows like inputs.0`, ['inputs', String(badInput)]))
-  if (extras.right.some((x) => x.shape[0] !== rows)) return E.left(err('ShapeMismatch', `every additionalForwardArgs tensor needs ${rows} rows`, ['additionalForwardArgs']))
-  const labels = o.target === undefined ? E.right(undefined) : labelsFor(o.target, rows)
-  if (E.isLeft(labels)) return labels
-  const target = labels.right
-  const hostXs = xs.right as HostTensor<'float32'>[]
-  const plan: CallPlan = { extras: extras.right, rowsPerChunk: planRows(model, hostXs, extras.right, o.memoryBudgetBytes) }
+  const batch = await prepareBatch(model, inputs, options.additionalForwardArgs, o.target, o.memoryBudgetBytes)
+  if (E.isLeft(batch)) return batch
+  const { hostXs, rows, target, plan } = batch.right
   const correctFn = options.correctFn
   const isCorrect = (out: HostTensor): E.Either<AttributionError, boolean> => (correctFn ? E.right(correctFn(out, target)) : defaultCorrect(out, target))
   const trace: { param: number; correct: boolean }[] = []

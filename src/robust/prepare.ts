@@ -105,3 +105,38 @@ export const prepareAttack = async <T, A extends { readonly target: Labels; read
     },
   })
 }
+
+/** The batch of a comparator or search call: float32 inputs and extra arguments on the host, labels, the chunk plan. */
+export interface PreparedBatch {
+  readonly hostXs: HostTensor<'float32'>[]
+  readonly rows: number
+  readonly target: Int32Array | undefined
+  readonly plan: CallPlan
+}
+
+/**
+ * Reads `inputs` and `additionalForwardArgs` to the host, checks they are float32 with one row
+ * count, reads the labels (when given) and plans the chunks under the memory budget: the prologue
+ * MinParamPerturbation and the attack comparator share.
+ */
+export const prepareBatch = async <T>(
+  model: Model<T>,
+  inputs: TensorLike<T> | readonly TensorLike<T>[],
+  additionalForwardArgs: TensorLike<T> | readonly TensorLike<T>[] | undefined,
+  labels: Labels | undefined,
+  memoryBudgetBytes: number | undefined,
+): Promise<E.Either<AttributionError, PreparedBatch>> => {
+  const xs = await toHostList(model, asTensorList(model, inputs), 'inputs')
+  if (E.isLeft(xs)) return xs
+  const extras = await toHostList(model, asTensorList(model, additionalForwardArgs), 'additionalForwardArgs')
+  if (E.isLeft(extras)) return extras
+  if (xs.right.length === 0) return E.left(err('EmptyInput', 'no inputs: give the tensor(s) to attack', ['inputs']))
+  const rows = xs.right[0]!.shape[0] ?? 0
+  const badInput = xs.right.findIndex((x) => x.dtype !== 'float32' || x.shape[0] !== rows)
+  if (badInput >= 0) return E.left(err('DTypeMismatch', `inputs.${badInput} must be float32 with ${rows} rows like inputs.0`, ['inputs', String(badInput)]))
+  if (extras.right.some((x) => x.shape[0] !== rows)) return E.left(err('ShapeMismatch', `every additionalForwardArgs tensor needs ${rows} rows`, ['additionalForwardArgs']))
+  const target = labels === undefined ? E.right(undefined) : labelsFor(labels, rows)
+  if (E.isLeft(target)) return target
+  const hostXs = xs.right as HostTensor<'float32'>[]
+  return E.right({ hostXs, rows, target: target.right, plan: { extras: extras.right, rowsPerChunk: planRows(model, hostXs, extras.right, memoryBudgetBytes) } })
+}
