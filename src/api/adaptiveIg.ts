@@ -35,7 +35,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import type * as TE from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts'
-import { decodeWith, isHostTensor, NonNegativeNumber, PositiveInt, PositiveNumber } from '../core/codecs.js'
+import { decodeWith, isHostTensor, NonNegativeNumber, PositiveIntUpTo, PositiveNumber } from '../core/codecs.js'
 import type { Model } from '../core/backend.js'
 import { err, invalidSpec, type AttributionError } from '../core/errors.js'
 import { seedOf, type Target } from '../core/target.js'
@@ -51,9 +51,9 @@ export const AdaptiveIgOptions = t.readonly(
     tolerance: PositiveNumber,
     relativeTolerance: NonNegativeNumber,
     /** Intervals of the first, uniform mesh (so initialSteps + 1 gradients per example). */
-    initialSteps: PositiveInt,
-    /** The most gradient evaluations per example, initial mesh included. */
-    maxSteps: PositiveInt,
+    initialSteps: PositiveIntUpTo(65_535),
+    /** The most gradient evaluations per example, initial mesh included (at most 65 536: every one is kept). */
+    maxSteps: PositiveIntUpTo(65_536),
     /** A round splits the intervals whose indicator is at least this fraction of the largest, in (0, 1]. */
     refineFraction: t.refinement(t.number, (f) => f > 0 && f <= 1, 'Fraction'),
   }),
@@ -131,7 +131,8 @@ export const adaptiveIntegratedGradients = <T>(
     if (isHostTensor(x)) return E.right(x)
     return E.left(invalidSpec([{ path: [...at], message: `not a tensor (give a backend tensor or a host tensor)` }]))
   }
-  const xsList = isHostTensor(inputs) || b.isTensor(inputs) ? [inputs as TensorLike<T>] : (inputs as readonly TensorLike<T>[])
+  const xsList = isHostTensor(inputs) || b.isTensor(inputs) ? [inputs as TensorLike<T>] : Array.isArray(inputs) ? (inputs as readonly TensorLike<T>[]) : undefined
+  if (xsList === undefined) return E.left(invalidSpec([{ path: ['inputs'], message: 'not a tensor or a list of tensors (give backend tensors or host tensors {dtype, shape, data})' }]))
   if (xsList.length === 0) return E.left(err('EmptyInput', 'no inputs given: pass at least one tensor', ['inputs']))
   const xs: HostTensor[] = []
   for (const [i, x] of xsList.entries()) {
@@ -155,10 +156,13 @@ export const adaptiveIntegratedGradients = <T>(
   const bGiven = call.baselines === undefined ? xs.map(() => 0) : isList(call.baselines) ? call.baselines : xs.map(() => call.baselines as number | TensorLike<T>)
   if (bGiven.length !== xs.length) return E.left(err('BadBaseline', `${bGiven.length} baseline(s) for ${xs.length} input(s): give one per input`, ['baselines']))
   const per = xs.map((x) => sizeOf(x.shape.slice(1)))
+  /** Where input i starts inside one example's flattened row of all inputs. */
+  const offsets = per.map((_, i) => per.slice(0, i).reduce((a, c) => a + c, 0))
   const D = per.reduce((a, c) => a + c, 0)
   const x0 = new Float64Array(N * D)
   const dx = new Float64Array(N * D)
-  for (let i = 0, off = 0; i < xs.length; off += per[i]!, i++) {
+  for (let i = 0; i < xs.length; i++) {
+    const off = offsets[i]!
     const bi = bGiven[i]!
     let bh: HostTensor | undefined
     if (typeof bi !== 'number') {
@@ -181,7 +185,7 @@ export const adaptiveIntegratedGradients = <T>(
   /** Host rows of every input at (example, α) pairs: x′ + α (x − x′), as float32. */
   const rowsAt = (pts: readonly (readonly [number, number])[]): HostTensor<'float32'>[] =>
     xs.map((x, i) => {
-      const off = per.slice(0, i).reduce((a, c) => a + c, 0)
+      const off = offsets[i]!
       const out = new Float32Array(pts.length * per[i]!)
       pts.forEach(([e, a], r) => {
         for (let j = 0; j < per[i]!; j++) out[r * per[i]! + j] = x0[e * D + off + j]! + a * dx[e * D + off + j]!
@@ -207,11 +211,7 @@ export const adaptiveIntegratedGradients = <T>(
     pts.forEach(([e], row) => {
       const flat = new Float32Array(D)
       let si = 0
-      r.right.attributions.forEach((a, i) => {
-        const off = per.slice(0, i).reduce((acc, c) => acc + c, 0)
-        const src = (a.data as Float32Array).subarray(row * per[i]!, (row + 1) * per[i]!)
-        flat.set(src, off)
-      })
+      r.right.attributions.forEach((a, i) => flat.set((a.data as Float32Array).subarray(row * per[i]!, (row + 1) * per[i]!), offsets[i]!))
       for (let j = 0; j < D; j++) si += dx[e * D + j]! * flat[j]!
       g.push(flat)
       s.push(si)
@@ -219,7 +219,13 @@ export const adaptiveIntegratedGradients = <T>(
     return E.right({ g, s })
   }
 
-  // F(x) − F(x′) per example: one forward over the N inputs and the N baselines.
+  // Round 0: the uniform mesh.
+  const n0 = o.initialSteps
+  const first: [number, number][] = []
+  for (let e = 0; e < N; e++) for (let k = 0; k <= n0; k++) first.push([e, k / n0])
+  const g0 = await gradientsAt(first)
+  if (E.isLeft(g0)) return g0
+  // F(x) − F(x′) per example (after round 0, whose gradient call has checked the inputs against the model): one forward over the N inputs and the N baselines.
   const ends: [number, number][] = []
   for (let e = 0; e < N; e++) ends.push([e, 1], [e, 0])
   const endRows = rowsAt(ends)
@@ -245,12 +251,6 @@ export const adaptiveIntegratedGradients = <T>(
     for (const m of modelInputs) b.dispose(m)
   }
 
-  // Round 0: the uniform mesh.
-  const n0 = o.initialSteps
-  const first: [number, number][] = []
-  for (let e = 0; e < N; e++) for (let k = 0; k <= n0; k++) first.push([e, k / n0])
-  const g0 = await gradientsAt(first)
-  if (E.isLeft(g0)) return g0
   const meshes: Mesh[] = Array.from({ length: N }, (_, e) => {
     const alphas = Array.from({ length: n0 + 1 }, (_, k) => k / n0)
     const grads = g0.right.g.slice(e * (n0 + 1), (e + 1) * (n0 + 1))
@@ -322,7 +322,8 @@ export const adaptiveIntegratedGradients = <T>(
       for (let j = 0; j < D; j++) acc[j] = acc[j]! + w * gp[j]!
     }
     let sum = 0
-    for (let i = 0, off = 0; i < xs.length; off += per[i]!, i++) {
+    for (let i = 0; i < xs.length; i++) {
+      const off = offsets[i]!
       const out = attributions[i]!.data
       for (let j = 0; j < per[i]!; j++) {
         const v = dx[e * D + off + j]! * acc[off + j]!

@@ -117,6 +117,18 @@ export const PositiveInt = new t.Type<number, number, unknown>(
 )
 export type PositiveInt = number
 
+/**
+ * An integer from 1 to `max`: for counts that set how long a call runs (steps, attempts), so that a
+ * hostile or mistyped value (1e12) is refused up front instead of running for days.
+ */
+export const PositiveIntUpTo = (max: number): t.Type<number, number, unknown> =>
+  new t.Type<number, number, unknown>(
+    `PositiveIntUpTo${max}`,
+    (u): u is number => typeof u === 'number' && Number.isInteger(u) && u >= 1 && u <= max,
+    (u, c) => (typeof u === 'number' && Number.isInteger(u) && u >= 1 && u <= max ? t.success(u) : t.failure(u, c, `expected an integer from 1 to ${max}, got ${showValue(u)}`)),
+    t.identity,
+  )
+
 /** A finite number > 0. */
 export const PositiveNumber = t.refinement(t.number, (n) => Number.isFinite(n) && n > 0, 'PositiveNumber')
 

@@ -25,14 +25,14 @@ import * as E from 'fp-ts/lib/Either.js'
 import type * as TE from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts'
 import type { Model } from '../core/backend.js'
-import { decodeWith, PositiveInt, PositiveNumber } from '../core/codecs.js'
+import { decodeWith, PositiveInt, PositiveIntUpTo, PositiveNumber } from '../core/codecs.js'
 import { backendFailure, err, invalidSpec, isAttributionError, type AttributionError } from '../core/errors.js'
 import { sizeOf, type HostTensor } from '../core/tensor.js'
 import type { TensorLike } from '../api/callData.js'
 import { Attack, runAttack } from './attack.js'
 import { argmaxRows, concatRows, f32, hostRows, softmaxRows } from './hostMath.js'
 import { outputOf } from './modelCalls.js'
-import { Labels, prepareBatch, type AttackTensors } from './prepare.js'
+import { Labels, MAX_ATTACK_COUNT, prepareBatch, type AttackTensors } from './prepare.js'
 
 /** Named metric values: per example (dim 0 = examples) in evaluations, aggregated in summaries. */
 export type MetricValues = Readonly<Record<string, HostTensor>>
@@ -44,7 +44,7 @@ export type MetricFn = (output: HostTensor, target: Int32Array | undefined) => M
 export const BuiltinMetric = t.union([t.literal('accuracy'), t.literal('trueProb')], 'BuiltinMetric')
 export type BuiltinMetric = t.TypeOf<typeof BuiltinMetric>
 
-export const NamedAttack = t.readonly(t.intersection([t.type({ name: t.string, attack: Attack }), t.partial({ numAttempts: PositiveInt })]), 'NamedAttack')
+export const NamedAttack = t.readonly(t.intersection([t.type({ name: t.string, attack: Attack }), t.partial({ numAttempts: PositiveIntUpTo(MAX_ATTACK_COUNT) })]), 'NamedAttack')
 export type NamedAttack = t.TypeOf<typeof NamedAttack>
 
 export const AttackComparatorOptions = t.readonly(

@@ -25,14 +25,14 @@ import * as E from 'fp-ts/lib/Either.js'
 import type * as TE from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts'
 import type { Model } from '../core/backend.js'
-import { decodeWith, PositiveInt, PositiveNumber } from '../core/codecs.js'
+import { decodeWith, PositiveInt, PositiveIntUpTo, PositiveNumber } from '../core/codecs.js'
 import { err, invalidSpec, type AttributionError } from '../core/errors.js'
 import type { HostTensor } from '../core/tensor.js'
 import type { TensorLike } from '../api/callData.js'
 import { Attack, runAttack, searchProblem } from './attack.js'
 import { argmaxRows, concatRows, hostRows } from './hostMath.js'
 import { outputOf, type CallPlan } from './modelCalls.js'
-import { Labels, prepareBatch, type AttackTensors } from './prepare.js'
+import { Labels, MAX_ATTACK_COUNT, prepareBatch, type AttackTensors } from './prepare.js'
 
 /** Whether the model is still right on one attacked batch: output rows and the call's labels. */
 export type CorrectFn = (output: HostTensor, target: Int32Array | undefined) => boolean
@@ -52,7 +52,7 @@ export const MinParamPerturbationOptions = t.readonly(
     t.partial({
       mode: t.union([t.literal('linear'), t.literal('binary')]),
       /** Attack runs per parameter value (for random attacks); any failing run counts. */
-      numAttempts: PositiveInt,
+      numAttempts: PositiveIntUpTo(MAX_ATTACK_COUNT),
       /** Labels for the correctness check (and the attack's target unless its options set one). */
       target: Labels,
       /** Attacked batches per model call (Captum's `perturbations_per_eval`); results do not depend on it. */

@@ -23,7 +23,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import type * as TE from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts'
 import type { Model } from '../core/backend.js'
-import { Integer, NonNegativeNumber, PositiveInt, PositiveNumber } from '../core/codecs.js'
+import { Integer, NonNegativeNumber, PositiveIntUpTo, PositiveNumber } from '../core/codecs.js'
 import type { AttributionError } from '../core/errors.js'
 import { foldIn, keyOf, normals, uniforms } from '../core/random.js'
 import { sizeOf, type HostTensor } from '../core/tensor.js'
@@ -32,7 +32,7 @@ import { fgsmStep, withBounds, type AttackResult } from './fgsm.js'
 import { clampInPlace, f32, projectL2, projectLinf, rowNorms } from './hostMath.js'
 import { defaultLoss, LossOption } from './loss.js'
 import { outputOf } from './modelCalls.js'
-import { Bound, Labels, MaskOption, prepareAttack, type AttackTensors, type Prepared } from './prepare.js'
+import { Bound, Labels, MAX_ATTACK_COUNT, MaskOption, prepareAttack, type AttackTensors, type Prepared } from './prepare.js'
 
 export const PgdNorm = t.union([t.literal('Linf'), t.literal('L2')], 'PgdNorm')
 export type PgdNorm = t.TypeOf<typeof PgdNorm>
@@ -46,7 +46,7 @@ export const PgdOptions = t.readonly(
       /** Size of each sign step. */
       stepSize: NonNegativeNumber,
       /** Number of steps. */
-      stepNum: PositiveInt,
+      stepNum: PositiveIntUpTo(MAX_ATTACK_COUNT),
       target: Labels,
     }),
     t.partial({

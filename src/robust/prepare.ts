@@ -140,3 +140,6 @@ export const prepareBatch = async <T>(
   const hostXs = xs.right as HostTensor<'float32'>[]
   return E.right({ hostXs, rows, target: target.right, plan: { extras: extras.right, rowsPerChunk: planRows(model, hostXs, extras.right, memoryBudgetBytes) } })
 }
+
+/** The most PGD steps or attack attempts a call accepts (each is at least one forward and backward pass). */
+export const MAX_ATTACK_COUNT = 100_000

@@ -13,7 +13,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import { isWrtList, type Model, type Selector, type VjpOptions, type VjpResult, type ForwardResult, type WrtEntry } from '../core/backend.js'
+import { isWrtList, type Backend, type Model, type Selector, type VjpOptions, type VjpResult, type ForwardResult, type WrtEntry } from '../core/backend.js'
 import { err, type AttributionError } from '../core/errors.js'
 import { float32, sizeOf, type HostTensor } from '../core/tensor.js'
 
@@ -196,6 +196,14 @@ const withInputMap = <T>(model: Model<T>, input: number, rewrite: (x: T) => T, p
 /** Per-example size of a tensor of shape (rows, …). */
 const perRow = (shape: readonly number[]): number => sizeOf(shape.slice(1))
 
+/** A (1, …) tensor like one example of `x`: `other` everywhere, `atValue` at scalar `index` (row-major). */
+const markedRow = <T>(b: Backend<T>, x: T, index: number, other: number, atValue: number): T => {
+  const shape = b.shapeOf(x)
+  const data = new Float32Array(perRow(shape)).fill(other)
+  data[index] = atValue
+  return b.fromHost(float32([1, ...shape.slice(1)], data))
+}
+
 /**
  * `F̃(x) = F(x with feature `index` of input `input` set to `value`)`: a model that does not depend
  * on that feature at all (its gradient there is exactly 0). `index` counts the scalars of one example
@@ -203,13 +211,7 @@ const perRow = (shape: readonly number[]): number => sizeOf(shape.slice(1))
  */
 export const withConstantFeature = <T>(model: Model<T>, at: { readonly input: number; readonly index: number; readonly value: number }): Model<T> => {
   const b = model.backend
-  /** A (1, …) tensor like one example of `x`: `other` everywhere, `at` at the feature. */
-  const marked = (x: T, other: number, atValue: number): T => {
-    const shape = b.shapeOf(x)
-    const data = new Float32Array(perRow(shape)).fill(other)
-    data[at.index] = atValue
-    return b.fromHost(float32([1, ...shape.slice(1)], data))
-  }
+  const marked = (x: T, other: number, atValue: number): T => markedRow(b, x, at.index, other, atValue)
   return withInputMap(
     model,
     at.input,
@@ -281,12 +283,7 @@ export const reimplemented = <T>(model: Model<T>, at: { readonly input: number; 
  */
 export const withConstantNeuron = <T>(model: Model<T>, at: { readonly layer: string; readonly index: number; readonly value: number }): Model<T> => {
   const b = model.backend
-  const marked = (h: T, other: number, atValue: number): T => {
-    const shape = b.shapeOf(h)
-    const data = new Float32Array(perRow(shape)).fill(other)
-    data[at.index] = atValue
-    return b.fromHost(float32([1, ...shape.slice(1)], data))
-  }
+  const marked = (h: T, other: number, atValue: number): T => markedRow(b, h, at.index, other, atValue)
   const pin = (h: T): T => {
     const keep = marked(h, 1, 0)
     const fill = marked(h, 0, at.value)

@@ -142,6 +142,8 @@ describe('adaptiveIntegratedGradients', () => {
     expect((await bad({ tolerance: -1 }))._tag).toBe('InvalidSpec')
     expect((await bad({}, { target: 1, baselines: float32([1, 5], [0, 0, 0, 0, 0]) }))._tag).toBe('BadBaseline')
     expect((await bad({}, { target: 7 }))._tag).toBe('BadTarget')
+    expect((await bad({ maxSteps: 1e12 }))._tag).toBe('InvalidSpec')
+    expect((await bad({}, { target: 1 }, { foo: 1 }))._tag).toBe('InvalidSpec')
     expect((await bad({}, { target: 1 }, { dtype: 'int32', shape: [1, 12], data: new Int32Array(12) }))._tag).toBe('DTypeMismatch')
     const ctl = new AbortController()
     ctl.abort()

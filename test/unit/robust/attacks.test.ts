@@ -61,6 +61,7 @@ describe('attack errors', () => {
     expect(await fgsmError({ epsilon: 0.1, target: 0 }, { dtype: 'float32', shape: [2, 3], data: new Float32Array(5) })).toMatchObject({ path: ['inputs', '0'] })
     expect(await pgdError({ radius: 0.1, stepSize: 0.1, stepNum: 2, target: 0, norm: 'L3' as 'L2' })).toMatchObject({ _tag: 'InvalidSpec', path: ['norm'] })
     expect(await pgdError({ radius: 0.1, stepSize: 0.1, stepNum: 0, target: 0 })).toMatchObject({ _tag: 'InvalidSpec', path: ['stepNum'] })
+    expect(await pgdError({ radius: 0.1, stepSize: 0.1, stepNum: 1e12, target: 0 })).toMatchObject({ _tag: 'InvalidSpec', path: ['stepNum'] })
     expect(await pgdError({ radius: -1, stepSize: 0.1, stepNum: 1, target: 0 })).toMatchObject({ _tag: 'InvalidSpec', path: ['radius'] })
   })
 
