@@ -9,12 +9,13 @@
 
 // host tensors
 export { float32, int32, int64, sizeOf, toNested, toFloat64 } from './core/tensor.js'
-export type { DType, HostTensor } from './core/tensor.js'
+export type { DType, HostTensor, DataOf } from './core/tensor.js'
 export { isHostTensor, HostTensorCodec } from './core/codecs.js'
 
 // errors
 export { ClarusError, isAttributionError } from './core/errors.js'
 export type { AttributionError, ErrorTag, UnsupportedNode } from './core/errors.js'
+export type { InvalidSpec, ShapeMismatch, BadTarget, BadBaseline, DTypeMismatch, NonFinite, EmptyInput, MissingInput, UnknownTensor, NotReachable, UnsupportedOps, Unsupported, BackendFailure, Cancelled, BadModel, BadPipeline } from './core/errors.js'
 
 // the backend contract
 export type { Backend, Model, ModelSignature, TensorInfo, Selector, Wrt, WrtEntry, VjpOf, ForwardOptions, ForwardResult, VjpOptions, VjpResult } from './core/backend.js'
@@ -39,14 +40,17 @@ export { keyOf, foldIn, uniforms, normals, permutation } from './core/random.js'
 export type { Key } from './core/random.js'
 
 // the DSL
-export { pipeline, decodePipeline, describe, compositionOf, PipelineCodec, StageSpecCodec } from './dsl/spec.js'
-export type { Pipeline, StageSpec } from './dsl/spec.js'
+export { pipeline, decodePipeline, checkPipeline, describe, compositionOf, PipelineCodec, StageSpecCodec } from './dsl/spec.js'
+export type { Pipeline, StageSpec, SpecOf, StageDefs } from './dsl/spec.js'
+export type { CallDatum } from './dsl/abstract.js'
 export { stage } from './dsl/build.js'
+export type { StageBuilders, ApplySpec } from './dsl/build.js'
 export { runPipeline, DEFAULT_MEMORY_BUDGET } from './dsl/run.js'
 export type { RunRequest, AttributionResult, AttributionMeta } from './dsl/run.js'
-export type { Progress, ChunkPolicy, CallData, CallDataTypes } from './dsl/flow.js'
+export type { Progress, ChunkPolicy, CallData, CallDataTypes, CallDataKey } from './dsl/flow.js'
 export { LayerSelection } from './dsl/layers.js'
 export { MAX_STEPS, QuadratureRule, quadrature, legendreGauss } from './dsl/quadratureRules.js'
+export type { Quadrature } from './dsl/quadratureRules.js'
 export { PathSchedule } from './dsl/stages/interpolate.js'
 
 // methods as pipelines
@@ -109,7 +113,7 @@ export { DeepLift, DeepLiftShap, LayerDeepLift, LayerDeepLiftShap, NeuronDeepLif
 export type { DeepLiftConstructorOptions, RuleSetConstructorOptions, DeepLiftCallOptions, NeuronDeepLiftCallOptions, GuidedGradCamCallOptions, CustomAttributionOption } from './api/modifiedBackprop.js'
 export { LRP, LayerLRP } from './api/lrp.js'
 export type { LrpConstructorOptions, LrpCallOptions } from './api/lrp.js'
-export type { Explainer } from './api/explainer.js'
+export type { Explainer, Inputs } from './api/explainer.js'
 export { RuleSetCodec, Rule, RuleEntry, Match, OpClass, OP_CLASSES, PASS_THROUGH, ruleFor, ruleSetKey, describeRuleSet, DEEPLIFT, GUIDED_BACKPROP, DECONVOLUTION } from './core/ruleSet.js'
 export { LRP_CAPTUM, EPSILON_PLUS, EPSILON_ALPHA2_BETA1, ATTN_LRP, EPSILON_GAMMA_BOX, givesRelevanceAtInputs } from './core/ruleSet.js'
 export type { RuleSet, RuleName, NodeRef } from './core/ruleSet.js'

@@ -30,7 +30,7 @@ import { loadModel } from './models.js'
 import { progressSink, type TextSink } from './progress.js'
 import { buildMethod, errorText, resolveSpecFile, type ResolvedSpec } from './spec.js'
 
-export const EXPLAIN_USAGE = `clarus explain <model.onnx | model.json> --input <image.png | array.json | tokens.json>
+export const EXPLAIN_USAGE = `clarus explain <model.onnx | model.json> --input <image.png | image.jpg | sound.wav | array.json | tokens.json>
     (--method <name> [--options '<json>' | --options @file.json] | --spec <spec.json>)
     [--target <index> | --target predicted]   output to explain (default: the predicted class)
     [--baseline zeros | <number> | <file.json>] baseline for methods that use one (default zeros)
@@ -157,6 +157,25 @@ const pictures = (input: LoadedInput, attr: HostTensor, base: number | undefined
       svgs.push({ caption: 'time series', svg })
       return { files, svgs, images, html }
     }
+  }
+  if (v.kind === 'audio' && attr.shape.length === 2 && input.tensor.shape[1]! >= 2) {
+    // About 1 000 bins: per bin, the waveform's largest-magnitude sample and the summed attribution.
+    const data = firstExample(input.tensor)
+    const bin = Math.max(1, Math.ceil(data.length / 1000))
+    const n = Math.ceil(data.length / bin)
+    const binOf = (a: Float64Array, b: number): Float64Array => a.subarray(b * bin, (b + 1) * bin)
+    const peak = Array.from({ length: n }, (_, b) => [binOf(data, b).reduce((m, x) => (Math.abs(x) > Math.abs(m) ? x : m), 0)])
+    const sums = Array.from({ length: n }, (_, b) => [binOf(values, b).reduce((s, x) => s + x, 0)])
+    const svg = timeSeriesSvg(peak, sums, {
+      sign: 'all',
+      title: `Attribution over time (${bin} sample(s) per bin at ${v.sampleRate} Hz)`,
+      channelLabels: ['waveform, time in s'],
+      xValues: peak.map((_, b) => Number(((b * bin) / v.sampleRate).toFixed(4))),
+      width: 900,
+    })
+    files.set('timeseries.svg', svg)
+    svgs.push({ caption: 'waveform with the attribution behind it', svg })
+    return { files, svgs, images, html }
   }
   const names = Array.from(values, (_, i) => (attr.shape.length === 2 ? `feature ${i}` : `element ${i}`))
   const bars = barChartSvg(names, Array.from(values), { title: 'Attributions (largest |value| first)', topK: 20 })

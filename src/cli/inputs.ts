@@ -1,8 +1,9 @@
 /**
- * Reading the CLI's `--input`: a PNG image (preprocessed by an `ImagePreprocessing` spec, whose
+ * Reading the CLI's `--input`: a PNG or JPEG image (preprocessed by an `ImagePreprocessing` spec, whose
  * defaults follow the model's declared input shape), a JSON array (nested numbers, or
- * `{ "shape", "data" }`), or JSON tokens (`{ "ids": [...], "tokens"?: [...] }`), into a one-example
- * host tensor plus what the pictures need (the image, the token strings).
+ * `{ "shape", "data" }`), JSON tokens (`{ "ids": [...], "tokens"?: [...] }`), or a WAV sound (its first
+ * channel as a [1, samples] row), into a one-example host tensor plus what the pictures need (the
+ * image, the token strings, the sample rate).
  *
  * @category cli
  * @since 0.2.0
@@ -11,8 +12,9 @@ import * as E from 'fp-ts/lib/Either.js'
 import type { TensorInfo } from '../core/backend.js'
 import { float32, int32, int64, sizeOf, type HostTensor } from '../core/tensor.js'
 import type { Rgba } from '../viz/heatmap.js'
-import { decodePng } from '../viz/png.js'
+import { decodeImage } from '../viz/jpeg.js'
 import { decodePreprocessing, preprocessImage, type ImagePreprocessing } from '../viz/preprocess.js'
+import { decodeWav } from '../viz/wav.js'
 import { CliError } from './args.js'
 import { readBytes, readJson } from './files.js'
 
@@ -21,6 +23,7 @@ export type InputView =
   | { readonly kind: 'image'; readonly image: Rgba; readonly layout: 'NCHW' | 'NHWC' }
   | { readonly kind: 'tokens'; readonly tokens: readonly string[] }
   | { readonly kind: 'array' }
+  | { readonly kind: 'audio'; readonly sampleRate: number }
 
 export interface LoadedInput {
   readonly tensor: HostTensor
@@ -65,13 +68,13 @@ const tensorOf = (shape: readonly number[], data: readonly number[], info: Tenso
 
 /** Reads and checks the input file against the model's first input. */
 export const loadInput = (file: string, info: TensorInfo | undefined, preprocess: unknown): LoadedInput => {
-  if (file.toLowerCase().endsWith('.png')) {
+  if (/\.(png|jpe?g)$/i.test(file)) {
     const bytes = readBytes(file, 'input image')
     let img: Rgba
     try {
-      img = decodePng(bytes)
+      img = decodeImage(bytes)
     } catch (e) {
-      throw new CliError(`input ${file} is not a readable PNG image: ${(e as Error).message}`)
+      throw new CliError(`input ${file} is not a readable PNG or JPEG image: ${(e as Error).message}`)
     }
     const decoded = decodePreprocessing(preprocess ?? {})
     if (E.isLeft(decoded)) throw new CliError(`bad preprocessing spec: ${decoded.left.message}`)
@@ -79,7 +82,13 @@ export const loadInput = (file: string, info: TensorInfo | undefined, preprocess
     const { tensor, image } = preprocessImage(img, p)
     return { tensor, view: { kind: 'image', image, layout: p.layout ?? 'NCHW' } }
   }
-  if (!file.toLowerCase().endsWith('.json')) throw new CliError(`unknown input file ${file}: give a .png image, or a .json array or token file`)
+  if (file.toLowerCase().endsWith('.wav')) {
+    // Audio: the first channel's samples in −1..1 as one [1, samples] float32 row.
+    const wav = decodeWav(readBytes(file, 'input audio'))
+    if (E.isLeft(wav)) throw new CliError(`input ${file} is not a readable WAV file: ${wav.left.message}`)
+    return { tensor: float32([1, wav.right.samples.length], wav.right.samples), view: { kind: 'audio', sampleRate: wav.right.sampleRate } }
+  }
+  if (!file.toLowerCase().endsWith('.json')) throw new CliError(`unknown input file ${file}: give a .png or .jpg image, a .wav sound, or a .json array or token file`)
   const u = readJson(file, 'input')
   if (typeof u === 'object' && u !== null && !Array.isArray(u)) {
     const o = u as Record<string, unknown>

@@ -29,7 +29,7 @@ export type StageBuilders<Defs extends readonly AnyStageDef[]> = { readonly [D i
 export const buildersOf = <const Defs extends readonly AnyStageDef[]>(defs: Defs): StageBuilders<Defs> =>
   Object.fromEntries(defs.map((d) => [d.tag, (params: object = {}) => ({ _tag: d.tag, ...params })])) as StageBuilders<Defs>
 
-type ApplySpec = Extract<StageSpec, { readonly _tag: 'apply' }>
+export type ApplySpec = Extract<StageSpec, { readonly _tag: 'apply' }>
 
 export const stage: Omit<StageBuilders<typeof ALL_STAGES>, 'apply'> & {
   /** Runs a whole method on the current rows as its examples (the higher-order stage). */

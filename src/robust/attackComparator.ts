@@ -86,7 +86,7 @@ export interface AttackSummary {
   readonly means: readonly MetricValues[]
   /** The metric names, in the metric's order: the columns of `table`. */
   readonly columns: readonly string[]
-  /** [keys, Σ metric sizes]: each row the key's averaged metric values, flattened in column order. */
+  /** Shape [keys, Σ metric sizes]; each row the key's averaged metric values, flattened in column order. */
   readonly table: HostTensor
 }
 

@@ -39,12 +39,17 @@ const order = (values: readonly number[], sort: 'magnitude' | 'none' = 'magnitud
 /** A horizontal axis with ticks at min, 0 and max. */
 const axis = (x0: number, y: number, w: number, lo: number, hi: number): Markup => {
   const at = (v: number): number => x0 + ((v - lo) / (hi - lo)) * w
-  const ticks = [...new Set([lo, 0, hi])].filter((v) => v >= lo && v <= hi)
+  // 0 is left out when it would print over the end ticks' labels
+  const ticks = [...new Set([lo, 0, hi])].filter((v) => v >= lo && v <= hi && (v !== 0 || v === lo || v === hi || (at(0) - x0 > 44 && x0 + w - at(0) > 44)))
   return el('g', { class: 'axis', fill: '#444' },
     el('line', { x1: x0, y1: y, x2: x0 + w, y2: y, stroke: '#888' }),
     ticks.map((v) => [el('line', { x1: at(v), y1: y, x2: at(v), y2: y + 4, stroke: '#888' }), el('text', { x: at(v), y: y + 16, 'text-anchor': 'middle' }, fmtValue(v))]),
   )
 }
+
+/** Room left of the plot for the longest label (about 7.5 px a character at the charts' font size). */
+const labelMargin = (labels: readonly string[], min: number): number =>
+  Math.min(360, Math.max(min, 14 + Math.ceil(7.5 * Math.max(0, ...labels.map((l) => [...l].length)))))
 
 /** The value range of a chart, always containing 0 and never empty. */
 const range = (vs: readonly number[]): [number, number] => {
@@ -63,7 +68,7 @@ export const barChartSvg = (names: readonly string[], values: readonly number[],
   checkLengths(names, values.length, 'barChartSvg')
   const idx = order(values, o.sort, o.topK)
   const width = o.width ?? 560
-  const left = 150
+  const left = labelMargin(idx.map((i) => names[i]!), 150)
   const right = 70
   const top = o.title !== undefined ? 30 : 10
   const rowH = 22
@@ -110,7 +115,7 @@ export const waterfallSvg = (names: readonly string[], values: readonly number[]
   for (const s of steps) totals.push(totals[totals.length - 1]! + s.v)
   const end = totals[totals.length - 1]!
   const width = o.width ?? 600
-  const left = 160
+  const left = labelMargin([o.baseLabel ?? 'baseline output', 'baseline + Σ attributions', ...steps.map((st) => st.label)], 160)
   const right = 80
   const top = o.title !== undefined ? 30 : 10
   const rowH = 22
@@ -170,7 +175,7 @@ export const beeswarmSvg = (names: readonly string[], attributions: readonly (re
   const meanAbs = names.map((_, j) => attributions.reduce((a, r) => a + (Number.isFinite(r[j]!) ? Math.abs(r[j]!) : 0), 0) / Math.max(1, attributions.length))
   const idx = order(meanAbs, 'magnitude', o.topK)
   const width = o.width ?? 640
-  const left = 150
+  const left = labelMargin(idx.map((j) => names[j]!), 150)
   const right = 30
   const top = o.title !== undefined ? 30 : 10
   const rowH = 36
