@@ -13,7 +13,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
 import { IntegratedGradients, describe, integratedGradients } from '../src/index.js'
-import { encodePng, heatmap, hstack, htmlReport, overlay, pixelMap, scaleFor, upscale } from '../src/viz/index.js'
+import { encodePng, heatmap, hstack, htmlReport, overlay, pixelMap, scaleFor, tile, upscale } from '../src/viz/index.js'
 import { demoImages, H, loadModel, toInput, W } from './ocr.js'
 
 const outDir = path.resolve('out')
@@ -49,6 +49,9 @@ const main = async (): Promise<void> => {
     mkdirSync(outDir, { recursive: true })
     const pngs = panels.map(encodePng)
     pngs.forEach((png, i) => writeFileSync(path.join(outDir, `ocr-ig-${i}.png`), png))
+    // The README's picture: both panels, one above the other.
+    mkdirSync(path.resolve('docs/img'), { recursive: true })
+    writeFileSync(path.resolve('docs/img/ocr-orientation.png'), encodePng(tile(panels.map((p) => [p]), 8)))
     const labels = ['upright (0°)', 'upside down (180°)']
     writeFileSync(
       path.join(outDir, 'report.html'),

@@ -29,7 +29,8 @@
  * *unfused* whenever a gradient is being recorded and the activation is not linear: the activation
  * then runs as its own kernel (`Relu`, …) and gets its rule like any other. A fused op with a linear
  * activation (bias only) is affine and appears as one node (opType `_FusedMatMul`, `FusedConv2D`,
- * `FusedDepthwiseConv2D`) that keeps its ordinary gradient.
+ * `FusedDepthwiseConv2D`) that keeps its ordinary gradient; GraphModels run on a twin where such
+ * nodes are split into the plain op and a `BiasAdd` (`linearFused.ts`), so there they appear as two.
  *
  * Input-layer LRP rules (flat, wSquare, zBox; `givesRelevanceAtInputs`): they give relevance, not a
  * gradient, so under a rule set that has one the vjp returns *relevance* at every differentiated

@@ -20,6 +20,7 @@ import { ClarusError, err, type AttributionError } from '../../core/errors.js'
 import { closestNames } from '../../core/names.js'
 import type { DType } from '../../core/tensor.js'
 import { graphModelInfo, layersModelInfo, tappedInfo, type GraphNodeInfo } from './layerInfo.js'
+import { gradientTwin } from './linearFused.js'
 
 /** A model written as a function of tf tensors. */
 export type TfjsFunction = (...inputs: tf.Tensor[]) => tf.Tensor
@@ -308,7 +309,12 @@ const upstreamFirst = (names: readonly string[], nodes: readonly GraphNode[]): s
   return out
 }
 
-export const graphRunner = (g: GraphModelLike, options: FromTfjsOptions): Runner => {
+export const graphRunner = (model: GraphModelLike, options: FromTfjsOptions): Runner => {
+  const g = model
+  // Every run goes through the twin with bias-only fused nodes split (same tensors, same names): its
+  // backward pass skips the weight gradients the fused ops would compute. Built on the first run.
+  let twin: ReturnType<typeof gradientTwin> | undefined
+  const exec = (): GraphModelLike => (twin ??= gradientTwin(model)).model
   const inputNames = options.inputNames ?? g.inputNodes
   const outputName = options.outputName ?? g.outputNodes[0] ?? ''
   const topology = graphNodes(g)
@@ -341,13 +347,13 @@ export const graphRunner = (g: GraphModelLike, options: FromTfjsOptions): Runner
       }
       // Each shifted node: its value computed with the upstream ones already shifted, then fed.
       for (const n of upstreamFirst(shiftedNames, topology)) {
-        const base = feeds[n] ?? (g.execute(feeds, n) as tf.Tensor)
+        const base = feeds[n] ?? (exec().execute(feeds, n) as tf.Tensor)
         if (inject[n] === undefined) named?.(n, base)
         feeds[n] = tf.add(base, shift[n]!)
       }
       const fed = (n: string): boolean => shift[n] !== undefined
       const names = [...new Set([outputName, ...outputs.map((i) => g.outputNodes[i]!), ...capture.filter((n) => !fed(n))])]
-      const ys = g.execute(feeds, names)
+      const ys = exec().execute(feeds, names)
       const list = Array.isArray(ys) ? ys : [ys]
       const byName = (n: string): tf.Tensor => (fed(n) ? feeds[n]! : list[names.indexOf(n)]!)
       capture.filter((n) => !fed(n) && inject[n] === undefined).forEach((n) => named?.(n, byName(n)))
@@ -357,7 +363,10 @@ export const graphRunner = (g: GraphModelLike, options: FromTfjsOptions): Runner
         captured: Object.fromEntries(capture.map((n) => [n, byName(n)])),
       }
     },
-    dispose: () => undefined,
+    dispose: () => {
+      if (twin?.owned === true) (twin.model as unknown as { dispose(): void }).dispose()
+      twin = undefined
+    },
   }
 }
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { main } from '../../../src/cli/clarus.js'
+import { encode as encodeJpeg } from 'jpeg-js'
 import { decodePng } from '../../../src/viz/index.js'
 import { REFERENCE_DIR } from '../../helpers/reference.js'
 
@@ -12,7 +13,7 @@ const root = mkdtempSync(path.join(tmpdir(), 'clarus-cli-'))
 afterAll(() => rmSync(root, { recursive: true, force: true }))
 const file = (name: string, content: unknown): string => {
   const p = path.join(root, name)
-  writeFileSync(p, typeof content === 'string' ? content : JSON.stringify(content))
+  writeFileSync(p, typeof content === 'string' || content instanceof Uint8Array ? content : JSON.stringify(content))
   return p
 }
 
@@ -82,6 +83,7 @@ describe('clarus (in process)', () => {
       [['--input', file('x.json', x12), '--method', 'integratedGradients', '--baseline', file('b.json', [1, 2])], /baseline .* has 2 values; the input \[1, 12\] needs 12/],
       [['--input', file('x.json', x12), '--method', 'saliency', '--baseline', '0.5'], /Saliency does not use baselines/],
       [['--input', file('x.json', x12), '--method', 'layerGradCam', '--options', '{"layer": "/fc9/Gemm_output_0"}'], /fc9/],
+      [['--input', file('broken.jpg', 'GIF89a, not a JPEG'), '--method', 'saliency'], /broken\.jpg is not a readable PNG or JPEG image: .*first bytes are 47 49 46 38/],
     ]
     for (const [args, message] of cases) {
       const r = await cli('explain', mlp, ...args, '--out', out)
@@ -132,6 +134,19 @@ describe('clarus (in process)', () => {
     expect(r.code).toBe(1)
     expect(r.err).toMatch(/report\.html .* a folder of that name is in the way; nothing was written/)
     expect(readdirSync(out)).toEqual(['report.html'])
+  })
+
+  it('explain: a JPEG input is read like a PNG (decoded, resized to the model input)', async () => {
+    const [w, h] = [40, 24]
+    const rgba = Buffer.alloc(w * h * 4, 255)
+    for (let p = 0; p < w * h; p++) if (p % w < w / 2) rgba.fill(0, p * 4, p * 4 + 3) // left half black
+    const out = path.join(root, 'jpeg')
+    const r = await cli('explain', path.join(MODELS, 'cnn.onnx'), '--input', file('photo.JPG', encodeJpeg({ width: w, height: h, data: rgba }, 90).data), '--method', 'saliency', '--out', out)
+    expect(r.code, r.err).toBe(0)
+    const a = JSON.parse(readFileSync(path.join(out, 'attributions.json'), 'utf8')) as { attributions: { shape: number[] }[] }
+    expect(a.attributions[0]!.shape).toEqual([1, 3, 32, 32])
+    const heat = decodePng(readFileSync(path.join(out, 'heatmap.png')))
+    expect([heat.width, heat.height]).toEqual([256, 256])
   })
 })
 
