@@ -27,18 +27,34 @@ const T = target.length
 
 // 1. FeatureAblation, 20 segments
 const segments = unwrap(textSegmentInput(prompt, { unit: 'word' }))
-let info = unwrap(await llmAttributionWithInfo(model, tokenizer, 'FeatureAblation', segments, { target, forwardInTokens: false, maxPositions: 64 })())
-const fa = await time(async () => {
-  info = unwrap(await llmAttributionWithInfo(model, tokenizer, 'FeatureAblation', segments, { target, forwardInTokens: false, maxPositions: 64 })())
-}, 5)
+const runFa = async () => unwrap(await llmAttributionWithInfo(model, tokenizer, 'FeatureAblation', segments, { target, forwardInTokens: false, maxPositions: 64 })())
+const info = await runFa()
 const calls = info.info.passes.calls
 const rows = info.info.passes.rows
 const len = tokenizer.encode(prompt).length + T - 1
 const perCall = Math.ceil(rows / calls)
 const ids = int64([perCall, len], Array.from({ length: perCall * len }, (_, i) => (i % len === 0 ? 1 : 4 + (i % 50))))
-const bare = await time(async () => {
+const runBare = async () => {
   for (let c = 0; c < calls; c++) unwrap(await model.forward([ids])())
-}, 5)
+}
+await runBare()
+// interleaved pairs (one FeatureAblation, then its bare forwards), so the machine's drift hits both alike
+const PAIRS = 40
+const faTimes: number[] = []
+const bareTimes: number[] = []
+const pairRatios: number[] = []
+for (let i = 0; i < PAIRS; i++) {
+  let t0 = performance.now()
+  await runFa()
+  faTimes.push((performance.now() - t0) / 1000)
+  t0 = performance.now()
+  await runBare()
+  bareTimes.push((performance.now() - t0) / 1000)
+  pairRatios.push(faTimes[i]! / bareTimes[i]!)
+}
+const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+const fa = median(faTimes)
+const bare = median(bareTimes)
 
 // 2. LayerIG, 50 steps
 const tokens = unwrap(textTokenInput(prompt, tokenizer, { skipTokens: ['<bos>'], baselines: '<unk>' }))
@@ -71,7 +87,7 @@ const p = grad.passes
 console.log(`mobylm (2 004 words, width 64, 2 blocks), prompt "${prompt}" (${words} words), target ${T} tokens\n`)
 console.log(row(['case', 'model calls', 'model rows', 'median s', 'ratio']))
 console.log(row(['---', '---', '---', '---', '---']))
-console.log(row([`FeatureAblation, ${words} word segments, one teacher-forced pass per prompt`, String(calls), String(rows), fa, `${(fa / bare).toFixed(2)}× the bare forwards`]))
+console.log(row([`FeatureAblation, ${words} word segments, one teacher-forced pass per prompt`, String(calls), String(rows), fa, `${median(pairRatios).toFixed(2)}× the bare forwards (median of ${PAIRS} interleaved pairs)`]))
 console.log(row([`bare forwards: ${calls} call(s) of ${perCall} rows × ${len} tokens`, String(calls), String(calls * perCall), bare, '']))
 console.log(row(['LayerIntegratedGradients, 50 steps (clarus: every target token seeded in one backward per chunk)', `${p.forwardCalls} fwd + ${p.vjpCalls} vjp`, `${p.forwardRows} fwd + ${p.vjpRows} vjp`, ig, `${(ig / perToken).toFixed(2)}× Captum's scheme`]))
 console.log(row([`Captum's scheme: one LayerIG call per target token (${T} × 50 steps)`, String(captumCalls), String(captumRows), perToken, '']))

@@ -195,3 +195,5 @@ export { llmTokenAttrSvg, llmSeqAttrSvg, llmAttributionHtml } from './llm/render
 export { llmGradientAttribution, LLMGradientAttribution, LLMGradientMethod, LLMGradientOptions } from './llm/llmGradient.js'
 export type { LLMGradientResult } from './llm/llmGradient.js'
 export type { PassCount } from './llm/llmGradientCore.js'
+export { transformersTokenizer } from './llm/transformersTokenizer.js'
+export type { TransformersTokenizer } from './llm/transformersTokenizer.js'

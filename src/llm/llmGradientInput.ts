@@ -55,7 +55,8 @@ export const embeddingLayerOf = <T>(model: Model<T>): E.Either<AttributionError,
     invalidSpec([{
       path: ['layer'],
       message: found.length === 0
-        ? `found no embedding lookup (Gather / Embedding) reading the input ${JSON.stringify(ids)}: give the embedding output as options.layer`
+        ? `found no embedding lookup (Gather / Embedding) reading the input ${JSON.stringify(ids)}: give the embedding output as options.layer` +
+          (model.signature.layers.length === 0 ? ' (this model exposes no internal tensors at all: a forward-only model, e.g. fromFunction or fromTransformers without modelPath / onnxFile, runs perturbation methods only)' : '')
         : `several embedding lookups read the token ids (${found.map((n) => JSON.stringify(n)).join(', ')}): name the one to attribute at in options.layer`,
     }]),
   )
