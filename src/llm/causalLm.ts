@@ -147,8 +147,8 @@ const checkLength = (len: number, o: ScoringOptions, what: string): E.Either<Att
     ? E.left(err('BadTarget', `${what} is ${len} tokens long, but the model takes at most ${o.maxPositions} positions: shorten the prompt or the target (or maxNewTokens)`, ['target']))
     : E.right(undefined)
 
-/** Rows per call so that two calls' rows × len × vocab float32 logits fit the budget (at least 1). */
-const rowsPerCall = (len: number, vocab: number, o: ScoringOptions): number => Math.max(1, Math.floor((o.memoryBudgetBytes ?? DEFAULT_BUDGET) / 2 / (4 * len * Math.max(vocab, 1))))
+/** Rows per call so that rows × len × vocab float32 logits fit the budget (at least 1). */
+const rowsPerCall = (len: number, vocab: number, o: ScoringOptions): number => Math.max(1, Math.floor((o.memoryBudgetBytes ?? DEFAULT_BUDGET) / (4 * len * Math.max(vocab, 1))))
 
 /**
  * Teacher-forced log-probabilities: for each prompt, `[lp₁, …, lp_T]` with lp_t = log p(target_t |
@@ -189,29 +189,6 @@ export const scorePrompts = async <T>(
   // the vocabulary size sets the rows per call; until a call tells it (or the signature does), one row at a time
   const declared = model.signature.outputs[0]?.shape.at(-1)
   let knownVocab: number | undefined = typeof declared === 'number' ? declared : undefined
-  // Calls overlap with the host's work: call k + 1 is started before call k's log-softmaxes are
-  // read, so at most two calls' logits are alive (each call gets half the memory budget).
-  interface Job {
-    readonly idx: readonly number[]
-    readonly len: number
-    readonly t0: number
-    readonly logits: ReturnType<typeof logitsOf<T>>
-  }
-  let pending: Job | undefined
-  const drain = async (job: Job): Promise<E.Either<AttributionError, void>> => {
-    const lg = await job.logits
-    if (E.isLeft(lg)) return lg
-    const { data, vocab } = lg.right
-    knownVocab = vocab
-    for (const id of target) if (id < 0 || id >= vocab) return E.left(err('BadTarget', `target token id ${id} is outside the model's vocabulary (0..${vocab - 1})`, ['target']))
-    job.idx.forEach((i, r) => {
-      // position L−1+t of row r predicts target_t (padding, if any, comes after it); the per-token mode reads only its last position
-      const L = prompts[i]!.ids.length
-      const ts = options.forwardInTokens === false ? Array.from({ length: T }, (_, t) => t) : [job.t0]
-      for (const t of ts) out[i]![t] = logProbAt(data, (r * job.len + (L - 1 + t)) * vocab, vocab, target[t]!)
-    })
-    return E.right(undefined)
-  }
   for (const group of groups.values()) {
     // longest first, so each padded chunk holds similar lengths
     const members = [...group].sort((a, b) => prompts[b]!.ids.length - prompts[a]!.ids.length)
@@ -225,33 +202,24 @@ export const scorePrompts = async <T>(
     const steps = options.forwardInTokens === false ? [T - 1] : Array.from({ length: T }, (_, t) => t)
     for (const t0 of steps) {
       for (let c = 0; c < members.length; ) {
-        // the first call of a model that does not declare its vocabulary runs alone: it tells the rows per call
-        if (knownVocab === undefined && pending !== undefined) {
-          const done = await drain(pending)
-          pending = undefined
-          if (E.isLeft(done)) return done
-        }
         const len = prompts[members[c]!]!.ids.length + t0
         const chunk = knownVocab === undefined ? 1 : rowsPerCall(len, knownVocab, options)
         const idx = members.slice(c, c + chunk)
         c += chunk
         const rows = idx.map((i) => [...prompts[i]!.ids, ...target.slice(0, t0)])
-        const job: Job = { idx, len, t0, logits: logitsOf(model, rows, counter, idx.map((i) => prompts[i]!.inputs)) }
-        // while the model runs this call, read the previous call's log-probabilities
-        if (pending !== undefined) {
-          const done = await drain(pending)
-          if (E.isLeft(done)) {
-            await job.logits
-            return done
-          }
-        }
-        pending = job
+        const lg = await logitsOf(model, rows, counter, idx.map((i) => prompts[i]!.inputs))
+        if (E.isLeft(lg)) return lg
+        const { data, vocab } = lg.right
+        knownVocab = vocab
+        for (const id of target) if (id < 0 || id >= vocab) return E.left(err('BadTarget', `target token id ${id} is outside the model's vocabulary (0..${vocab - 1})`, ['target']))
+        idx.forEach((i, r) => {
+          // position L−1+t of row r predicts target_t (padding, if any, comes after it); the per-token mode reads only its last position
+          const L = prompts[i]!.ids.length
+          const ts = options.forwardInTokens === false ? Array.from({ length: T }, (_, t) => t) : [t0]
+          for (const t of ts) out[i]![t] = logProbAt(data, (r * len + (L - 1 + t)) * vocab, vocab, target[t]!)
+        })
       }
     }
-  }
-  if (pending !== undefined) {
-    const done = await drain(pending)
-    if (E.isLeft(done)) return done
   }
   return E.right(out)
 }

@@ -108,10 +108,9 @@ describe('LLMAttribution (perturbation)', () => {
       return { s, calls: n.calls }
     }
     const whole = await count(model)
-    // two calls' logits share the budget (the next call runs while the host reads the last one):
-    // 2 × 3 rows × 4 positions × 102 float32 logits = 9 792 bytes: rows 3 + 3, or 1 + 3 + 2 while learning the vocabulary
-    const declared = await count(model, 2 * 3 * 4 * VOCAB * 4)
-    const undeclared = await count(fakeLm(true, false), 2 * 3 * 4 * VOCAB * 4)
+    // 3 rows × 4 positions × 102 float32 logits = 4 896 bytes: rows 3 + 3, or 1 + 3 + 2 while learning the vocabulary
+    const declared = await count(model, 3 * 4 * VOCAB * 4)
+    const undeclared = await count(fakeLm(true, false), 3 * 4 * VOCAB * 4)
     expect([whole.calls, declared.calls, undeclared.calls]).toEqual([1, 2, 3])
     for (const r of [declared, undeclared]) r.s.forEach((row, i) => row.forEach((v, t) => expect(v).toBe(whole.s[i]![t])))
   })
