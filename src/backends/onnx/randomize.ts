@@ -5,7 +5,8 @@
  * in `signature.layers`) or by the node's name. Its parameters are those initializers, plus the
  * initializer of an Add that adds a bias to a MatMul's output. {@link withRandomizedInitializers}
  * returns new model bytes with chosen initializers replaced by seeded draws (see `core/reinit.ts`:
- * N(0, σ²) with each tensor's original σ); the graph is unchanged.
+ * N(0, σ²) with each tensor's original σ); the graph is unchanged. Weights stored as `Constant` nodes
+ * (paddle2onnx) count as initializers ({@link promoteConstantWeights}).
  *
  * @category backends
  * @since 0.4.0
@@ -53,11 +54,33 @@ const readBytes = async (source: string | Uint8Array): Promise<E.Either<Attribut
   }
 }
 
+/**
+ * The graph with weights stored as `Constant` nodes (paddle2onnx writes them so) moved into
+ * initializers of the same name: the same model, whose parameterised layers can then be found
+ * and randomised like any other. Only float tensors of rank ≥ 1 move; scalars and integer
+ * constants (shapes, axes) stay nodes.
+ */
+export const promoteConstantWeights = (g: Graph): Graph => {
+  const moved = new Map<string, TensorProto>()
+  const nodes = g.nodes.filter((n) => {
+    if (n.domain !== '' || n.opType !== 'Constant' || n.outputs.length !== 1 || n.attributes.length !== 1) return true
+    const a = n.attributes[0]!
+    const out = n.outputs[0]!
+    if (a.name !== 'value' || a.type !== 'tensor' || (a.value.dataType ?? 0) !== ElemType.FLOAT || (a.value.dims ?? []).length === 0 || g.initializers.has(out)) return true
+    moved.set(out, { ...a.value, name: out })
+    return false
+  })
+  if (moved.size === 0) return g
+  return { ...g, nodes, initializers: new Map([...g.initializers, ...moved]) }
+}
+
 const graphOf = async (source: string | Uint8Array): Promise<E.Either<AttributionError, Graph>> => {
   const bytes = await readBytes(source)
   if (E.isLeft(bytes)) return bytes
   const m = decodeModel(bytes.right)
-  return E.isLeft(m) ? m : fromProto(m.right)
+  if (E.isLeft(m)) return m
+  const g = fromProto(m.right)
+  return E.isLeft(g) ? g : E.right(promoteConstantWeights(g.right))
 }
 
 /** The model's parameterised layers in graph order (bytes or, in Node, a file path). */
