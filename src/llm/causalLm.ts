@@ -130,6 +130,43 @@ const logitsOf = async <T>(
   }
 }
 
+/**
+ * Next-token log-probabilities [rows, len] of one batch (right-padded), from the model's own scoring
+ * head (`Model.nextTokenLogProbs`): the logits stay where the model runs.
+ */
+const nextLogProbsOf = async <T>(
+  model: Model<T>,
+  head: NonNullable<Model<T>['nextTokenLogProbs']>,
+  rows: readonly (readonly number[])[],
+  counter: PassCounter | undefined,
+  extras: readonly (PromptInputs | undefined)[],
+): Promise<E.Either<AttributionError, Float32Array>> => {
+  const feeds = inputFor(model as Model<unknown>, rows, extras)
+  if (E.isLeft(feeds)) return feeds
+  const b = model.backend
+  const ts = feeds.right.map((h) => b.fromHost(h))
+  try {
+    const r = await head.call(model, ts)()
+    if (E.isLeft(r)) return r
+    try {
+      const out = await b.toHost(r.right)
+      const len = Math.max(...rows.map((x) => x.length))
+      if (out.dtype !== 'float32' || out.shape.length !== 2 || out.shape[0] !== rows.length || out.shape[1] !== len) {
+        return E.left(err('BadModel', `the model's next-token log-probabilities must be float32 [batch, seq]; got ${out.dtype} [${out.shape.join(', ')}] for input [${rows.length}, ${len}]`, ['model', 'outputs']))
+      }
+      if (counter) {
+        counter.calls++
+        counter.rows += rows.length
+      }
+      return E.right(out.data as Float32Array)
+    } finally {
+      b.dispose(r.right)
+    }
+  } finally {
+    for (const t of ts) b.dispose(t)
+  }
+}
+
 /** log softmax(logits[off .. off+vocab])[id], in float64 (the vocabulary-wide sum is most of a scoring call's host time). */
 const logProbAt = (data: Float32Array, off: number, vocab: number, id: number): number => {
   let max = -Infinity
@@ -189,6 +226,11 @@ export const scorePrompts = async <T>(
   // the vocabulary size sets the rows per call; until a call tells it (or the signature does), one row at a time
   const declared = model.signature.outputs[0]?.shape.at(-1)
   let knownVocab: number | undefined = typeof declared === 'number' ? declared : undefined
+  // a scoring head, where the model has one and declares [batch, seq, vocab] logits; target ids are then checked up front
+  let head = model.signature.outputs[0]?.shape.length === 3 ? model.nextTokenLogProbs : undefined
+  if (head !== undefined && knownVocab !== undefined) {
+    for (const id of target) if (id < 0 || id >= knownVocab) return E.left(err('BadTarget', `target token id ${id} is outside the model's vocabulary (0..${knownVocab - 1})`, ['target']))
+  }
   for (const group of groups.values()) {
     // longest first, so each padded chunk holds similar lengths
     const members = [...group].sort((a, b) => prompts[b]!.ids.length - prompts[a]!.ids.length)
@@ -204,8 +246,28 @@ export const scorePrompts = async <T>(
       for (let c = 0; c < members.length; ) {
         const len = prompts[members[c]!]!.ids.length + t0
         const chunk = knownVocab === undefined ? 1 : rowsPerCall(len, knownVocab, options)
+        const start = c
         const idx = members.slice(c, c + chunk)
         c += chunk
+        if (head !== undefined && knownVocab !== undefined) {
+          // the model scores next tokens itself: feed one more token, the one position L−1+t predicts
+          const rows = idx.map((i) => [...prompts[i]!.ids, ...target.slice(0, t0 + 1)])
+          const lp = await nextLogProbsOf(model, head, rows, counter, idx.map((i) => prompts[i]!.inputs))
+          if (E.isLeft(lp) && lp.left._tag === 'BackendFailure') {
+            // e.g. one more position than the model was built for: score this and later chunks from the logits
+            head = undefined
+            c = start
+            continue
+          }
+          if (E.isLeft(lp)) return lp
+          const width = len + 1
+          idx.forEach((i, r) => {
+            const L = prompts[i]!.ids.length
+            const ts = options.forwardInTokens === false ? Array.from({ length: T }, (_, t) => t) : [t0]
+            for (const t of ts) out[i]![t] = lp.right[r * width + (L - 1 + t)]!
+          })
+          continue
+        }
         const rows = idx.map((i) => [...prompts[i]!.ids, ...target.slice(0, t0)])
         const lg = await logitsOf(model, rows, counter, idx.map((i) => prompts[i]!.inputs))
         if (E.isLeft(lg)) return lg

@@ -235,6 +235,9 @@ const modelOf = (rt: OnnxRuntime, options: FromOnnxOptions): E.Either<Attributio
     )
   }
 
+  const int64Inputs = sig.inputs.filter((i) => i.dtype === 'int64').map((i) => i.name)
+  const idsInput = sig.inputs.some((i) => i.name === 'input_ids') ? 'input_ids' : int64Inputs.length === 1 ? int64Inputs[0] : undefined
+
   const inputBytes = (inputs: readonly HostTensor[]): number =>
     inputs.reduce((a, x) => a + (x.shape.length > 0 ? sizeOf(x.shape.slice(1)) : 1) * 4, 0)
 
@@ -258,6 +261,22 @@ const modelOf = (rt: OnnxRuntime, options: FromOnnxOptions): E.Either<Attributio
       )
     },
     vjp,
+    // causal LMs: the ids are the input named input_ids, or the only int64 input
+    ...(idsInput !== undefined && out.dtype === 'float32'
+      ? {
+          nextTokenLogProbs: (inputs: readonly HostTensor[]) => {
+            const feeds = feedsOf(inputs)
+            if (E.isLeft(feeds)) return TE.left(feeds.left)
+            return pipe(
+              () => rt.nextTokenLogProbs(feeds.right, { logits: outputName, ids: idsInput }),
+              TE.chainEitherK((lp) => {
+                const bad = nonFiniteIn(lp, ['output'], `the log-probabilities of ${outputName}`, 'check the model for unstable ops')
+                return bad !== undefined ? E.left(bad) : E.right(lp)
+              }),
+            )
+          },
+        }
+      : {}),
     dispose: () => rt.dispose(),
   })
 }

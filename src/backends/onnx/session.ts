@@ -28,6 +28,7 @@ import { fromProto, opsetOf, toProto, type Graph } from './graph/ir.js'
 import { decodeModel, encodeModel } from './graph/proto.js'
 import { dtypeOfElem, signatureOf, type ModelSignature } from './graph/signature.js'
 import { upgradeOpset } from './graph/upgradeOpset.js'
+import { NEXT_TOKEN_LOGP, withNextTokenHead } from './graph/nextToken.js'
 import type { OrtModule, OrtSession, OrtSessionOptions, OrtTensor } from './ort.js'
 import { sessionCache } from './sessionCache.js'
 import { sessionCost } from './sessionCost.js'
@@ -99,6 +100,8 @@ export interface OnnxRuntime {
   readonly signature: ModelSignature
   forward(feeds: Readonly<Record<string, HostTensor>>, opts?: ForwardOptions): Promise<E.Either<AttributionError, Record<string, HostTensor>>>
   vjp(feeds: Readonly<Record<string, HostTensor>>, opts: VjpOptions): Promise<E.Either<AttributionError, VjpOutput>>
+  /** A causal LM's next-token log-probabilities [N, L] (see graph/nextToken.ts), in a session of their own. */
+  nextTokenLogProbs(feeds: Readonly<Record<string, HostTensor>>, opts: { readonly logits: string; readonly ids: string }): Promise<E.Either<AttributionError, HostTensor>>
   /**
    * Releases every cached session (those in use by a running call once that call ends) and resolves
    * when all are released. Later calls are BadModel errors. Calling it again does nothing more.
@@ -289,6 +292,24 @@ export const createOnnxRuntime = async (model: Uint8Array | string, options: Onn
     })
   }
 
+  const nextTokenLogProbs: OnnxRuntime['nextTokenLogProbs'] = async (feeds, opts) => {
+    const key = JSON.stringify({ k: 'nextToken', logits: opts.logits, ids: opts.ids })
+    const make = (): E.Either<AttributionError, Omit<Entry, 'session'>> => {
+      const head = withNextTokenHead(graph, opts.logits, opts.ids)
+      if (E.isLeft(head)) return head
+      const g = setOutputs(head.right, [NEXT_TOKEN_LOGP])
+      return E.isLeft(g) ? g : E.right({ graph: prune(g.right), seedInputs: {}, gradOutputs: {} })
+    }
+    return withSession(key, make, async (entry) => {
+      const f = feedsFor(rt, entry.graph, feeds)
+      if (E.isLeft(f)) return f
+      const r = await run(entry, f.right)
+      if (E.isLeft(r)) return r
+      const out = r.right[NEXT_TOKEN_LOGP]
+      return out === undefined ? E.left(err('UnknownTensor', 'the scoring head returned nothing')) : E.right(out)
+    })
+  }
+
   const vjp: OnnxRuntime['vjp'] = async (feeds, opts) => {
     const seedNames = sortedKeys(opts.seeds)
     const injected = sortedKeys(opts.inject)
@@ -349,5 +370,5 @@ export const createOnnxRuntime = async (model: Uint8Array | string, options: Onn
 
   const dispose = (): Promise<void> => (disposed ??= cache.close())
 
-  return E.right({ graph, signature, forward, vjp, dispose, cacheStats: () => cache.stats() })
+  return E.right({ graph, signature, forward, vjp, nextTokenLogProbs, dispose, cacheStats: () => cache.stats() })
 }
