@@ -1,10 +1,11 @@
-// npm run bench [-- tfjs|onnx|deeplift|perturbation|adaptive|captum|ig2990|all]: runs the benchmarks and writes bench/RESULTS.md.
+// npm run bench [-- tfjs|onnx|deeplift|perturbation|adaptive|captum|profile|ig2990|all]: runs the benchmarks and writes bench/RESULTS.md.
 import { execFileSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import * as os from 'node:os'
 import { benchAdaptiveIg } from './adaptiveIg.js'
 import { benchCaptumSideBySide } from './captumSideBySide.js'
 import { benchDeepLiftOnly, benchOnnx } from './onnx.js'
+import { benchOrtProfile } from './ortProfile.js'
 import { benchPerturbation } from './perturbation.js'
 import { benchTfjs } from './tfjs.js'
 
@@ -16,6 +17,7 @@ if (what === 'perturbation' || what === 'all') out.push(...(await benchPerturbat
 if (what === 'deeplift') out.push(...(await benchDeepLiftOnly()), '')
 if (what === 'adaptive' || what === 'all') out.push(...(await benchAdaptiveIg()), '')
 if (what === 'captum' || what === 'all') out.push(...(await benchCaptumSideBySide()), '')
+if (what === 'profile' || what === 'all') out.push(...(await benchOrtProfile()), '')
 if (what === 'ig2990' || what === 'all') {
   // its own process, so the peak RSS belongs to this run alone
   const r = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', 'bench/igLarge.ts'], { encoding: 'utf8' }).trim().split('\n').pop()!) as { seconds: number; peakRssMiB: number; chunks: number; delta: number }

@@ -24,6 +24,8 @@ export interface OrtSessionOptions {
   readonly intraOpNumThreads?: number
   readonly interOpNumThreads?: number
   readonly graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all'
+  readonly enableProfiling?: boolean
+  readonly profileFilePrefix?: string
 }
 
 /** One loaded graph. */

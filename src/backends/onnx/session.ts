@@ -53,6 +53,13 @@ export interface OnnxSessionOptions {
   readonly interOpNumThreads?: number
   readonly graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all'
   /**
+   * ONNX Runtime's profiler: each session writes a Chrome-trace JSON (`<profileFilePrefix>_<date>.json`
+   * in the working directory) when it is released, e.g. by `model.dispose()`; its `Node` events give
+   * every node's kernel time, so forward and backward (`clarus_grad/…`) nodes can be told apart.
+   */
+  readonly enableProfiling?: boolean
+  readonly profileFilePrefix?: string
+  /**
    * Gradient rules for op types clarus does not cover (or replacements: a rule here takes the
    * place of the built-in one for its op type). Each must emit standard ONNX ops only.
    */
@@ -147,6 +154,8 @@ const sessionOptions = (o: OnnxSessionOptions): OrtSessionOptions => ({
   ...(o.intraOpNumThreads !== undefined ? { intraOpNumThreads: o.intraOpNumThreads } : {}),
   ...(o.interOpNumThreads !== undefined ? { interOpNumThreads: o.interOpNumThreads } : {}),
   ...(o.graphOptimizationLevel !== undefined ? { graphOptimizationLevel: o.graphOptimizationLevel } : {}),
+  ...(o.enableProfiling !== undefined ? { enableProfiling: o.enableProfiling } : {}),
+  ...(o.profileFilePrefix !== undefined ? { profileFilePrefix: o.profileFilePrefix } : {}),
 })
 
 /**
