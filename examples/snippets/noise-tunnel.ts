@@ -13,4 +13,4 @@ const smoothOcclusion = await new NoiseTunnel(new Occlusion(model)).attribute(x,
 const page = 3 * 48 * 192
 const background = float32([2, 3, 48, 192], [...Array<number>(page).fill(1), ...Array<number>(page).fill(-1)])
 const shap = await new GradientShap(model).attribute(x, { target: 0, baselines: background, nSamples: 8, seed: 0 })
-console.log([attr, smoothOcclusion, shap].flat().map((a) => a.shape), deltas.shape)   // 3 × [1, 3, 48, 192]; a delta per noisy copy: [4]
+console.log(attr.shape, smoothOcclusion.shape, shap.shape, deltas.shape)   // 3 × [1, 3, 48, 192]; a delta per noisy copy: [4]

@@ -110,6 +110,7 @@ export class InputXGradient<T> implements Explainer<T> {
  * as in Captum (see {@link layerIntegratedGradients}).
  */
 export class LayerIntegratedGradients<T, L extends LayerSelection = string> implements Explainer<T> {
+  declare readonly resultKind: 'layer'
   constructor(
     readonly model: Model<T>,
     readonly layer: L,
@@ -135,6 +136,7 @@ export class LayerIntegratedGradients<T, L extends LayerSelection = string> impl
  * layers resolves to a list (one per layer), from one forward and one backward pass.
  */
 export class LayerGradientXActivation<T, L extends LayerSelection = string> implements Explainer<T> {
+  declare readonly resultKind: 'layer'
   constructor(
     readonly model: Model<T>,
     readonly layer: L,
@@ -172,6 +174,7 @@ export interface LayerGradCamCallOptions<T> extends CallOptions<T> {
  * layers resolves to a list of maps (one per layer), from one forward and one backward pass.
  */
 export class LayerGradCam<T, L extends LayerSelection = string> implements Explainer<T> {
+  declare readonly resultKind: 'layer'
   constructor(
     readonly model: Model<T>,
     readonly layer: L,
@@ -193,6 +196,7 @@ export class LayerGradCam<T, L extends LayerSelection = string> implements Expla
  * path steps differentiated once for all) for a list of layers.
  */
 export class InternalInfluence<T, L extends LayerSelection = string> implements Explainer<T> {
+  declare readonly resultKind: 'layer'
   constructor(
     readonly model: Model<T>,
     readonly layer: L,
@@ -213,6 +217,7 @@ export class InternalInfluence<T, L extends LayerSelection = string> implements 
  * `[attribution, delta]` with `returnConvergenceDelta: true` (δ = Σ attribution − (F(x) − F(x′)) per example).
  */
 export class LayerConductance<T> implements Explainer<T> {
+  declare readonly resultKind: 'layer'
   constructor(
     readonly model: Model<T>,
     readonly layer: string,
@@ -235,6 +240,7 @@ export class LayerConductance<T> implements Explainer<T> {
  * A list of layers resolves to a list of activations, captured in one forward pass.
  */
 export class LayerActivation<T, L extends LayerSelection = string> implements Explainer<T> {
+  declare readonly resultKind: 'layer'
   constructor(
     readonly model: Model<T>,
     readonly layer: L,
@@ -302,6 +308,7 @@ export class InputBaselineXGradient<T> implements Explainer<T> {
 
 /** Captum: `LayerGradientShap(forward_func, layer, multiply_by_inputs=True)`; see {@link layerGradientShap}. */
 export class LayerGradientShap<T> implements Explainer<T> {
+  declare readonly resultKind: 'layer'
   constructor(
     readonly model: Model<T>,
     readonly layer: string,

@@ -31,6 +31,12 @@ export type Inputs<T> = TensorLike<T> | readonly TensorLike<T>[]
  */
 export interface Explainer<T> {
   readonly model: Model<T>
+  /**
+   * Type-level only (never set at run time): layer classes declare `'layer'`, so wrappers such as
+   * {@link NoiseTunnel} type their results as the layer's (one tensor, or a list for a list of
+   * layers); classes that declare nothing give results shaped like their inputs.
+   */
+  readonly resultKind?: 'inputs' | 'layer'
   /** The pipeline for these call options (method options such as `nSteps`; call data is ignored). */
   pipelineFor(options: object): Pipeline
   /** Call-time plug-ins the pipeline refers to by name (LimeBase's functions). */

@@ -57,6 +57,7 @@ export class LRP<T> implements Explainer<T> {
  * (at its input with `attributeToLayerInput: true`), or `[relevance, delta]`.
  */
 export class LayerLRP<T> implements Explainer<T> {
+  declare readonly resultKind: 'layer'
   constructor(readonly model: Model<T>, readonly layer: string, readonly options: LrpConstructorOptions = {}) {}
   pipelineFor(options: object): Pipeline {
     return layerLrp({ layer: layerFor(this.model, this.layer, options), ...checked(DeltaOption, options), ...rules(this.options) })

@@ -109,6 +109,7 @@ export class DeepLiftShap<T> implements Explainer<T> {
 
 /** Captum: `LayerDeepLift(model, layer, multiply_by_inputs=True)`; see {@link layerDeepLift}. Resolves to the layer attribution, or `[attribution, delta]`. */
 export class LayerDeepLift<T> implements Explainer<T> {
+  declare readonly resultKind: 'layer'
   constructor(readonly model: Model<T>, readonly layer: string, readonly options: DeepLiftConstructorOptions = {}) {}
   pipelineFor(options: object): Pipeline {
     return layerDeepLift({ layer: layerFor(this.model, this.layer, options), ...checked(DeltaOption, options), ...built(this.options), ...customOf(options) })
@@ -123,6 +124,7 @@ export class LayerDeepLift<T> implements Explainer<T> {
 
 /** Captum: `LayerDeepLiftShap(model, layer, multiply_by_inputs=True)`; see {@link layerDeepLiftShap}. `baselines` is the distribution. */
 export class LayerDeepLiftShap<T> implements Explainer<T> {
+  declare readonly resultKind: 'layer'
   constructor(readonly model: Model<T>, readonly layer: string, readonly options: DeepLiftConstructorOptions = {}) {}
   pipelineFor(options: object): Pipeline {
     return layerDeepLiftShap({ layer: layerFor(this.model, this.layer, options), ...checked(DeltaOption, options), ...built(this.options), ...customOf(options) })

@@ -41,9 +41,19 @@ export interface NoiseTunnelCallOptions<T> extends CallOptions<T> {
 
 const NT_KEYS = ['ntType', 'nSamples', 'nSamplesBatchSize', 'stdevs', 'drawBaselineFromDistrib'] as const
 
-export class NoiseTunnel<T> {
+/**
+ * What {@link NoiseTunnel.attribute} resolves to for a wrapped method `M` and inputs `I`: a layer
+ * class's layer result (a list for a list of layers), the inputs' shape for the others, and the
+ * union when `M` is only known as an {@link Explainer}.
+ */
+export type NoiseTunnelResult<M, I> =
+  M extends { readonly resultKind: 'layer'; readonly layer: infer L } ? (L extends readonly string[] ? HostTensor[] : HostTensor)
+    : 'resultKind' extends keyof M ? Mirrored<I> | HostTensor | HostTensor[]
+      : Mirrored<I>
+
+export class NoiseTunnel<T, M extends Explainer<T> = Explainer<T>> {
   readonly model: Explainer<T>['model']
-  constructor(readonly method: Explainer<T>) {
+  constructor(readonly method: M & Explainer<T>) {
     this.model = method.model
   }
 
@@ -56,9 +66,9 @@ export class NoiseTunnel<T> {
   }
 
   // a layer method's result is one tensor, or a list for a list of layers
-  attribute<I extends Inputs<T>>(inputs: I, options: NoiseTunnelCallOptions<T> & { readonly returnConvergenceDelta: true }): Promise<[Mirrored<I> | HostTensor | HostTensor[], HostTensor]>
-  attribute<I extends Inputs<T>>(inputs: I, options?: NoiseTunnelCallOptions<T>): Promise<Mirrored<I> | HostTensor | HostTensor[]>
-  async attribute<I extends Inputs<T>>(inputs: I, options: NoiseTunnelCallOptions<T> = {}): Promise<Mirrored<I> | HostTensor | HostTensor[] | [Mirrored<I> | HostTensor | HostTensor[], HostTensor]> {
+  attribute<I extends Inputs<T>>(inputs: I, options: NoiseTunnelCallOptions<T> & { readonly returnConvergenceDelta: true }): Promise<[NoiseTunnelResult<M, I>, HostTensor]>
+  attribute<I extends Inputs<T>>(inputs: I, options?: NoiseTunnelCallOptions<T>): Promise<NoiseTunnelResult<M, I>>
+  async attribute<I extends Inputs<T>>(inputs: I, options: NoiseTunnelCallOptions<T> = {}): Promise<NoiseTunnelResult<M, I> | [NoiseTunnelResult<M, I>, HostTensor]> {
     const p = this.pipelineFor(options)
     const shape = abstractResult(p)
     if (options.returnConvergenceDelta === true && E.isRight(shape) && !shape.right.flow.slots.has('delta')) {
@@ -69,7 +79,8 @@ export class NoiseTunnel<T> {
     const call = neuronCallOptions(options)
     const r = await runOrThrow(p, this.model, inputs, plugins !== undefined ? { ...call, plugins: { ...options.plugins, ...plugins } } : call)
     const space = E.isRight(shape) ? shape.right.flow.space : undefined
-    const attrs = space?.kind === 'layer' ? (isLayerList(space) ? [...r.attributions] : r.attributions[0]!) : mirror(inputs, r.attributions)
+    // the run's shape is what NoiseTunnelResult<M, I> states for M (layer classes declare resultKind)
+    const attrs = (space?.kind === 'layer' ? (isLayerList(space) ? [...r.attributions] : r.attributions[0]!) : mirror(inputs, r.attributions)) as NoiseTunnelResult<M, I>
     if (options.returnConvergenceDelta !== true || r.delta === undefined) return attrs
     return [attrs, r.delta]
   }

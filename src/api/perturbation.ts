@@ -220,6 +220,7 @@ export interface LayerFeatureAblationCallOptions<T> extends Omit<CallOptions<T>,
  * and `layerBaselines` replaces them (default 0). Resolves to the attribution in the layer's shape.
  */
 export class LayerFeatureAblation<T> implements Explainer<T> {
+  declare readonly resultKind: 'layer'
   constructor(
     readonly model: Model<T>,
     readonly layer: string,
@@ -237,6 +238,7 @@ export class LayerFeatureAblation<T> implements Explainer<T> {
  * `layerMask` groups the layer's neurons; each group is shuffled over the batch (seeded by `seed`).
  */
 export class LayerFeaturePermutation<T> implements Explainer<T> {
+  declare readonly resultKind: 'layer'
   constructor(
     readonly model: Model<T>,
     readonly layer: string,

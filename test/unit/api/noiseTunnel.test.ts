@@ -5,14 +5,14 @@ import * as path from 'node:path'
 import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs-backend-cpu'
 import * as E from 'fp-ts/lib/Either.js'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
 import { fromFunction } from '../../../src/backends/host/index.js'
 import { fromOnnx } from '../../../src/backends/onnx/index.js'
 import { fromTfjs } from '../../../src/backends/tfjs/index.js'
 import { captumDeltaOrder } from '../../../src/dsl/stages/sampleMean.js'
 import {
   attribute, decodePipeline, describe as show, featureAblation, float32, GradientShap, integratedGradients, InputBaselineXGradient, IntegratedGradients, int32, KernelShap,
-  LayerGradientShap, LayerIntegratedGradients, NoiseTunnel, type Target, noiseTunnel, Occlusion, pipeline, Saliency, saliency, stage, type HostTensor, type Model,
+  LayerGradientShap, LayerIntegratedGradients, NoiseTunnel, type Target, noiseTunnel, Occlusion, pipeline, Saliency, saliency, stage, type Explainer, type HostTensor, type Model,
 } from '../../../src/index.js'
 import { basicMultiLayer } from '../../helpers/basicModels.js'
 import { errorOf } from '../../helpers/errors.js'
@@ -38,8 +38,13 @@ describe('the classes', () => {
   it('NoiseTunnel wraps a class instance; its options and the wrapped method\'s sit side by side', async () => {
     const nt = new NoiseTunnel(new IntegratedGradients(mlp))
     const [attr, delta] = await nt.attribute(x, { target: 0, nSamples: 4, stdevs: 0.1, nSteps: 8, returnConvergenceDelta: true, seed: 1 })
-    expect((attr as HostTensor).shape).toEqual([2, 12])
+    // typed from the wrapped class (npm run typecheck checks these): an input method mirrors its inputs
+    expectTypeOf(attr).toEqualTypeOf<HostTensor>()
+    expect(attr.shape).toEqual([2, 12])
     expect(delta.shape).toEqual([8])
+    // known only as an Explainer, the result is the union of what a method can give
+    const anyMethod: Explainer<HostTensor> = new IntegratedGradients(mlp)
+    expectTypeOf(new NoiseTunnel(anyMethod).attribute(x)).resolves.toEqualTypeOf<HostTensor | HostTensor[]>()
     // IG with 8 steps on a ReLU network: small deltas, one per example and sample
     data(delta).forEach((d) => expect(Math.abs(d)).toBeLessThan(0.5))
   })
