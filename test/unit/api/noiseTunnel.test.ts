@@ -12,7 +12,7 @@ import { fromTfjs } from '../../../src/backends/tfjs/index.js'
 import { captumDeltaOrder } from '../../../src/dsl/stages/sampleMean.js'
 import {
   attribute, decodePipeline, describe as show, featureAblation, float32, GradientShap, integratedGradients, InputBaselineXGradient, IntegratedGradients, int32, KernelShap,
-  LayerGradientShap, LayerIntegratedGradients, NoiseTunnel, type Target, noiseTunnel, Occlusion, pipeline, Saliency, saliency, stage, type Explainer, type HostTensor, type Model,
+  LayerGradientShap, LayerIntegratedGradients, NoiseTunnel, type Target, noiseTunnel, Occlusion, pipeline, Saliency, saliency, stage, type Explainer, type HostTensor, type Model, type NoiseTunnelResult,
 } from '../../../src/index.js'
 import { basicMultiLayer } from '../../helpers/basicModels.js'
 import { errorOf } from '../../helpers/errors.js'
@@ -43,8 +43,7 @@ describe('the classes', () => {
     expect(attr.shape).toEqual([2, 12])
     expect(delta.shape).toEqual([8])
     // known only as an Explainer, the result is the union of what a method can give
-    const anyMethod: Explainer<HostTensor> = new IntegratedGradients(mlp)
-    expectTypeOf(new NoiseTunnel(anyMethod).attribute(x)).resolves.toEqualTypeOf<HostTensor | HostTensor[]>()
+    expectTypeOf<NoiseTunnelResult<Explainer<HostTensor>, HostTensor>>().toEqualTypeOf<HostTensor | HostTensor[]>()
     // IG with 8 steps on a ReLU network: small deltas, one per example and sample
     data(delta).forEach((d) => expect(Math.abs(d)).toBeLessThan(0.5))
   })
