@@ -218,7 +218,7 @@ export interface Model<T> {
    * Optional, for causal language models (`input_ids` [N, L] → logits [N, L, vocab]): for the same
    * inputs, log softmax(logits[n, p])[ids[n, p + 1]] as float32 [N, L] (the last position: ignore it),
    * computed where the model runs so the logits never reach the host. LLM scoring uses it when
-   * present and falls back to the logits otherwise; the ONNX backend provides it.
+   * present and falls back to the logits otherwise; the ONNX and tfjs backends provide it.
    */
   nextTokenLogProbs?(inputs: readonly T[]): TaskEither<AttributionError, T>
   /** Releases what the model holds (sessions, weights it owns). */

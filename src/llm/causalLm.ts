@@ -226,8 +226,9 @@ export const scorePrompts = async <T>(
   // the vocabulary size sets the rows per call; until a call tells it (or the signature does), one row at a time
   const declared = model.signature.outputs[0]?.shape.at(-1)
   let knownVocab: number | undefined = typeof declared === 'number' ? declared : undefined
-  // a scoring head, where the model has one and declares [batch, seq, vocab] logits; target ids are then checked up front
-  let head = model.signature.outputs[0]?.shape.length === 3 ? model.nextTokenLogProbs : undefined
+  // a scoring head, where the model has one and declares [batch, seq, vocab] logits, or declares no output shape
+  const rank = model.signature.outputs[0]?.shape.length ?? 0
+  let head = rank === 3 || rank === 0 ? model.nextTokenLogProbs : undefined
   if (head !== undefined && knownVocab !== undefined) {
     for (const id of target) if (id < 0 || id >= knownVocab) return E.left(err('BadTarget', `target token id ${id} is outside the model's vocabulary (0..${knownVocab - 1})`, ['target']))
   }

@@ -280,9 +280,41 @@ const makeModel = (runner: Runner, parameters?: FromTfjsOptions['parameters']): 
       return E.right({ output: out, value: res.value, grads, captured })
     })
 
+  // Causal LMs (see Model.nextTokenLogProbs): the log-softmax and the next-token pick run as tfjs ops,
+  // so LLM scoring reads [batch, seq] numbers instead of downloading [batch, seq, vocab] logits.
+  const nextTokenLogProbs = (inputs: readonly tf.Tensor[]): TaskEither<AttributionError, tf.Tensor> =>
+    wrap(async () => {
+      const ids = inputs[0]
+      if (ids === undefined || ids.rank !== 2) return E.left(err('ShapeMismatch', 'next-token log-probabilities need token ids [batch, seq] as the first input', ['inputs']))
+      const bad = runner.check([], []) ?? inputShapeProblem(inputs, runner.signature)
+      if (bad) return E.left(bad)
+      let lp: tf.Tensor
+      try {
+        lp = tf.tidy(() => {
+          const logits = runner.run(inputs, NO_EXTRAS).output
+          if (logits.rank !== 3 || logits.dtype !== 'float32') {
+            throw new ClarusError(err('BadModel', `a causal LM must return float32 logits [batch, seq, vocab]; got ${logits.dtype} [${logits.shape.join(', ')}] for input [${ids.shape.join(', ')}]`, ['model', 'outputs']))
+          }
+          const [n, l, v] = logits.shape as [number, number, number]
+          // the token each position predicts: ids[:, 1:] and a 0 for the last position (ignored)
+          const next = tf.concat([tf.slice(tf.cast(ids, 'int32'), [0, 1], [n, l - 1]), tf.zeros([n, 1], 'int32')], 1)
+          return tf.sum(tf.mul(tf.logSoftmax(logits), tf.oneHot(next, v)), -1)
+        })
+      } catch (e) {
+        return E.left(fromThrown(e, 'next-token log-probabilities'))
+      }
+      const nonFinite = await nonFiniteOutput(lp)
+      if (nonFinite !== undefined) {
+        lp.dispose()
+        return E.left(nonFinite)
+      }
+      return E.right(lp)
+    })
+
   return {
     backend: tfjsBackend,
     signature,
+    nextTokenLogProbs,
     bytesPerRow: (inputs) => {
       const rows = Math.max(1, inputs[0]?.shape[0] ?? 1)
       return (64 * inputs.reduce((s, t) => s + t.size * bytesPerElement(t), 0)) / rows

@@ -1,5 +1,10 @@
+import { readFileSync } from 'node:fs'
+import * as tf from '@tensorflow/tfjs-core'
+import '@tensorflow/tfjs-backend-cpu'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
+import { fromTfjs } from '../../../src/backends/tfjs/index.js'
+import { buildTfjsReferenceModel } from '../../../src/conformance/tfjsModels.js'
 import { fromOnnx } from '../../../src/backends/onnx/index.js'
 import type { Model } from '../../../src/core/backend.js'
 import { int64, type HostTensor } from '../../../src/core/tensor.js'
@@ -58,6 +63,31 @@ describe("the ONNX backend's next-token scoring head", () => {
       expect(full[0]![0]).toBeLessThan(0) // a real log-probability, not the untouched 0
     } finally {
       await model.dispose()
+    }
+  })
+})
+
+describe("the tfjs backend's next-token scoring head", () => {
+  it('scores as the host log-softmax of the logits does, and leaves no tensor behind', async () => {
+    await tf.setBackend('cpu')
+    const built = right(buildTfjsReferenceModel(JSON.parse(readFileSync('../shared/reference/models/tinylm.weights.json', 'utf8'))))
+    const model = fromTfjs(built.fn)
+    const plain: Model<tf.Tensor> = { ...model, nextTokenLogProbs: undefined }
+    try {
+      expect(model.nextTokenLogProbs).toBeDefined()
+      const prompts = [[1, 7, 8, 9], [1, 11, 12]]
+      const before = tf.memory().numTensors
+      const n = { calls: 0, rows: 0 }
+      const a = right(await scoreTargets(model, prompts, [5, 6, 7], { forwardInTokens: false }, n))
+      expect(tf.memory().numTensors).toBe(before)
+      const b = right(await scoreTargets(plain, prompts, [5, 6, 7], { forwardInTokens: false }))
+      a.forEach((row, i) => row.forEach((v, t) => expect(Math.abs(v - b[i]![t]!)).toBeLessThan(1e-5)))
+      expect(n.calls).toBe(2) // two prompt lengths
+      // a model that is not a causal LM: the head says what a causal LM must return
+      const bad = await fromTfjs((x: tf.Tensor) => tf.sum(tf.cast(x, 'float32'), -1)).nextTokenLogProbs!([tf.tensor2d([[1, 2]], [1, 2], 'int32')])()
+      expect(E.isLeft(bad) && bad.left.message).toMatch(/logits \[batch, seq, vocab\]/)
+    } finally {
+      built.dispose()
     }
   })
 })
