@@ -8,8 +8,8 @@
 export { fromOnnx } from './model.js'
 export type { FromOnnxOptions } from './model.js'
 // a causal LM loaded with transformers.js (forward through it, gradients through its ONNX file)
-export { fromTransformers } from '../../llm/transformers.js'
-export type { FromTransformersOptions, TransformersLM, TransformersCausalLM, TransformersTensor, TransformersTensorConstructor, TransformersSession } from '../../llm/transformers.js'
+export { fromTransformers } from './transformers.js'
+export type { FromTransformersOptions, TransformersLM, TransformersCausalLM, TransformersTensor, TransformersTensorConstructor, TransformersSession } from './transformers.js'
 export type { OnnxSessionOptions } from './session.js'
 export { SessionCacheOptionsCodec, DEFAULT_SESSION_CACHE_BYTES, DEFAULT_MAX_CACHED_SESSIONS } from './session.js'
 export type { OrtModule, OrtSession, OrtSessionOptions, OrtTensor, OrtDType } from './ort.js'

@@ -15,7 +15,7 @@ import { textTemplateInput, textTokenInput } from '../../../src/llm/inputs.js'
 import { llmAttribution } from '../../../src/llm/llmAttribution.js'
 import { llmGradientAttribution } from '../../../src/llm/llmGradient.js'
 import { loadTokenizerFile } from '../../../src/llm/tokenizer.js'
-import { fromTransformers, type TransformersCausalLM } from '../../../src/llm/transformers.js'
+import { fromTransformers, type TransformersCausalLM } from '../../../src/backends/onnx/transformers.js'
 import type { TransformersTokenizer } from '../../../src/llm/transformersTokenizer.js'
 import type { LLMAttributionResult } from '../../../src/llm/types.js'
 

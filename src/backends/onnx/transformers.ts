@@ -39,14 +39,14 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import type { Model, ModelSignature, TensorInfo } from '../core/backend.js'
-import { backendFailure, err, isAttributionError, type AttributionError } from '../core/errors.js'
-import { nonFiniteIn } from '../core/finite.js'
-import type { HostTensor } from '../core/tensor.js'
-import { hostBackend } from '../backends/host/hostBackend.js'
-import { fromOnnx, type FromOnnxOptions } from '../backends/onnx/model.js'
-import type { Tokenizer } from './types.js'
-import { transformersTokenizer, type TransformersTokenizer } from './transformersTokenizer.js'
+import type { Model, ModelSignature, TensorInfo } from '../../core/backend.js'
+import { backendFailure, err, isAttributionError, type AttributionError } from '../../core/errors.js'
+import { nonFiniteIn } from '../../core/finite.js'
+import type { HostTensor } from '../../core/tensor.js'
+import { hostBackend } from '../host/hostBackend.js'
+import { fromOnnx, type FromOnnxOptions } from './model.js'
+import type { Tokenizer } from '../../llm/types.js'
+import { transformersTokenizer, type TransformersTokenizer } from '../../llm/transformersTokenizer.js'
 
 /** The parts of a transformers.js `Tensor` clarus reads. */
 export interface TransformersTensor {
