@@ -92,6 +92,47 @@ const inputFor = (model: Model<unknown>, rows: readonly (readonly number[])[], e
   return E.right(out)
 }
 
+/**
+ * One batch of sequences, right-padded to the longest, through `run` (the model's forward or its
+ * scoring head), read back to the host and checked to be float32 [rows, len, …] of rank `rank`
+ * (`expected` names it in the error). Inputs and everything `run` returns are disposed.
+ */
+const runBatch = async <T>(
+  model: Model<T>,
+  rows: readonly (readonly number[])[],
+  counter: PassCounter | undefined,
+  extras: readonly (PromptInputs | undefined)[],
+  run: (inputs: readonly T[]) => Promise<E.Either<AttributionError, { readonly result: T; readonly others: readonly T[] }>>,
+  rank: number,
+  expected: string,
+): Promise<E.Either<AttributionError, HostTensor>> => {
+  const feeds = inputFor(model as Model<unknown>, rows, extras)
+  if (E.isLeft(feeds)) return feeds
+  const b = model.backend
+  const ts = feeds.right.map((h) => b.fromHost(h))
+  try {
+    const r = await run(ts)
+    if (E.isLeft(r)) return r
+    try {
+      const out = await b.toHost(r.right.result)
+      const len = Math.max(...rows.map((x) => x.length))
+      if (out.dtype !== 'float32' || out.shape.length !== rank || out.shape[0] !== rows.length || out.shape[1] !== len) {
+        return E.left(err('BadModel', `${expected}; got ${out.dtype} [${out.shape.join(', ')}] for input [${rows.length}, ${len}]`, ['model', 'outputs']))
+      }
+      if (counter) {
+        counter.calls++
+        counter.rows += rows.length
+      }
+      return E.right(out)
+    } finally {
+      b.dispose(r.right.result)
+      for (const c of r.right.others) b.dispose(c)
+    }
+  } finally {
+    for (const t of ts) b.dispose(t)
+  }
+}
+
 /** Logits [rows, len, vocab] of one batch of sequences, right-padded to the longest (float32 host data). */
 const logitsOf = async <T>(
   model: Model<T>,
@@ -99,35 +140,14 @@ const logitsOf = async <T>(
   counter: PassCounter | undefined,
   extras: readonly (PromptInputs | undefined)[] = [],
 ): Promise<E.Either<AttributionError, { data: Float32Array; vocab: number }>> => {
-  const feeds = inputFor(model as Model<unknown>, rows, extras)
-  if (E.isLeft(feeds)) return feeds
-  const b = model.backend
-  const ts = feeds.right.map((h) => b.fromHost(h))
-  try {
+  const out = await runBatch(model, rows, counter, extras, async (ts) => {
     const r = await model.forward(ts)()
-    if (E.isLeft(r)) {
-      // the usual cause on a causal LM: a sequence longer than its learned positions or causal-mask constant
-      const hint = ` (the model ran on ${rows.length} sequence(s) of ${Math.max(...rows.map((x) => x.length))} tokens; if that is more positions than the model was built for, pass maxPositions to have it checked before any call)`
-      return r.left._tag === 'BackendFailure' ? E.left({ ...r.left, message: r.left.message.trimEnd() + hint }) : r
-    }
-    try {
-      const out = await b.toHost(r.right.output)
-      const len = Math.max(...rows.map((x) => x.length))
-      if (out.dtype !== 'float32' || out.shape.length !== 3 || out.shape[0] !== rows.length || out.shape[1] !== len) {
-        return E.left(err('BadModel', `a causal LM must return float32 logits [batch, seq, vocab]; got ${out.dtype} [${out.shape.join(', ')}] for input [${rows.length}, ${len}]`, ['model', 'outputs']))
-      }
-      if (counter) {
-        counter.calls++
-        counter.rows += rows.length
-      }
-      return E.right({ data: out.data as Float32Array, vocab: out.shape[2]! })
-    } finally {
-      b.dispose(r.right.output)
-      for (const c of Object.values(r.right.captured)) b.dispose(c)
-    }
-  } finally {
-    for (const t of ts) b.dispose(t)
-  }
+    if (E.isRight(r)) return E.right({ result: r.right.output, others: Object.values(r.right.captured) })
+    // the usual cause on a causal LM: a sequence longer than its learned positions or causal-mask constant
+    const hint = ` (the model ran on ${rows.length} sequence(s) of ${Math.max(...rows.map((x) => x.length))} tokens; if that is more positions than the model was built for, pass maxPositions to have it checked before any call)`
+    return r.left._tag === 'BackendFailure' ? E.left({ ...r.left, message: r.left.message.trimEnd() + hint }) : r
+  }, 3, 'a causal LM must return float32 logits [batch, seq, vocab]')
+  return E.map((o: HostTensor) => ({ data: o.data as Float32Array, vocab: o.shape[2]! }))(out)
 }
 
 /**
@@ -141,30 +161,9 @@ const nextLogProbsOf = async <T>(
   counter: PassCounter | undefined,
   extras: readonly (PromptInputs | undefined)[],
 ): Promise<E.Either<AttributionError, Float32Array>> => {
-  const feeds = inputFor(model as Model<unknown>, rows, extras)
-  if (E.isLeft(feeds)) return feeds
-  const b = model.backend
-  const ts = feeds.right.map((h) => b.fromHost(h))
-  try {
-    const r = await head.call(model, ts)()
-    if (E.isLeft(r)) return r
-    try {
-      const out = await b.toHost(r.right)
-      const len = Math.max(...rows.map((x) => x.length))
-      if (out.dtype !== 'float32' || out.shape.length !== 2 || out.shape[0] !== rows.length || out.shape[1] !== len) {
-        return E.left(err('BadModel', `the model's next-token log-probabilities must be float32 [batch, seq]; got ${out.dtype} [${out.shape.join(', ')}] for input [${rows.length}, ${len}]`, ['model', 'outputs']))
-      }
-      if (counter) {
-        counter.calls++
-        counter.rows += rows.length
-      }
-      return E.right(out.data as Float32Array)
-    } finally {
-      b.dispose(r.right)
-    }
-  } finally {
-    for (const t of ts) b.dispose(t)
-  }
+  const out = await runBatch(model, rows, counter, extras, async (ts) => E.map((result: T) => ({ result, others: [] }))(await head.call(model, ts)()),
+    2, "the model's next-token log-probabilities must be float32 [batch, seq]")
+  return E.map((o: HostTensor) => o.data as Float32Array)(out)
 }
 
 /** log softmax(logits[off .. off+vocab])[id], in float64 (the vocabulary-wide sum is most of a scoring call's host time). */
@@ -244,6 +243,14 @@ export const scorePrompts = async <T>(
     // one pass over prompt + target[0..T−2], or T passes over prompt + target[0..t−1]
     const steps = options.forwardInTokens === false ? [T - 1] : Array.from({ length: T }, (_, t) => t)
     for (const t0 of steps) {
+      // the target tokens this pass scores: all of them in one teacher-forced pass, else the last
+      const scored = options.forwardInTokens === false ? Array.from({ length: T }, (_, t) => t) : [t0]
+      // row r's position L−1+t predicts target_t (padding, if any, comes after it)
+      const fill = (idx: readonly number[], at: (r: number, pos: number, t: number) => number): void =>
+        idx.forEach((i, r) => {
+          const L = prompts[i]!.ids.length
+          for (const t of scored) out[i]![t] = at(r, L - 1 + t, t)
+        })
       for (let c = 0; c < members.length; ) {
         const len = prompts[members[c]!]!.ids.length + t0
         const chunk = knownVocab === undefined ? 1 : rowsPerCall(len, knownVocab, options)
@@ -261,12 +268,7 @@ export const scorePrompts = async <T>(
             continue
           }
           if (E.isLeft(lp)) return lp
-          const width = len + 1
-          idx.forEach((i, r) => {
-            const L = prompts[i]!.ids.length
-            const ts = options.forwardInTokens === false ? Array.from({ length: T }, (_, t) => t) : [t0]
-            for (const t of ts) out[i]![t] = lp.right[r * width + (L - 1 + t)]!
-          })
+          fill(idx, (r, pos) => lp.right[r * (len + 1) + pos]!)
           continue
         }
         const rows = idx.map((i) => [...prompts[i]!.ids, ...target.slice(0, t0)])
@@ -275,12 +277,7 @@ export const scorePrompts = async <T>(
         const { data, vocab } = lg.right
         knownVocab = vocab
         for (const id of target) if (id < 0 || id >= vocab) return E.left(err('BadTarget', `target token id ${id} is outside the model's vocabulary (0..${vocab - 1})`, ['target']))
-        idx.forEach((i, r) => {
-          // position L−1+t of row r predicts target_t (padding, if any, comes after it); the per-token mode reads only its last position
-          const L = prompts[i]!.ids.length
-          const ts = options.forwardInTokens === false ? Array.from({ length: T }, (_, t) => t) : [t0]
-          for (const t of ts) out[i]![t] = logProbAt(data, (r * len + (L - 1 + t)) * vocab, vocab, target[t]!)
-        })
+        fill(idx, (r, pos, t) => logProbAt(data, (r * len + pos) * vocab, vocab, target[t]!))
       }
     }
   }
