@@ -12,7 +12,7 @@ import { int64 } from '../src/core/tensor.js'
 import { llmAttributionWithInfo, llmGradientAttribution, loadTokenizerFile, textSegmentInput, textTokenInput } from '../src/index.js'
 import { quadrature } from '../src/dsl/quadratureRules.js'
 import { embeddingPathAttribution } from '../src/llm/llmGradientCore.js'
-import { row, time, unwrap } from './util.js'
+import { interleaved, median, row, time, unwrap } from './util.js'
 
 const dir = path.resolve('examples/assets/mobylm')
 const tokenizer = unwrap(await loadTokenizerFile(path.join(dir, 'mobylm.tokenizer.json')))
@@ -38,23 +38,12 @@ const runBare = async () => {
   for (let c = 0; c < calls; c++) unwrap(await model.forward([ids])())
 }
 await runBare()
-// interleaved pairs (one FeatureAblation, then its bare forwards), so the machine's drift hits both alike
+// interleaved pairs (the bare forwards, then one FeatureAblation), so the machine's drift hits both alike
 const PAIRS = 40
-const faTimes: number[] = []
-const bareTimes: number[] = []
-const pairRatios: number[] = []
-for (let i = 0; i < PAIRS; i++) {
-  let t0 = performance.now()
-  await runFa()
-  faTimes.push((performance.now() - t0) / 1000)
-  t0 = performance.now()
-  await runBare()
-  bareTimes.push((performance.now() - t0) / 1000)
-  pairRatios.push(faTimes[i]! / bareTimes[i]!)
-}
-const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
-const fa = median(faTimes)
-const bare = median(bareTimes)
+const timed = await interleaved(runBare, runFa, PAIRS, 0)
+const fa = timed.measured
+const bare = timed.reference
+const pairRatios = timed.ratios
 
 // 2. LayerIG, 50 steps
 const tokens = unwrap(textTokenInput(prompt, tokenizer, { skipTokens: ['<bos>'], baselines: '<unk>' }))

@@ -7,7 +7,7 @@ import { fromOnnx } from '../src/backends/onnx/index.js'
 import type { Model } from '../src/core/backend.js'
 import type { HostTensor } from '../src/core/tensor.js'
 import { attribute, deepLift, float32, gradientShap, integratedGradients, layerGradCam, noiseTunnel, saliency, seedOf } from '../src/index.js'
-import { median, row, time, unwrap } from './util.js'
+import { interleaved, median, row, time, unwrap } from './util.js'
 
 const ref = path.resolve('../shared/reference')
 const timings = JSON.parse(readFileSync(path.join(ref, 'captum-timings.json'), 'utf8')) as unknown
@@ -28,23 +28,7 @@ export const benchDeepLift = async (model: Model<HostTensor>, x: HostTensor, tar
   const doubled = float32([2, ...x.shape.slice(1)], Float32Array.from({ length: 2 * x.data.length }, (_, i) => (i < x.data.length ? Number(x.data[i]) : 0)))
   const fb = async () => unwrap(await model.vjp([doubled], { kind: 'linear', seed: (s) => seedOf(target, s, new Int32Array(s[0]!), 1, true) }, { wrt: { kind: 'inputs' } })())
   const dl = async () => unwrap(await attribute(deepLift(), model, x, { target })())
-  for (let i = 0; i < 3; i++) {
-    await fb()
-    await dl()
-  }
-  const a: number[] = []
-  const b: number[] = []
-  for (let i = 0; i < 15; i++) {
-    let t0 = performance.now()
-    await fb()
-    a.push((performance.now() - t0) / 1000)
-    t0 = performance.now()
-    await dl()
-    b.push((performance.now() - t0) / 1000)
-  }
-  const ratios = a.map((v, i) => b[i]! / v)
-  const fb2 = median(a)
-  const dlT = median(b)
+  const { reference: fb2, measured: dlT, ratios } = await interleaved(fb, dl, 15, 3)
   const cDl = captum('DeepLift (resnet18 with one non-inplace nn.ReLU module per use)')
   return [
     row(['forward+backward to the input (batch 2: x and its baseline)', fb2, '']),

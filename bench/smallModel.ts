@@ -13,7 +13,7 @@ import { fromTfjs } from '../src/backends/tfjs/index.js'
 import { buildTfjsReferenceModel } from '../src/conformance/tfjsModels.js'
 import type { Model } from '../src/core/backend.js'
 import { attribute, float32, integratedGradients, seedOf } from '../src/index.js'
-import { median, row, unwrap } from './util.js'
+import { interleaved, median, row, unwrap } from './util.js'
 
 const ref = path.resolve('../shared/reference/models')
 const N = 16
@@ -36,22 +36,8 @@ const pairs = async <T>(name: string, model: Model<T>): Promise<string> => {
     }
   }
   const ig = async () => unwrap(await attribute(integratedGradients({ nSteps: STEPS }), model, x, { target })())
-  for (let i = 0; i < 5; i++) {
-    await raw()
-    await ig()
-  }
-  const a: number[] = []
-  const c: number[] = []
-  for (let i = 0; i < 30; i++) {
-    let t0 = performance.now()
-    await raw()
-    a.push((performance.now() - t0) / 1000)
-    t0 = performance.now()
-    await ig()
-    c.push((performance.now() - t0) / 1000)
-  }
-  const ratios = a.map((v, i) => c[i]! / v)
-  return row([name, median(c), median(a), `${median(ratios).toFixed(2)}× (min–max ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`])
+  const { measured, reference, ratios } = await interleaved(raw, ig, 30, 5)
+  return row([name, measured, reference, `${median(ratios).toFixed(2)}× (min–max ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`])
 }
 
 export const benchSmallModel = async (): Promise<string[]> => {

@@ -18,6 +18,33 @@ export const time = async (f: () => Promise<unknown>, repeats = 3, warmup = 1): 
   return median(ts)
 }
 
+/**
+ * `measured` timed against `reference` in interleaved pairs (reference, then measured), so machine
+ * drift hits both alike: the medians of each (seconds) and the per-pair ratios measured ÷ reference.
+ */
+export const interleaved = async (
+  reference: () => Promise<unknown>,
+  measured: () => Promise<unknown>,
+  pairs: number,
+  warmups: number,
+): Promise<{ readonly reference: number; readonly measured: number; readonly ratios: readonly number[] }> => {
+  for (let i = 0; i < warmups; i++) {
+    await reference()
+    await measured()
+  }
+  const a: number[] = []
+  const b: number[] = []
+  for (let i = 0; i < pairs; i++) {
+    let t0 = performance.now()
+    await reference()
+    a.push((performance.now() - t0) / 1000)
+    t0 = performance.now()
+    await measured()
+    b.push((performance.now() - t0) / 1000)
+  }
+  return { reference: median(a), measured: median(b), ratios: b.map((v, i) => v / a[i]!) }
+}
+
 export const unwrap = <A>(e: { _tag: 'Left'; left: { _tag: string; message: string } } | { _tag: 'Right'; right: A }): A => {
   if (e._tag === 'Left') throw new Error(`${e.left._tag}: ${e.left.message}`)
   return e.right
