@@ -261,8 +261,8 @@ const modelOf = (rt: OnnxRuntime, options: FromOnnxOptions): E.Either<Attributio
       )
     },
     vjp,
-    // causal LMs: the ids are the input named input_ids, or the only int64 input
-    ...(idsInput !== undefined && out.dtype === 'float32'
+    // causal LMs (logits declared [batch, seq, vocab]): the ids are the input named input_ids, or the only int64 input
+    ...(idsInput !== undefined && out.dtype === 'float32' && out.shape?.length === 3
       ? {
           nextTokenLogProbs: (inputs: readonly HostTensor[]) => {
             const feeds = feedsOf(inputs)
