@@ -11,6 +11,7 @@ const ENTRY_POINTS: Record<string, string> = {
   'clarus/host': 'backends/host/index.ts',
   'clarus/viz': 'viz/index.ts',
   'clarus/conformance': 'conformance/index.ts',
+  'clarus/scale': 'scale/index.ts',
 }
 
 export default defineConfig({

@@ -19,7 +19,7 @@ import { Target, type TargetFn } from '../core/target.js'
 import { TargetExpr } from '../core/targetExpr.js'
 import type { CallData, Progress } from '../dsl/flow.js'
 import type { Plugins } from '../dsl/perturbation/plugins.js'
-import { runPipeline, type AttributionResult } from '../dsl/run.js'
+import { runPipeline, type AttributionResult, type RunRequest } from '../dsl/run.js'
 import { callDataOf, compositionOf, decodePipeline, type Pipeline } from '../dsl/spec.js'
 import { prepareBaselines, prepareDistribution, prepareInputs, promoteForBaselines, toBackend, type Baseline, type Owned, type TensorLike } from './callData.js'
 
@@ -114,7 +114,22 @@ export const attribute = <T>(
   model: Model<T>,
   inputs: TensorLike<T> | readonly TensorLike<T>[],
   options: CallOptions<T> = {},
-): TE.TaskEither<AttributionError, AttributionResult> => {
+): TE.TaskEither<AttributionError, AttributionResult> => withRunRequest(method, model, inputs, options, (p, req) => runPipeline(p, model, req))
+
+/**
+ * What `attribute` does before the interpreter runs: validates the method and the call options,
+ * prepares inputs, baselines and masks as backend tensors, and hands the interpreter's request to
+ * `run` (which may run the whole pipeline, one span of it, or finish it from partials: `run.ts`).
+ * Everything prepared is disposed when `run` settles.
+ */
+export const withRunRequest = <T, A>(
+  method: Pipeline,
+  model: Model<T>,
+  inputs: TensorLike<T> | readonly TensorLike<T>[],
+  options: CallOptions<T>,
+  run: (p: Pipeline, req: RunRequest<T>) => TE.TaskEither<AttributionError, A>,
+  exampleOffset = 0,
+): TE.TaskEither<AttributionError, A> => {
   // Decode the method first: it may be arbitrary data (parsed JSON), and nothing below may read it before.
   const decoded = decodePipeline(method)
   if (E.isLeft(decoded)) return TE.left(decoded.left)
@@ -217,7 +232,8 @@ export const attribute = <T>(
         ...(needs.has('neuronFn') && options.neuronFn !== undefined ? { neuronFn: options.neuronFn } : {}),
         ...(given.right !== undefined ? { attributions: given.right } : {}),
       }
-      return await runPipeline(decoded.right, model, {
+      return await run(decoded.right, {
+        ...(exampleOffset !== 0 ? { exampleOffset } : {}),
         inputs: ins.right,
         callData,
         extraArgs: extras.right,

@@ -77,13 +77,18 @@ const loadTfjs = async (file: string): Promise<LoadedModel> => {
   }
 }
 
+/** How to load: `threads` caps ONNX Runtime's intra-op threads (one per worker when several workers share a machine). */
+export interface LoadOptions {
+  readonly threads?: number
+}
+
 /** Loads `file` by its extension; a CliError for an unknown kind or a model that does not load. */
-export const loadModel = async (file: string): Promise<LoadedModel> => {
+export const loadModel = async (file: string, options: LoadOptions = {}): Promise<LoadedModel> => {
   const ext = path.extname(file).toLowerCase()
   if (ext === '.onnx') {
     readBytes(file, 'model')
     const { fromOnnx } = await import('../backends/onnx/index.js')
-    const m = await fromOnnx(file)
+    const m = await fromOnnx(file, options.threads !== undefined ? { session: { intraOpNumThreads: options.threads } } : {})
     if (E.isLeft(m)) throw new CliError(`cannot load the ONNX model ${file}: ${m.left.message}`)
     const model = m.right
     return { kind: 'onnx', model, release: () => model.dispose() }

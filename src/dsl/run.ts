@@ -18,7 +18,7 @@ import { keyOf } from '../core/random.js'
 import type { Target, TargetFn } from '../core/target.js'
 import type { TargetExpr } from '../core/targetExpr.js'
 import type { HostTensor } from '../core/tensor.js'
-import { childRowKeys, memoTable, pickCallData, rowKeysOf, type CallData, type ChunkPolicy, type Flow, type InnerPipeline, type Progress, type RunContext } from './flow.js'
+import { childRowKeys, memoTable, pickCallData, rowKeysOf, type CallData, type ChunkPolicy, type Flow, type InnerPipeline, type Progress, type RunContext, type Space } from './flow.js'
 import { extraRows } from './modelCall.js'
 import { sameSpace as spaceEquals } from './abstract.js'
 import { hostGatherRows } from '../core/tensor.js'
@@ -54,6 +54,45 @@ export interface RunRequest<T> {
   /** Return NaN/Infinity in results instead of a `NonFinite` error (see `finite.ts`); default false. */
   readonly allowNonFinite?: boolean
   readonly onProgress?: (p: Progress) => void
+  /**
+   * Index of `inputs`' first row in a larger dataset (default 0). Per-row random draws are keyed by
+   * the example's index, so a slice of a dataset run with its offset draws exactly what the rows draw
+   * in a run over the whole dataset (the scale-out tasks of `clarus/scale` rely on it).
+   */
+  readonly exampleOffset?: number
+}
+
+/**
+ * Which part of a run to do. `whole`: everything (the default). `span`: only the chunks covering
+ * entries `[start, end)` of the pipeline's first top-level expansion, returned as the reducer's
+ * partial result (a task of a distributed run). `resume`: the rest of the run from the combined
+ * partial of all entries, skipping the expansion's model calls. `count`: only the stages before the
+ * first expansion, to learn its size (for planning spans).
+ */
+export type RunMode =
+  | { readonly kind: 'whole' }
+  | { readonly kind: 'span'; readonly start: number; readonly end: number }
+  | { readonly kind: 'resume'; readonly partial: SpanPartial }
+  | { readonly kind: 'count' }
+
+/** The partial result of entries `[partial.start, partial.end)` of a run's first top-level expansion (plain data). */
+export interface SpanPartial {
+  readonly partial: PartialResult
+  /** Entries of the whole expansion axis. */
+  readonly count: number
+  /** The axis's name (`steps`, `samples`, `perturbations`, …). */
+  readonly axis: string
+  /** Where the values the reducer closed over live (the input, or a layer). */
+  readonly space: Space
+  /** Model rows evaluated and model calls made for this span. */
+  readonly modelRows: number
+  readonly chunks: number
+}
+
+/** The size of a run's first top-level expansion (absent when the pipeline expands nothing). */
+export interface ExpansionSize {
+  readonly count: number
+  readonly axis: string
 }
 
 export interface AttributionMeta {
@@ -190,11 +229,67 @@ const validateCall = <T>(model: Model<T>, req: RunRequest<T>, needs: ReadonlySet
   return E.right(n)
 }
 
+/** What a run in each mode produces. */
+type RunOutput =
+  | { readonly kind: 'result'; readonly result: AttributionResult }
+  | { readonly kind: 'span'; readonly span: SpanPartial }
+  | { readonly kind: 'count'; readonly size: ExpansionSize | undefined }
+
 /**
  * Runs `p` on `model`. Never throws: every failure (bad spec, bad call, model error) is a typed
  * error in the Left.
  */
-export const runPipeline = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>): TE.TaskEither<AttributionError, AttributionResult> => {
+export const runPipeline = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>): TE.TaskEither<AttributionError, AttributionResult> =>
+  TE.map((o: RunOutput) => (o as Extract<RunOutput, { kind: 'result' }>).result)(runIn({ kind: 'whole' }, p, model, req))
+
+/**
+ * Runs the chunks covering entries `[start, end)` of `p`'s first top-level expansion and returns
+ * their partial result, for a distributed run: the partials of spans that tile `[0, count)`, combined
+ * in order ({@link combineSpans}), finish the run with {@link resumeFromSpans}. The spans' row keys,
+ * seeds and chunk contents do not depend on the tiling, so the result does not either (bit for bit
+ * where the reducer's addition is exact, which it is for every summing reducer: `partial.ts`).
+ */
+export const runSpan = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>, start: number, end: number): TE.TaskEither<AttributionError, SpanPartial> =>
+  TE.map((o: RunOutput) => (o as Extract<RunOutput, { kind: 'span' }>).span)(runIn({ kind: 'span', start, end }, p, model, req))
+
+/** Finishes a run from the combined partial of its whole first expansion (see {@link runSpan}). */
+export const resumeFromSpans = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>, whole: SpanPartial): TE.TaskEither<AttributionError, AttributionResult> =>
+  TE.map((o: RunOutput) => (o as Extract<RunOutput, { kind: 'result' }>).result)(runIn({ kind: 'resume', partial: whole }, p, model, req))
+
+/** The size of `p`'s first top-level expansion for this call (runs only the stages before it). */
+export const expansionSize = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>): TE.TaskEither<AttributionError, ExpansionSize | undefined> =>
+  TE.map((o: RunOutput) => (o as Extract<RunOutput, { kind: 'count' }>).size)(runIn({ kind: 'count' }, p, model, req))
+
+/** Combines span partials given in order (adjacent, first to last) with the reducer of `p`'s first expansion. */
+export const combineSpans = (p: Pipeline, spans: readonly SpanPartial[]): E.Either<AttributionError, SpanPartial> => {
+  const decoded = decodePipeline(p)
+  if (E.isLeft(decoded)) return decoded
+  const stages = decoded.right.stages
+  const i = stages.findIndex((s) => defOf(s).kind === 'expand')
+  const j = i < 0 ? -1 : matchingReduce(stages, i)
+  if (j < 0) return E.left(err('BadPipeline', `${p.name} has no expansion to split into spans`, ['stages']))
+  if (spans.length === 0) return E.left(err('EmptyInput', 'no span partials to combine', ['spans']))
+  const red = defOf(stages[j]!) as ReduceStageDef<string, unknown, unknown, unknown>
+  const rp = paramsOf(stages[j]!)
+  let acc: PartialResult | undefined
+  for (const s of spans) {
+    if (s.count !== spans[0]!.count) return E.left(err('BadPipeline', `span partials of expansions of ${spans[0]!.count} and ${s.count} entries do not combine`, ['spans']))
+    const next = combineOptional(red.combine, rp, acc, s.partial)
+    if (E.isLeft(next)) return next
+    acc = next.right
+  }
+  const first = spans[0]!
+  return E.right({
+    partial: acc!,
+    count: first.count,
+    axis: first.axis,
+    space: first.space,
+    modelRows: spans.reduce((a, s) => a + s.modelRows, 0),
+    chunks: spans.reduce((a, s) => a + s.chunks, 0),
+  })
+}
+
+const runIn = <T>(mode: RunMode, p: Pipeline, model: Model<T>, req: RunRequest<T>): TE.TaskEither<AttributionError, RunOutput> => {
   const decoded = decodePipeline(p)
   if (E.isLeft(decoded)) return TE.left(decoded.left)
   // The stages get exactly the call data they declare (abstract.ts), whatever the request holds.
@@ -246,6 +341,9 @@ export const runPipeline = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>)
     },
   }
   const stages = p.stages
+  /** Set when a span or count run has what it came for (the rest of the pipeline is skipped). */
+  let stopped: Exclude<RunOutput, { kind: 'result' }> | undefined
+  let firstExpansionSeen = false
 
   /** Model rows per example of `stages` (for progress totals), higher-order stages included. */
   const rowsPerExample = (ss: readonly StageSpec[], c: RunContext<T>, flow: Flow<T>): number => {
@@ -324,6 +422,7 @@ export const runPipeline = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>)
       const s = stages[i]!
       const d = defOf(s)
       const params = paramsOf(s)
+      if (stopped !== undefined) return E.right(flow)
       if (d.kind === 'map') {
         const r = await guard(() => d.run(params, flow, ctx))()
         if (E.isLeft(r)) return r
@@ -356,13 +455,40 @@ export const runPipeline = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>)
       if (red.scope !== undefined && !red.scope(scope.right)) {
         return E.left(err('BadPipeline', `${stages[j]!._tag} cannot close the '${exp.axis}' axis opened by ${s._tag}: ${s._tag} does not describe its expansion the way ${stages[j]!._tag} needs`, at))
       }
+      // The first top-level expansion is where a span or resumed run departs from a whole one.
+      const first = replan && !firstExpansionSeen
+      if (first) firstExpansionSeen = true
+      if (first && mode.kind === 'count') {
+        stopped = { kind: 'count', size: { count, axis: exp.axis } }
+        return E.right(flow)
+      }
+      let lo = 0
+      let hi = count
       // Each chunk is lifted to a host partial inside its own disposal scope, so nothing of it outlives it.
       let acc: PartialResult | undefined
       let innerSpace = flow.space
-      for (let start = 0; start < count; start += perChunk) {
+      if (first && mode.kind === 'span') {
+        if (!(Number.isInteger(mode.start) && Number.isInteger(mode.end) && mode.start >= 0 && mode.start < mode.end && mode.end <= count)) {
+          return E.left(err('BadPipeline', `span [${mode.start}, ${mode.end}) is not a non-empty range of the ${count} entries of ${s._tag}'s '${exp.axis}' axis`, ['span']))
+        }
+        lo = mode.start
+        hi = mode.end
+      }
+      if (first && mode.kind === 'resume') {
+        const w = mode.partial
+        if (w.count !== count || w.partial.start !== 0 || w.partial.end !== count || w.axis !== exp.axis) {
+          return E.left(err('BadPipeline', `the combined partial covers entries [${w.partial.start}, ${w.partial.end}) of a '${w.axis}' axis of ${w.count}; this run's ${s._tag} expands its '${exp.axis}' axis to ${count}`, ['spans']))
+        }
+        acc = w.partial
+        innerSpace = w.space
+        hi = 0
+      }
+      const chunks0 = chunks
+      const rows0 = modelRows
+      for (let start = lo; start < hi; start += perChunk) {
         const go = await checkpoint()
         if (E.isLeft(go)) return go
-        const end = Math.min(count, start + perChunk)
+        const end = Math.min(hi, start + perChunk)
         const chunkScope = new Set<T>()
         scopes.push(chunkScope)
         const expanded = await guard(() => exp.expand(params, flow, ctx, start, end))()
@@ -388,6 +514,10 @@ export const runPipeline = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>)
         innerSpace = out.right.space
       }
       if (acc === undefined) return E.left(err('EmptyInput', `stage ${s._tag} expanded to zero entries`, ['stages', String(i)]))
+      if (first && mode.kind === 'span') {
+        stopped = { kind: 'span', span: { partial: acc, count, axis: exp.axis, space: innerSpace, modelRows: modelRows - rows0, chunks: chunks - chunks0 } }
+        return E.right(flow)
+      }
       if (acc.start !== 0 || acc.end !== count) {
         return E.left(err('BadPipeline', `${stages[j]!._tag}: the partial results cover entries [${acc.start}, ${acc.end}), not the whole axis [0, ${count})`, at))
       }
@@ -468,10 +598,13 @@ export const runPipeline = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>)
     }))(exec(ss, c, 0, ss.length, start))
   }
 
+  const offset = req.exampleOffset ?? 0
   const initial: Flow<T> = {
     value: req.inputs,
     ...(callData.baselines ? { baseline: callData.baselines } : {}),
     rowExample: Int32Array.from({ length: n }, (_, i) => i),
+    // row keys are the examples' indices in the dataset (rowKeysOf's default when the offset is 0)
+    ...(offset !== 0 ? { rowKeys: Uint32Array.from({ length: 2 * n }, (_, k) => (k % 2 === 0 ? offset + k / 2 : 0)) } : {}),
     space: { kind: 'input' },
   }
 
@@ -505,6 +638,9 @@ export const runPipeline = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>)
       if (E.isLeft(callData)) return callData
       const out = await exec(stages, ctx, 0, stages.length, initial, true)()
       if (E.isLeft(out)) return out
+      if (stopped !== undefined) return E.right(stopped)
+      if (mode.kind === 'count') return E.right({ kind: 'count', size: undefined })
+      if (mode.kind !== 'whole' && !firstExpansionSeen) return E.left(err('BadPipeline', `${p.name} has no expansion to split into spans: run it whole`, ['stages']))
       // the last report says done = total, even where the plan was off
       if (modelRows !== planned) req.onProgress?.({ done: modelRows, total: modelRows })
       const attributions = await Promise.all(out.right.value.map((v) => backend.toHost(v)))
@@ -519,10 +655,14 @@ export const runPipeline = <T>(p: Pipeline, model: Model<T>, req: RunRequest<T>)
         const bad = delta === undefined ? undefined : nonFiniteIn(delta, ['gradient'], 'the convergence delta', advice)
         if (bad !== undefined) return E.left(bad)
       }
+      const prior = mode.kind === 'resume' ? mode.partial : { modelRows: 0, chunks: 0 }
       return E.right({
-        attributions,
-        ...(delta ? { delta } : {}),
-        meta: { method: p.name, composition: compositionOf(p), modelRows, chunks, backend: backend.name },
+        kind: 'result',
+        result: {
+          attributions,
+          ...(delta ? { delta } : {}),
+          meta: { method: p.name, composition: compositionOf(p), modelRows: modelRows + prior.modelRows, chunks: chunks + prior.chunks, backend: backend.name },
+        },
       })
     } catch (e) {
       return E.left(isAttributionError(e) ? e : backendFailure(`attribution failed: ${e instanceof Error ? e.message : String(e)}`, e))
