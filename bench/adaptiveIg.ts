@@ -25,17 +25,28 @@ const one = async (name: string, file: string, x: HostTensor, target: number): P
     }, 3)
     // a delta of exactly 0 (float32 cancellation) cannot be a tolerance: 1e-6 stands in for it
     const eps = Math.max(1e-6, Math.abs(Number(gl.delta!.data[0])))
-    let passes = 0
-    let reached = NaN
-    const tAd = await time(async () => {
-      const r = unwrap(await adaptiveIntegratedGradients(model, x, { target }, { tolerance: eps, maxSteps: 400 })())
-      passes = r.passes[0]!
-      reached = Math.abs(r.delta.data[0]!)
-    }, 3)
-    return [
-      row([`${name}: Gauss–Legendre IG, 50 steps (Captum's default rule)`, tGl, `50 gradients, completeness error ${eps.toExponential(2)}`]),
-      row([`${name}: adaptiveIntegratedGradients to the same error`, tAd, `${passes} gradients (${(passes / 50).toFixed(2)}× the passes), error ${reached.toExponential(2)}, ${(tAd / tGl).toFixed(2)}× the time`]),
-    ]
+    // attribution error against 300 Gauss–Legendre steps (relative L2)
+    const ref = unwrap(await attribute(integratedGradients({ nSteps: 300 }), model, x, { target })()).attributions[0]!.data as Float32Array
+    const relErr = (a: HostTensor): string => {
+      let e = 0
+      let n = 0
+      ;(a.data as Float32Array).forEach((v, i) => {
+        e += (v - ref[i]!) ** 2
+        n += ref[i]! ** 2
+      })
+      return Math.sqrt(e / n).toExponential(1)
+    }
+    const rows = [row([`${name}: Gauss–Legendre IG, 50 steps (Captum's default rule)`, tGl, `50 gradients, completeness error ${eps.toExponential(2)}, attribution error ${relErr(gl.attributions[0]!)}`])]
+    for (const rule of ['gaussKronrod', 'simpson', 'trapezoid'] as const) {
+      let r = unwrap(await adaptiveIntegratedGradients(model, x, { target }, { tolerance: eps, maxSteps: 400, rule })())
+      const tAd = await time(async () => {
+        r = unwrap(await adaptiveIntegratedGradients(model, x, { target }, { tolerance: eps, maxSteps: 400, rule })())
+      }, 3)
+      const p = r.passes[0]!
+      rows.push(row([`${name}: adaptiveIntegratedGradients (${rule}) to the same error`, tAd,
+        `${p} gradients (${(p / 50).toFixed(2)}× the passes), error ${Math.abs(r.delta.data[0]!).toExponential(2)}${r.converged[0] ? '' : ' (not reached within 400)'}, attribution error ${relErr(r.attributions[0]!)}, ${(tAd / tGl).toFixed(2)}× the time`]))
+    }
+    return rows
   } finally {
     await model.dispose()
   }
