@@ -9,6 +9,7 @@
 # (a checkout of https://github.com/pytorch/captum, v0.8.0):
 #   PYTHONPATH=<captum checkout> /usr/bin/python3 bench/captum_server.py
 import json
+import resource
 import sys
 import time
 
@@ -61,10 +62,61 @@ own = OwnRelus(torchvision.models.resnet18(num_classes=10).eval())
 own.net.load_state_dict(model.state_dict())
 own.eval()
 
+# the reference cnn, rebuilt from its weights file (../shared/reference/models/cnn.weights.json),
+# and the deterministic input of bench/adaptiveIg.ts (salt 7), target 2
+class Cnn(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 8, 3, padding=1)
+        self.conv2 = nn.Conv2d(8, 16, 3, padding=1)
+        self.fc = nn.Linear(16, 5)
+
+    def forward(self, t):
+        t = torch.max_pool2d(torch.relu(self.conv1(t)), 2)
+        t = torch.nn.functional.adaptive_avg_pool2d(torch.relu(self.conv2(t)), 1)
+        return self.fc(torch.flatten(t, 1))
+
+
+cnn = Cnn().eval()
+with open('../shared/reference/models/cnn.weights.json') as f:
+    params = json.load(f)['parameters']
+cnn.load_state_dict({k: torch.tensor(v['data'], dtype=torch.float32) for k, v in params.items()})
+k = np.arange(3 * 32 * 32, dtype=np.uint64)
+x_cnn = torch.from_numpy(((((k + np.uint64(7)) * np.uint64(2654435761)) % np.uint64(1000)).astype(np.float64) / 1000).astype(np.float32).reshape(1, 3, 32, 32))
+CNN_TARGET = 2
+
+# the reference mlp, rebuilt from its weights file, and bench/smallModel.ts's batch of 16 (sin(0.37 i)), target 1
+class Mlp(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(12, 32)
+        self.fc2 = nn.Linear(32, 16)
+        self.fc3 = nn.Linear(16, 3)
+
+    def forward(self, t):
+        return self.fc3(torch.relu(self.fc2(torch.relu(self.fc1(t)))))
+
+
+mlp = Mlp().eval()
+with open('../shared/reference/models/mlp.weights.json') as f:
+    mlp.load_state_dict({k: torch.tensor(v['data'], dtype=torch.float32) for k, v in json.load(f)['parameters'].items()})
+x_mlp = torch.sin(torch.arange(16 * 12, dtype=torch.float64) * 0.37).float().reshape(16, 12)
+
+
+def batch_of(n):
+    # n copies of the image, each shifted so the rows differ (bench/captumSideBySide.ts builds the same)
+    return torch.cat([torch.roll(x, shifts=k, dims=3) for k in range(n)], 0)
+
+
 CASES = {
+    'mlp.ig50.b16': lambda: IntegratedGradients(mlp).attribute(x_mlp, target=1, n_steps=50),
+    'cnn.ig50': lambda: IntegratedGradients(cnn).attribute(x_cnn, target=CNN_TARGET, n_steps=50),
+    'cnn.ig50.ibs10': lambda: IntegratedGradients(cnn).attribute(x_cnn, target=CNN_TARGET, n_steps=50, internal_batch_size=10),
     'ig50': lambda: IntegratedGradients(model).attribute(x, target=TARGET, n_steps=50),
     'ig50.ibs10': lambda: IntegratedGradients(model).attribute(x, target=TARGET, n_steps=50, internal_batch_size=10),
     'ig50.ibs25': lambda: IntegratedGradients(model).attribute(x, target=TARGET, n_steps=50, internal_batch_size=25),
+    **{f'ig{n}.ibs10': (lambda n=n: lambda: IntegratedGradients(model).attribute(x, target=TARGET, n_steps=n, internal_batch_size=10))() for n in (10, 200, 1000)},
+    **{f'ig50.batch{b}': (lambda b=b: lambda: IntegratedGradients(model).attribute(batch_of(b), target=TARGET, n_steps=50, internal_batch_size=10 * b))() for b in (1, 4, 8)},
     'saliency': lambda: Saliency(model).attribute(x, target=TARGET),
     'occlusion.ppe8': lambda: Occlusion(model).attribute(x, target=TARGET, sliding_window_shapes=(3, 32, 32), strides=(3, 16, 16), perturbations_per_eval=8),
     'occlusion.ppe16': lambda: Occlusion(model).attribute(x, target=TARGET, sliding_window_shapes=(3, 32, 32), strides=(3, 16, 16), perturbations_per_eval=16),
@@ -89,6 +141,6 @@ for line in sys.stdin:
             t0 = time.perf_counter()
             case()
             secs.append(time.perf_counter() - t0)
-        print(json.dumps({'seconds': secs}), flush=True)
+        print(json.dumps({'seconds': secs, 'peakRssMiB': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}), flush=True)
     except Exception as e:  # report, keep serving
         print(json.dumps({'error': f'{type(e).__name__}: {e}'}), flush=True)

@@ -1,4 +1,4 @@
-// npm run bench [-- tfjs|onnx|deeplift|perturbation|adaptive|captum|profile|small|ig2990|all]: runs the benchmarks and writes bench/RESULTS.md.
+// npm run bench [-- tfjs|onnx|deeplift|perturbation|adaptive|captum|profile|small|scale|ig2990|all]: runs the benchmarks and writes bench/RESULTS.md.
 import { execFileSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import * as os from 'node:os'
@@ -7,6 +7,7 @@ import { benchCaptumSideBySide } from './captumSideBySide.js'
 import { benchDeepLiftOnly, benchOnnx } from './onnx.js'
 import { benchOrtProfile } from './ortProfile.js'
 import { benchPerturbation } from './perturbation.js'
+import { benchScale } from './scale.js'
 import { benchSmallModel } from './smallModel.js'
 import { benchTfjs } from './tfjs.js'
 
@@ -20,6 +21,7 @@ if (what === 'adaptive' || what === 'all') out.push(...(await benchAdaptiveIg())
 if (what === 'captum' || what === 'all') out.push(...(await benchCaptumSideBySide()), '')
 if (what === 'profile' || what === 'all') out.push(...(await benchOrtProfile()), '')
 if (what === 'small' || what === 'all') out.push(...(await benchSmallModel()), '')
+if (what === 'scale' || what === 'all') out.push(...(await benchScale()), '')
 if (what === 'ig2990' || what === 'all') {
   // its own process, so the peak RSS belongs to this run alone
   const r = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', 'bench/igLarge.ts'], { encoding: 'utf8' }).trim().split('\n').pop()!) as { seconds: number; peakRssMiB: number; chunks: number; delta: number }
