@@ -4,13 +4,13 @@
 // the queue's cost per task (tiny tasks: Saliency on the mlp, one example each, BullMQ vs in-process).
 // Every executor's results are checked to be the in-process results, bit for bit.
 // Needs redis-server on PATH for the BullMQ rows (skipped with a note otherwise).
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { createServer, connect } from 'node:net'
+import { spawn, type ChildProcess } from 'node:child_process'
 import * as path from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
 import { float32 } from '../src/index.js'
 import { inProcessExecutor, runJob, threadPoolExecutor, type Example, type ExampleResult, type Executor } from '../src/scale/index.js'
 import { bullmqExecutor } from '../src/scale/bullmq.js'
+import { haveRedis, startRedis, until } from '../test/helpers/redis.js'
 import { row } from './util.js'
 
 const CNN = path.resolve('../shared/reference/models/cnn.onnx')
@@ -42,37 +42,13 @@ const sameBits = (a: readonly ExampleResult[], b: readonly ExampleResult[]): boo
     return p.length === q.length && p.every((v, j) => Object.is(v, q[j]))
   })
 
-const freePort = (): Promise<number> => new Promise((resolve, reject) => {
-  const s = createServer()
-  s.once('error', reject)
-  s.listen(0, '127.0.0.1', () => {
-    const port = (s.address() as { port: number }).port
-    s.close(() => resolve(port))
-  })
-})
-const pong = (port: number): Promise<boolean> => new Promise((resolve) => {
-  const c = connect(port, '127.0.0.1')
-  c.once('error', () => resolve(false))
-  c.once('data', (d) => {
-    c.destroy()
-    resolve(d.toString().startsWith('+PONG'))
-  })
-  c.write('PING\r\n')
-})
-const waitFor = async (what: string, ok: () => boolean | Promise<boolean>): Promise<void> => {
-  const end = Date.now() + 60_000
-  while (!(await ok())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
 const startWorker = async (url: string): Promise<ChildProcess> => {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/clarus.ts', 'worker', '--redis', url, '--queue', QUEUE, '--threads', '1', '--verbose'], { stdio: ['ignore', 'ignore', 'pipe'] })
   let log = ''
   child.stderr!.on('data', (d: Buffer) => {
     log += d.toString()
   })
-  await waitFor('a clarus worker', () => log.includes('ready, taking tasks'))
+  await until('a clarus worker', 60_000, () => log.includes('ready, taking tasks'))
   return child
 }
 
@@ -102,16 +78,13 @@ export const benchScale = async (): Promise<string[]> => {
     out.push(row([`thread pool, ${workers} worker(s) × 1 thread`, r.seconds, N / r.seconds, workers === 1 ? '1' : (N / r.seconds / (2 * one.get('pool')!)).toFixed(2), sameBits(r.out, ref.out) ? 'equal' : 'DIFFERENT']))
   }
   const tiny: string[] = []
-  if (spawnSync('redis-server', ['--version']).status !== 0) {
+  if (!haveRedis()) {
     out.push('', 'BullMQ rows skipped: no redis-server on PATH (Debian: apt-get install redis-server).')
     return out
   }
-  const port = await freePort()
-  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
+  const { url, process: redis } = await startRedis()
   const workers: ChildProcess[] = []
   try {
-    await waitFor('redis-server', () => pong(port))
-    const url = `redis://127.0.0.1:${port}`
     for (const n of [1, 2]) {
       while (workers.length < n) workers.push(await startWorker(url))
       const ex = bullmqExecutor({ connection: { url }, queueName: QUEUE, workers: n })

@@ -50,3 +50,41 @@ export const parseArgs = (argv: readonly string[], valued: readonly string[], sw
   }
   return { positionals, flags, switches: on }
 }
+
+/** A whole-number flag (≥ `min`), or a CliError naming the flag; absent when not given. */
+export const wholeFlag = (flags: Readonly<Record<string, string>>, name: string, min = 1): number | undefined => {
+  const v = flags[name]
+  if (v === undefined) return undefined
+  const n = Number(v)
+  if (v.trim() === '' || !Number.isSafeInteger(n) || n < min) throw new CliError(`--${name} must be a whole number ≥ ${min}, got ${JSON.stringify(v)}`)
+  return n
+}
+
+/** The signals that stop a long-running command (`serve`, `worker`); replaceable in tests. */
+export interface StopSignals {
+  readonly once: (signal: 'SIGINT' | 'SIGTERM', listener: () => void) => void
+  readonly off: (signal: 'SIGINT' | 'SIGTERM', listener: () => void) => void
+}
+
+/** The process's own SIGINT and SIGTERM. */
+export const processSignals: StopSignals = {
+  once: (s, l) => void process.once(s, l),
+  off: (s, l) => void process.removeListener(s, l),
+}
+
+/** A Redis URL flag, checked (redis:// or rediss://). */
+export const redisUrl = (v: string, flag = 'redis'): string => {
+  if (!/^rediss?:\/\//.test(v)) throw new CliError(`--${flag} must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379`)
+  return v
+}
+
+/** The BullMQ executor (an optional dependency, loaded only when asked for) on `url`. */
+export const queueExecutor = async (url: string, options: { readonly queueName?: string; readonly workers?: number } = {}): Promise<import('../scale/executor.js').Executor> => {
+  let mod: typeof import('../scale/bullmq.js')
+  try {
+    mod = await import('../scale/bullmq.js')
+  } catch (e) {
+    throw new CliError(`the Redis executor needs bullmq and ioredis installed next to clarus (npm install bullmq ioredis): ${(e as Error).message}`, 1)
+  }
+  return mod.bullmqExecutor({ connection: { url }, ...options })
+}

@@ -15,21 +15,15 @@ import { inProcessExecutor } from '../scale/inProcess.js'
 import { threadPoolExecutor } from '../scale/pool.js'
 import { binarySink, jsonlSink, type ResultSink } from '../scale/sinks.js'
 import { csvSource, imageDirectorySource, jsonlSource, SourceError } from '../scale/sources.js'
-import { CliError, parseArgs } from './args.js'
+import { CliError, parseArgs, queueExecutor, redisUrl, wholeFlag } from './args.js'
 import { readJson } from './files.js'
 import { loadModel } from './models.js'
 import { progressSink, type TextSink } from './progress.js'
 import { errorText } from './spec.js'
 
 export const DATASET_USAGE = `clarus explain-dataset <job.json> --data <images/ | rows.csv | examples.jsonl> --out <results.jsonl | dir/>
-    [--format jsonl | binary] [--executor in-process | threads] [--workers N] [--threads N]
+    [--format jsonl | binary] [--executor in-process | threads | redis] [--workers N] [--threads N] [--redis URL]
     [--csv-target <column>] [--csv-id <column>] [--preprocess <file.json>] [--progress]`
-
-const positiveInt = (v: string | undefined, flag: string): number | undefined => {
-  if (v === undefined) return undefined
-  if (!/^\d+$/.test(v) || Number(v) < 1) throw new CliError(`--${flag} must be a positive integer, got ${JSON.stringify(v)}`)
-  return Number(v)
-}
 
 /** Opens `--data` by what it is: a directory of images, a .csv or a .jsonl file. */
 const openData = async (data: string, model: string, a: { csvTarget?: string; csvId?: string; preprocess?: unknown }): Promise<Dataset> => {
@@ -53,16 +47,18 @@ const openData = async (data: string, model: string, a: { csvTarget?: string; cs
 
 /** Runs the command; returns a one-line summary for stderr. */
 export const explainDataset = async (argv: readonly string[], err: TextSink = process.stderr): Promise<string> => {
-  const a = parseArgs(argv, ['data', 'out', 'format', 'executor', 'workers', 'threads', 'csv-target', 'csv-id', 'preprocess'], ['progress'])
+  const a = parseArgs(argv, ['data', 'out', 'format', 'executor', 'workers', 'threads', 'redis', 'csv-target', 'csv-id', 'preprocess'], ['progress'])
   if (a.positionals.length !== 1) throw new CliError(`explain-dataset takes one job file\n\nusage: ${DATASET_USAGE}`)
   const jobFile = a.positionals[0]!
   const { data, out } = a.flags
   if (data === undefined || out === undefined) throw new CliError(`explain-dataset needs --data and --out\n\nusage: ${DATASET_USAGE}`)
   const format = a.flags.format ?? (out.endsWith('.jsonl') ? 'jsonl' : 'binary')
   if (format !== 'jsonl' && format !== 'binary') throw new CliError(`--format must be jsonl or binary, got ${JSON.stringify(format)}`)
-  const executorName = a.flags.executor ?? 'in-process'
-  const workers = positiveInt(a.flags.workers, 'workers')
-  const threads = positiveInt(a.flags.threads, 'threads')
+  const executorName = a.flags.executor ?? (a.flags.redis !== undefined ? 'redis' : 'in-process')
+  const workers = wholeFlag(a.flags, 'workers')
+  const threads = wholeFlag(a.flags, 'threads')
+  if (executorName !== 'redis' && a.flags.redis !== undefined) throw new CliError('--redis goes with --executor redis')
+  if (executorName === 'redis' && a.flags.redis === undefined) throw new CliError('--executor redis needs --redis <url> (e.g. redis://127.0.0.1:6379) where `clarus worker` processes take tasks')
   // the job file is read relative to where it lies (its model path too)
   const raw = readJson(jobFile, 'job')
   const withModel = typeof raw === 'object' && raw !== null && typeof (raw as { model?: unknown }).model === 'string'
@@ -73,7 +69,8 @@ export const explainDataset = async (argv: readonly string[], err: TextSink = pr
   let executor: Executor
   if (executorName === 'in-process') executor = inProcessExecutor(threads !== undefined ? { threads } : {})
   else if (executorName === 'threads') executor = threadPoolExecutor({ ...(workers !== undefined ? { workers } : {}), ...(threads !== undefined ? { threads } : {}) })
-  else throw new CliError(`--executor must be in-process or threads, got ${JSON.stringify(executorName)}`)
+  else if (executorName === 'redis') executor = await queueExecutor(redisUrl(a.flags.redis!), workers !== undefined ? { workers } : {})
+  else throw new CliError(`--executor must be in-process, threads or redis, got ${JSON.stringify(executorName)}`)
   const preprocess = a.flags.preprocess !== undefined ? readJson(a.flags.preprocess, 'preprocessing spec') : undefined
   let sink: ResultSink | undefined
   const ctl = new AbortController()

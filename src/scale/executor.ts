@@ -99,6 +99,8 @@ export interface RunJobOptions {
   readonly onProgress?: (p: JobProgress) => void
   /** Units in flight at once (default: twice the executor's parallelism). */
   readonly maxInFlight?: number
+  /** The job's id (in messages, queue job names and the summary); default a random one. */
+  readonly id?: string
 }
 
 /** Stacks examples into a unit (all must have the same inputs' shapes past the batch dimension). */
@@ -177,7 +179,7 @@ export const runJob = async (
   options: RunJobOptions = {},
 ): Promise<E.Either<AttributionError, JobSummary>> => {
   const t0 = performance.now()
-  const decoded = decodeJob(jobSpec)
+  const decoded = decodeJob(jobSpec, options.id)
   if (E.isLeft(decoded)) return decoded
   const job = decoded.right
   const per = job.spec.examplesPerTask ?? DEFAULT_EXAMPLES_PER_TASK

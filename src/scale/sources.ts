@@ -87,6 +87,25 @@ export const csvSource = async (file: string, options: CsvOptions = {}): Promise
   const ti = options.target !== undefined ? index(options.target, 'target') : -1
   const ii = options.id !== undefined ? index(options.id, 'id') : -1
   const cols = options.columns !== undefined ? options.columns.map((c) => index(c, 'feature')) : header.map((_, i) => i).filter((i) => i !== ti && i !== ii)
+  // a feature column that is not numeric (a name, a label) is a mistake to report when opening, not NaN in every row
+  const first = await (async () => {
+    let row = -1
+    for await (const line of lines(file)) {
+      if (line.trim() === '') continue
+      if (++row === 1) return splitCsv(line)
+    }
+    return undefined
+  })()
+  if (first !== undefined) {
+    const text = cols.filter((c) => {
+      const v = (first[c] ?? '').trim()
+      return v !== '' && !/^nan$/i.test(v) && !Number.isFinite(Number(v))
+    })
+    if (text.length > 0) {
+      throw new SourceError(err('DTypeMismatch', `${file}: column(s) ${text.map((c) => JSON.stringify(header[c])).join(', ')} hold text (first row: ${text.map((c) => JSON.stringify(first[c])).join(', ')}); ` +
+        'give them as the id or target column, or list the numeric feature columns with columns', ['dataset', header[text[0]!]!]))
+    }
+  }
   const size = (await countLines(file)) - 1
   const examples = async function* (): AsyncGenerator<Example> {
     let row = -1
@@ -106,7 +125,7 @@ export const csvSource = async (file: string, options: CsvOptions = {}): Promise
   return { size, examples: examples() }
 }
 
-/** One JSONL example: `{ "inputs": [ { "dtype"?, "shape", "data" } | number[] ], "target"?, "id"? }`. */
+/** One JSONL example: `{ "inputs": [ { "dtype"?, "shape", "data" } | number[] ], "target"?, "id"? }`; a SourceError naming the line when it is not. */
 const exampleOf = (u: unknown, line: number, file: string): Example => {
   const bad = (m: string): never => {
     throw new SourceError(err('ShapeMismatch', `${file}:${line}: ${m}`, ['dataset', String(line)]))
@@ -132,7 +151,10 @@ const exampleOf = (u: unknown, line: number, file: string): Example => {
   return { inputs, ...(target !== undefined ? { target: target as number | number[] } : {}), id: o.id === undefined ? String(line) : String(o.id) }
 }
 
-/** A JSONL file, one example per line (see {@link exampleOf} for the line format); blank lines are skipped. */
+/**
+ * A JSONL file, one example per line: `{ "inputs": [ { "dtype"?, "shape", "data" } | number[] ],
+ * "target"?, "id"? }` (a plain array is one float32 row; `null` reads as NaN). Blank lines are skipped.
+ */
 export const jsonlSource = async (file: string): Promise<Dataset> => {
   const size = await countLines(file)
   const examples = async function* (): AsyncGenerator<Example> {

@@ -179,3 +179,14 @@ describe('sources and sinks', () => {
     expect([...f.subarray(60, 72)]).toEqual(lines[5]!.attributions[0]!.data.map((v) => Math.fround(v)))
   })
 })
+
+describe('csvSource refuses text feature columns when it opens the file', () => {
+  it('names the column and says what to do', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'clarus-csv-'))
+    const csv = path.join(dir, 'named.csv')
+    writeFileSync(csv, 'name,a,b\nAda,1,2\nBob,3,4\n')
+    await expect(csvSource(csv)).rejects.toThrow(/column\(s\) "name" hold text \(first row: "Ada"\).*id or target column/)
+    const ok = await csvSource(csv, { id: 'name' })
+    expect(ok.size).toBe(2)
+  })
+})
