@@ -140,3 +140,19 @@ export const optionFields = (codec: unknown): OptionField[] => {
       return []
   }
 }
+
+/** One row of `clarus methods --json` (and of the service's `GET /methods`). */
+export interface MethodRow {
+  readonly name: string
+  readonly captumName: string
+  readonly family: MethodInfo['family']
+  readonly stochastic: boolean
+  readonly convergenceDelta: boolean
+  readonly claims: MethodInfo['claims']
+  readonly options: readonly OptionField[]
+}
+
+/** Every registered method with its Captum name, family and options. */
+export const methodRows = (): MethodRow[] => Object.entries(METHODS).map(([name, m]) => ({
+  name, captumName: m.captumName, family: m.family, stochastic: m.stochastic, convergenceDelta: m.hasDelta, claims: m.claims, options: optionFields(m.options),
+}))
