@@ -37,7 +37,7 @@ export interface CallOptions<T> {
   readonly additionalForwardArgs?: TensorLike<T> | readonly TensorLike<T>[]
   /** Captum's internal_batch_size: rows per model call (steps per chunk = max(1, ⌊this/N⌋)). */
   readonly internalBatchSize?: number
-  /** Working-memory budget for one chunk in bytes (default 512 MiB); chunks are planned from it. */
+  /** Working-memory budget for one chunk in bytes (default: the model's `memoryBudgetBytes`, else 512 MiB); chunks are planned from it. */
   readonly memoryBudgetBytes?: number
   /** Seed for stochastic methods (default 0). */
   readonly seed?: number
@@ -241,7 +241,8 @@ export const withRunRequest = <T, A>(
         ...(options.seed !== undefined ? { seed: options.seed } : {}),
         chunk: {
           ...(options.internalBatchSize !== undefined ? { internalBatchSize: options.internalBatchSize } : {}),
-          ...(options.memoryBudgetBytes !== undefined ? { memoryBudgetBytes: options.memoryBudgetBytes } : {}),
+          // the call's budget, else the model's device default (fromOnnx on 'webgpu': 2 GiB), else the interpreter's
+          ...(options.memoryBudgetBytes !== undefined ? { memoryBudgetBytes: options.memoryBudgetBytes } : model.memoryBudgetBytes !== undefined ? { memoryBudgetBytes: model.memoryBudgetBytes } : {}),
         },
         ...(options.signal ? { signal: options.signal } : {}),
         ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),

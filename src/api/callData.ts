@@ -122,7 +122,13 @@ export const promoteForBaselines = async <T>(
     const dtype = backend.dtypeOf(x)
     if (!isIntegral(dtype)) continue
     const b = list[i]
-    const v = backend.isTensor(b) && backend.dtypeOf(b) === 'float32' ? firstFraction(await backend.toHost(b)) : hostFraction(b)
+    const h = backend.isTensor(b) && backend.dtypeOf(b) === 'float32' ? await backend.toHost(b) : isHostTensor(b) ? b : undefined
+    // checked here, on the host: a GPU backend's cast to an integer dtype cannot check synchronously
+    const bad = h?.dtype === 'float32' ? (h.data as Float32Array).find((u) => !Number.isFinite(u)) : undefined
+    if (bad !== undefined) {
+      return E.left(err('NonFinite', `baselines.${i} holds ${bad}, but input ${i} is integer (${dtype}): an integer input needs finite, whole-number baselines`, ['baselines', String(i)]))
+    }
+    const v = h !== undefined ? firstFraction(h) : hostFraction(b)
     if (v === undefined) continue
     const declared = signature.inputs[i]
     if (declared !== undefined && isIntegral(declared.dtype)) return E.left(wholeNumberNeeded(i, dtype, v, declared))

@@ -1,5 +1,5 @@
 /**
- * `npm run conformance -- <dir> [--backend tfjs|onnx] [--tfjs-backend cpu|wasm|…] [--filter REGEX] [--known-gaps FILE]`
+ * `npm run conformance -- <dir> [--backend tfjs|onnx|onnx-webgpu] [--tfjs-backend cpu|wasm|webgpu|…] [--filter REGEX] [--known-gaps FILE]`
  *
  * Runs every case of a Captum reference directory on a backend and closes with
  * `N passed, M failed, G known gaps, K unsupported`. Failures listed in the known-gaps file
@@ -10,7 +10,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import * as E from 'fp-ts/lib/Either.js'
-import { onnxTarget, tfjsTarget } from '../conformance/targets.js'
+import { onnxTarget, onnxWebGpuTarget, tfjsTarget } from '../conformance/targets.js'
 import { runConformance } from '../conformance/runner.js'
 import { gapKeys, gapsFor, KNOWN_GAPS_FILE, parseKnownGaps, statusLabel, summaryLines, verdict, type KnownGapsFile } from '../conformance/knownGaps.js'
 
@@ -21,8 +21,8 @@ const flag = (name: string): string | undefined => {
 }
 const dir = args.find((a, i) => !a.startsWith('--') && !(i > 0 && args[i - 1]!.startsWith('--')))
 const backendName = flag('--backend') ?? 'onnx'
-if (dir === undefined || (backendName !== 'onnx' && backendName !== 'tfjs')) {
-  console.error('usage: npm run conformance -- <reference dir> [--backend tfjs|onnx] [--tfjs-backend cpu|wasm] [--filter REGEX] [--known-gaps FILE]')
+if (dir === undefined || (backendName !== 'onnx' && backendName !== 'onnx-webgpu' && backendName !== 'tfjs')) {
+  console.error('usage: npm run conformance -- <reference dir> [--backend tfjs|onnx|onnx-webgpu] [--tfjs-backend cpu|wasm|webgpu] [--filter REGEX] [--known-gaps FILE]')
   process.exit(2)
 }
 // the default file sits at the repository (package) root, two levels above src/cli or dist/cli; without it no case is a known gap
@@ -44,14 +44,23 @@ if (backendName === 'tfjs') {
   await import('@tensorflow/tfjs-backend-cpu')
   const which = flag('--tfjs-backend') ?? 'cpu'
   if (which === 'wasm') await import('@tensorflow/tfjs-backend-wasm')
-  if (!(await tf.setBackend(which))) {
+  if (which === 'webgpu') {
+    // Node set-up (navigator.gpu from the webgpu package), registration and gradients, as a user gets them
+    const { useWebGpu } = await import('../backends/tfjs/index.js')
+    const gpu = await useWebGpu()
+    if (E.isLeft(gpu)) {
+      console.error(`tfjs backend webgpu is not available here: ${gpu.left.message}`)
+      process.exit(2)
+    }
+    console.log(`webgpu adapter: ${Object.values(gpu.right.adapter).filter((v) => v !== '').join(', ') || '(no description)'}`)
+  } else if (!(await tf.setBackend(which))) {
     console.error(`tfjs backend ${which} is not available here (registered: ${Object.keys(tf.engine().registryFactory).join(', ')})`)
     process.exit(2)
   }
 }
 const filter = flag('--filter')
 const options = { ...(filter ? { filter: new RegExp(filter) } : {}), log: (l: string) => console.log(l), label: (r: { id: string; status: 'pass' | 'fail' | 'unsupported' }) => statusLabel(r, gaps) }
-const report = backendName === 'tfjs' ? await runConformance(dir, tfjsTarget, options) : await runConformance(dir, onnxTarget, options)
+const report = backendName === 'tfjs' ? await runConformance(dir, tfjsTarget, options) : await runConformance(dir, backendName === 'onnx-webgpu' ? onnxWebGpuTarget : onnxTarget, options)
 if (E.isLeft(report)) {
   console.error(`${report.left._tag}: ${report.left.message}`)
   process.exit(2)

@@ -7,7 +7,7 @@
  * @since 0.1.0
  */
 export { runConformance, modelPath } from './runner.js'
-export { onnxTarget, tfjsTarget } from './targets.js'
+export { onnxTarget, onnxWebGpuTarget, tfjsTarget } from './targets.js'
 export { loadReferenceDir, loadCase, loadModelWeights } from './load.js'
 export { compareTensors } from './compare.js'
 export { callForCase } from './methods.js'

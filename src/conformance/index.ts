@@ -18,6 +18,6 @@ export type { AreaCaseRunner, AreaContext, AreaOutcome } from './areas.js'
 const engine = await importPeer('clarus/conformance', ['@tensorflow/tfjs'], () => import('./engine.js'))
 
 export const {
-  runConformance, modelPath, onnxTarget, tfjsTarget, loadReferenceDir, loadCase, loadModelWeights, compareTensors, callForCase,
+  runConformance, modelPath, onnxTarget, onnxWebGpuTarget, tfjsTarget, loadReferenceDir, loadCase, loadModelWeights, compareTensors, callForCase,
   buildTfjsReferenceModel, AREA_CASES, compareFields, expectedFields, fieldTolerance,
 } = engine

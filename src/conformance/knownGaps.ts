@@ -24,9 +24,12 @@ export type KnownGapsFile = t.TypeOf<typeof KnownGapsFile>
 /** The file name `npm run conformance` reads by default, at the repository root. */
 export const KNOWN_GAPS_FILE = 'conformance-known-gaps.json'
 
-/** The keys of the file that apply to a run: `onnx`, or `tfjs` and `tfjs-<tfjs backend>`. */
+/** The keys of the file that apply to a run: `onnx` (and `onnx-<device>` on another device), or `tfjs` and `tfjs-<tfjs backend>`. */
 export const gapKeys = (backend: string, tfjsBackend?: string): readonly string[] =>
-  backend === 'tfjs' ? ['tfjs', ...(tfjsBackend !== undefined ? [`tfjs-${tfjsBackend}`] : [])] : [backend]
+  backend === 'tfjs' ? ['tfjs', ...(tfjsBackend !== undefined ? [`tfjs-${tfjsBackend}`] : [])]
+    // the ONNX gaps hold on every device, plus the device's own
+    : backend.startsWith('onnx-') ? ['onnx', backend]
+      : [backend]
 
 /** Case id → reason for the given keys (a later key wins on a shared id). */
 export const gapsFor = (file: KnownGapsFile, keys: readonly string[]): Readonly<Record<string, string>> =>

@@ -1,6 +1,6 @@
 /**
  * The backends the conformance runner knows: `onnx` (onnxruntime-node, any ONNX file in the
- * directory) and `tfjs` (the network rebuilt in TensorFlow.js from its weight JSON, on the
+ * directory; `onnx-webgpu` runs the same on ONNX Runtime's WebGPU execution provider) and `tfjs` (the network rebuilt in TensorFlow.js from its weight JSON, on the
  * registered tfjs backend, with each torch module's output tapped under its ONNX tensor name).
  *
  * @category conformance
@@ -9,6 +9,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import type * as tf from '@tensorflow/tfjs-core'
 import { fromOnnx } from '../backends/onnx/model.js'
+import type { OnnxDevice } from '../backends/onnx/device.js'
 import { hostBackend } from '../backends/host/hostBackend.js'
 import { fromTfjs } from '../backends/tfjs/model.js'
 import { tfjsBackend } from '../backends/tfjs/tfjsBackend.js'
@@ -18,16 +19,21 @@ import { loadModelWeights } from './load.js'
 import { modelPath, type ConformanceTarget } from './runner.js'
 import { buildTfjsReferenceModel } from './tfjsModels.js'
 
-export const onnxTarget: ConformanceTarget<HostTensor> = {
-  name: 'onnx',
+const onnxOn = (name: string, device: OnnxDevice): ConformanceTarget<HostTensor> => ({
+  name,
   backend: hostBackend,
   load: async (ref, model) => {
     const file = modelPath(ref, model)
     if (file === undefined) return E.left(`model ${model} has no ONNX file in the index`)
-    const m = await fromOnnx(file)
+    const m = await fromOnnx(file, device === 'cpu' ? {} : { device })
     return E.mapLeft((e: { message: string }) => `cannot load ${model}: ${e.message}`)(m)
   },
-}
+})
+
+export const onnxTarget: ConformanceTarget<HostTensor> = onnxOn('onnx', 'cpu')
+
+/** The ONNX models on ONNX Runtime's WebGPU execution provider (`fromOnnx(file, { device: 'webgpu' })`). */
+export const onnxWebGpuTarget: ConformanceTarget<HostTensor> = onnxOn('onnx-webgpu', 'webgpu')
 
 export const tfjsTarget: ConformanceTarget<tf.Tensor> = {
   name: 'tfjs',

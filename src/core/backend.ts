@@ -211,6 +211,11 @@ export interface Model<T> {
   readonly signature: ModelSignature
   /** Rough bytes of working memory one example row costs in a forward+backward pass. */
   readonly bytesPerRow?: (inputs: readonly T[]) => number
+  /**
+   * The chunk budget (bytes of working memory per model call) for calls that give none, when this
+   * model's device wants another than the interpreter's default (a GPU: fewer, larger calls).
+   */
+  readonly memoryBudgetBytes?: number
   forward(inputs: readonly T[], options?: ForwardOptions<T>): TaskEither<AttributionError, ForwardResult<T>>
   /** One forward and backward pass: the selected scalar per row of the seeded tensor and its gradients. */
   vjp(inputs: readonly T[], selector: Selector<T>, options: VjpOptions<T>): TaskEither<AttributionError, VjpResult<T>>

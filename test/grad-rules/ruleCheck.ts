@@ -7,6 +7,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { buildBackward } from '../../src/backends/onnx/gradients/builder.js'
 import type { GradRule } from '../../src/backends/onnx/gradients/rule.js'
+import type { OnnxDevice } from '../../src/backends/onnx/device.js'
 import { ALL_GRAD_RULES } from '../../src/backends/onnx/gradients/rules/index.js'
 import { ElemType, attr, hostToTensor, type Graph, type Node, type ValueInfo } from '../../src/backends/onnx/graph/ir.js'
 import { encodeModel } from '../../src/backends/onnx/graph/proto.js'
@@ -121,11 +122,14 @@ const dot = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
   return s
 }
 
-/** Runs the finite-difference check for one row, one value seed and one batch size. */
-export const checkRow = async (row: GradRuleCase, seed: number, batch: number, rules: readonly GradRule[] = ALL_GRAD_RULES): Promise<CheckResult> => {
+/**
+ * Runs the finite-difference check for one row, one value seed and one batch size. `device` picks the
+ * rules' formulation (the graph runs on ORT's CPU provider either way: every form is standard ONNX).
+ */
+export const checkRow = async (row: GradRuleCase, seed: number, batch: number, rules: readonly GradRule[] = ALL_GRAD_RULES, device: OnnxDevice = 'cpu'): Promise<CheckResult> => {
   const { graph, floats, seeds } = caseGraph(row, batch)
   const r = prng(seed)
-  const bw = buildBackward(graph, { seeds, wrt: floats.map((x) => x.name) }, rules)
+  const bw = buildBackward(graph, { seeds, wrt: floats.map((x) => x.name), device }, rules)
   if (E.isLeft(bw)) return { ok: false, ad: NaN, fd: NaN, bound: 0, detail: `${bw.left._tag}: ${bw.left.message}` }
   const fwdRt = await createOnnxRuntime(encodeModel(toProto(graph)))
   const bwdRt = await createOnnxRuntime(encodeModel(toProto(bw.right.graph)))

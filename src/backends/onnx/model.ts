@@ -26,9 +26,19 @@ import { dtypeOfElem } from './graph/signature.js'
 import { inferTypes } from './graph/shapeInference.js'
 import { parametersOf } from './graph/parameters.js'
 import type { OrtModule } from './ort.js'
+import { DEVICE_MEMORY_BUDGET, type OnnxDevice } from './device.js'
 import { createOnnxRuntime, type OnnxRuntime, type OnnxSessionOptions } from './session.js'
 
 export interface FromOnnxOptions {
+  /**
+   * Where the model runs: `'cpu'` (default) or `'webgpu'` (ONNX Runtime's bundled WebGPU provider,
+   * over Vulkan on Linux: no CUDA needed). Every session clarus builds for the model (forward,
+   * backward, layer and injection variants, next-token heads) runs there. Without a usable GPU
+   * adapter `fromOnnx` returns an `Unsupported` error at `['device']` saying what to install; it
+   * never falls back to the CPU silently. On `'webgpu'` the default chunk budget is 2 GiB
+   * (`DEVICE_MEMORY_BUDGET`) instead of 512 MiB.
+   */
+  readonly device?: OnnxDevice
   /**
    * The ONNX Runtime module to run the model with: `onnxruntime-node`, `onnxruntime-web`, or any
    * object with the same `InferenceSession.create`, `run`, `release` and `Tensor` (see {@link OrtModule}).
@@ -66,7 +76,7 @@ const sumPerRow = (x: HostTensor): HostTensor => {
  * sessions; every later call on the model is a BadModel error.
  */
 export const fromOnnx = async (source: string | Uint8Array, options: FromOnnxOptions = {}): Promise<E.Either<AttributionError, Model<HostTensor>>> => {
-  const rt = await createOnnxRuntime(source, options.session ?? {}, options.ort)
+  const rt = await createOnnxRuntime(source, { ...options.session, ...(options.device !== undefined ? { device: options.device } : {}) }, options.ort)
   if (E.isLeft(rt)) return rt
   return modelOf(rt.right, options)
 }
@@ -246,6 +256,7 @@ const modelOf = (rt: OnnxRuntime, options: FromOnnxOptions): E.Either<Attributio
     signature,
     // Activations of a CNN forward+backward are typically ~100× the input; a user who knows better sets bytesPerRow.
     bytesPerRow: (inputs) => options.bytesPerRow ?? inputBytes(inputs) * 100,
+    ...(rt.device !== 'cpu' ? { memoryBudgetBytes: DEVICE_MEMORY_BUDGET[rt.device] } : {}),
     forward: (inputs, opts = {}) => {
       const feeds = feedsOf(inputs)
       if (E.isLeft(feeds)) return TE.left(feeds.left)

@@ -26,6 +26,7 @@ export interface OrtSessionOptions {
   readonly graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all'
   readonly enableProfiling?: boolean
   readonly profileFilePrefix?: string
+  readonly logSeverityLevel?: 0 | 1 | 2 | 3 | 4
 }
 
 /** One loaded graph. */

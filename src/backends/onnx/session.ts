@@ -31,6 +31,7 @@ import { upgradeOpset } from './graph/upgradeOpset.js'
 import { NEXT_TOKEN_LOGP, withNextTokenHead } from './graph/nextToken.js'
 import type { OrtModule, OrtSession, OrtSessionOptions, OrtTensor } from './ort.js'
 import { sessionCache } from './sessionCache.js'
+import { checkDevice, isWebGpuStartFailure, providersOf, resolveDevice, webGpuUnavailable, type OnnxDevice } from './device.js'
 import { sessionCost } from './sessionCost.js'
 
 /** Default bound on the summed cost estimate of the cached sessions of one model: 1 GiB. */
@@ -47,7 +48,11 @@ export const SessionCacheOptionsCodec = t.partial({
 })
 
 export interface OnnxSessionOptions {
-  /** Passed through to `InferenceSession.create` (e.g. `['cpu']`, `['cuda']`). */
+  /**
+   * Passed through to `InferenceSession.create` (e.g. `['cpu']`, `['cuda']`). For the GPU without
+   * CUDA use `fromOnnx(model, { device: 'webgpu' })`, which also picks the gradient forms WebGPU runs;
+   * `['webgpu']` here means the same, and a `device` that disagrees with these is an error.
+   */
   readonly executionProviders?: readonly string[]
   readonly intraOpNumThreads?: number
   readonly interOpNumThreads?: number
@@ -59,6 +64,12 @@ export interface OnnxSessionOptions {
    */
   readonly enableProfiling?: boolean
   readonly profileFilePrefix?: string
+  /**
+   * ONNX Runtime's log level for the sessions (0 verbose … 4 fatal; default 2, warnings, and 3 on
+   * device 'webgpu', where ORT warns at every session that shape computations stay on the CPU). At 0
+   * each session logs, when created, which execution provider every node was placed on.
+   */
+  readonly logSeverityLevel?: 0 | 1 | 2 | 3 | 4
   /**
    * Gradient rules for op types clarus does not cover (or replacements: a rule here takes the
    * place of the built-in one for its op type). Each must emit standard ONNX ops only.
@@ -72,6 +83,12 @@ export interface OnnxSessionOptions {
   readonly sessionCacheBytes?: number
   /** Bound on the number of sessions one model keeps cached (default 32). */
   readonly maxCachedSessions?: number
+}
+
+/** The session layer's options: the session options and the device (see `device.ts`). */
+export interface RuntimeOptions extends OnnxSessionOptions {
+  /** Where every session of the model runs (default 'cpu', or 'webgpu' when the providers name it). */
+  readonly device?: OnnxDevice
 }
 
 export interface ForwardOptions {
@@ -104,6 +121,8 @@ export interface VjpOutput {
 
 export interface OnnxRuntime {
   readonly graph: Graph
+  /** The device every session of this model runs on. */
+  readonly device: OnnxDevice
   readonly signature: ModelSignature
   forward(feeds: Readonly<Record<string, HostTensor>>, opts?: ForwardOptions): Promise<E.Either<AttributionError, Record<string, HostTensor>>>
   vjp(feeds: Readonly<Record<string, HostTensor>>, opts: VjpOptions): Promise<E.Either<AttributionError, VjpOutput>>
@@ -149,13 +168,16 @@ const fromOrt = (name: string, t: OrtTensor): E.Either<AttributionError, HostTen
   }
 }
 
-const sessionOptions = (o: OnnxSessionOptions): OrtSessionOptions => ({
-  ...(o.executionProviders !== undefined ? { executionProviders: [...o.executionProviders] } : {}),
+const sessionOptions = (o: OnnxSessionOptions, device: OnnxDevice): OrtSessionOptions => ({
+  // the CPU default leaves the providers to the runtime, as before devices existed
+  ...(o.executionProviders !== undefined ? { executionProviders: [...o.executionProviders] } : device !== 'cpu' ? { executionProviders: [...providersOf(device)] } : {}),
   ...(o.intraOpNumThreads !== undefined ? { intraOpNumThreads: o.intraOpNumThreads } : {}),
   ...(o.interOpNumThreads !== undefined ? { interOpNumThreads: o.interOpNumThreads } : {}),
   ...(o.graphOptimizationLevel !== undefined ? { graphOptimizationLevel: o.graphOptimizationLevel } : {}),
   ...(o.enableProfiling !== undefined ? { enableProfiling: o.enableProfiling } : {}),
   ...(o.profileFilePrefix !== undefined ? { profileFilePrefix: o.profileFilePrefix } : {}),
+  // on WebGPU, ORT warns at every session that it keeps shape computations on the CPU (by design): errors only, unless asked
+  ...(o.logSeverityLevel !== undefined ? { logSeverityLevel: o.logSeverityLevel } : device === 'webgpu' ? { logSeverityLevel: 3 as const } : {}),
 })
 
 /**
@@ -203,9 +225,12 @@ export const disposedError = (): AttributionError => err('BadModel', 'this model
  * to run it with (onnxruntime-node, onnxruntime-web, or a wrapper of either); when it is left out,
  * onnxruntime-node is imported on first use. A path is read with Node's file system.
  */
-export const createOnnxRuntime = async (model: Uint8Array | string, options: OnnxSessionOptions = {}, ort?: OrtModule): Promise<E.Either<AttributionError, OnnxRuntime>> => {
+export const createOnnxRuntime = async (model: Uint8Array | string, options: RuntimeOptions = {}, ort?: OrtModule): Promise<E.Either<AttributionError, OnnxRuntime>> => {
   const limits = decodeWith(SessionCacheOptionsCodec, { sessionCacheBytes: options.sessionCacheBytes, maxCachedSessions: options.maxCachedSessions }, ['session'])
   if (E.isLeft(limits)) return limits
+  const deviceE = resolveDevice(options.device, options.executionProviders)
+  if (E.isLeft(deviceE)) return deviceE
+  const device = deviceE.right
   let bytes: Uint8Array
   try {
     bytes = typeof model === 'string' ? await (await import('./node.js')).readModelFile(model) : model
@@ -218,13 +243,16 @@ export const createOnnxRuntime = async (model: Uint8Array | string, options: Onn
   } catch (e) {
     return E.left(backendFailure(`cannot load onnxruntime-node (pass a runtime module as fromOnnx(model, { ort })): ${message(e)}`, e, ['ort']))
   }
+  // no GPU adapter is an error now, not at the first call
+  const usable = await checkDevice(rt, device)
+  if (E.isLeft(usable)) return usable
   const decoded = decodeModel(bytes)
   if (E.isLeft(decoded)) return decoded
   const graphE = fromProto(decoded.right)
   if (E.isLeft(graphE)) return graphE
   const graph = graphE.right
   const signature = signatureOf(graph)
-  const so = sessionOptions(options)
+  const so = sessionOptions(options, device)
   const extra = options.extraGradRules ?? []
   const overridden = new Set(extra.map((r) => ruleKey(r.domain, r.opType)))
   const rules = [...ALL_GRAD_RULES.filter((r) => !overridden.has(ruleKey(r.domain, r.opType))), ...extra]
@@ -242,6 +270,7 @@ export const createOnnxRuntime = async (model: Uint8Array | string, options: Onn
       const session = await rt.InferenceSession.create(encodeModel(toProto(made.graph)), so)
       return E.right({ ...made, session })
     } catch (e) {
+      if (device === 'webgpu' && isWebGpuStartFailure(e)) return E.left(webGpuUnavailable(e))
       return E.left(backendFailure(`onnxruntime could not create a session: ${message(e)}`, e, ['session']))
     }
   }
@@ -270,7 +299,8 @@ export const createOnnxRuntime = async (model: Uint8Array | string, options: Onn
     try {
       res = await entry.session.run(feeds)
     } catch (e) {
-      return E.left(backendFailure(`onnxruntime failed while running the model: ${message(e)}`, e, ['session']))
+      const hint = device === 'webgpu' ? ' (on device \'webgpu\'; device: \'cpu\' runs every op ONNX Runtime has, so try it to tell a WebGPU kernel gap from a model problem)' : ''
+      return E.left(backendFailure(`onnxruntime failed while running the model${hint}: ${message(e)}`, e, ['session']))
     }
     const out: Record<string, HostTensor> = {}
     for (const [k, v] of Object.entries(res)) {
@@ -304,7 +334,7 @@ export const createOnnxRuntime = async (model: Uint8Array | string, options: Onn
   const nextTokenLogProbs: OnnxRuntime['nextTokenLogProbs'] = async (feeds, opts) => {
     const key = JSON.stringify({ k: 'nextToken', logits: opts.logits, ids: opts.ids })
     const make = (): E.Either<AttributionError, Omit<Entry, 'session'>> => {
-      const head = withNextTokenHead(graph, opts.logits, opts.ids)
+      const head = withNextTokenHead(graph, opts.logits, opts.ids, device)
       if (E.isLeft(head)) return head
       const g = setOutputs(head.right, [NEXT_TOKEN_LOGP])
       return E.isLeft(g) ? g : E.right({ graph: prune(g.right), seedInputs: {}, gradOutputs: {} })
@@ -345,6 +375,7 @@ export const createOnnxRuntime = async (model: Uint8Array | string, options: Onn
         wrt,
         ...(opts.ruleSet !== undefined ? { ruleSet: opts.ruleSet } : {}),
         ...(opts.referenceRows !== undefined ? { referenceRows: opts.referenceRows } : {}),
+        device,
       }, rules)
       if (E.isLeft(bw)) return bw
       const forwardOuts = graph.outputs.map((o) => o.name).filter((n) => !injected.includes(n))
@@ -379,5 +410,5 @@ export const createOnnxRuntime = async (model: Uint8Array | string, options: Onn
 
   const dispose = (): Promise<void> => (disposed ??= cache.close())
 
-  return E.right({ graph, signature, forward, vjp, nextTokenLogProbs, dispose, cacheStats: () => cache.stats() })
+  return E.right({ graph, device, signature, forward, vjp, nextTokenLogProbs, dispose, cacheStats: () => cache.stats() })
 }

@@ -89,7 +89,7 @@ export interface FromTransformersOptions {
   /** The ONNX file (path or bytes) to differentiate; overrides `modelPath`. */
   readonly onnxFile?: string | Uint8Array
   /** Passed to `fromOnnx` for the gradient model (session options, runtime module, bytesPerRow). */
-  readonly onnx?: Pick<FromOnnxOptions, 'ort' | 'session' | 'bytesPerRow'>
+  readonly onnx?: Pick<FromOnnxOptions, 'ort' | 'session' | 'bytesPerRow' | 'device'>
   /** The transformers.js `Tensor` class (default: the class of the tensors your tokenizer returns). */
   readonly Tensor?: TransformersTensorConstructor
 }

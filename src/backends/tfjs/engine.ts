@@ -11,4 +11,5 @@ import '@tensorflow/tfjs'
 
 export { fromTfjs } from './model.js'
 export { tfjsBackend } from './tfjsBackend.js'
+export { useWebGpu } from './webgpu.js'
 export { withRandomizedWeights, withRandomizedGraphWeights, parameterisedLayerNames, parameterisedNodeNames, tfjsModelVariants } from './randomize.js'

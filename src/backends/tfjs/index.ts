@@ -1,6 +1,7 @@
 /**
  * `clarus/tfjs`: explain TensorFlow.js models. {@link fromTfjs} wraps a function (optionally tapping named layers), a tfjs-layers
- * `LayersModel` or a tfjs-converter `GraphModel`; {@link tfjsBackend} is the tensor-op backend.
+ * `LayersModel` or a tfjs-converter `GraphModel`; {@link tfjsBackend} is the tensor-op backend;
+ * {@link useWebGpu} moves TensorFlow.js onto the GPU through WebGPU (Node and browsers).
  *
  * TensorFlow.js is an optional peer dependency: this entry point loads it when it is imported and,
  * when `@tensorflow/tfjs` is not installed, throws a `ClarusError` saying what to install. Add a new
@@ -12,7 +13,8 @@
 import { importPeer } from '../../core/peers.js'
 
 export type { FromTfjsOptions, GraphModelLike, Tap, TappedFunction, TfjsFunction, TfjsModel } from './model.js'
+export type { UseWebGpuOptions, WebGpuError, WebGpuInfo } from './webgpu.js'
 
 const engine = await importPeer('clarus/tfjs', ['@tensorflow/tfjs'], () => import('./engine.js'))
 
-export const { fromTfjs, tfjsBackend, withRandomizedWeights, withRandomizedGraphWeights, parameterisedLayerNames, parameterisedNodeNames, tfjsModelVariants } = engine
+export const { fromTfjs, tfjsBackend, useWebGpu, withRandomizedWeights, withRandomizedGraphWeights, parameterisedLayerNames, parameterisedNodeNames, tfjsModelVariants } = engine

@@ -88,6 +88,18 @@ const toHost = async (t: tf.Tensor): Promise<HostTensor> => {
   }
 }
 
+/**
+ * True when the active tfjs backend keeps tensors in CPU memory, so a synchronous read is free.
+ * On GPU backends `dataSync` stalls the device (and on WebGPU in Node it fails: tfjs reads through an
+ * `OffscreenCanvas`), so `cast`'s non-finite guard for int64 is skipped there. The attribution calls
+ * do not rely on it: they reject non-finite baselines of integer inputs (`promoteForBaselines`, read
+ * asynchronously) before casting them, and non-finite inputs before the first model call.
+ */
+const readsCheaply = (): boolean => {
+  const name = tf.getBackend()
+  return name !== 'webgpu' && name !== 'webgl'
+}
+
 const tfDtype = (d: DType): 'float32' | 'int32' | 'bool' => (d === 'int64' ? 'int32' : d)
 
 /** Both operands in the promoted dtype (float32 > int64 > int32; bool promotes to int32). */
@@ -126,7 +138,7 @@ export const tfjsBackend: Backend<tf.Tensor> = {
     return mark(tf.fill([...shape], v, tfDtype(dtype)), dtype === 'int64')
   },
   cast: (a, dtype) => {
-    if (dtype === 'int64' && a.dtype === 'float32') {
+    if (dtype === 'int64' && a.dtype === 'float32' && readsCheaply()) {
       const bad = tf.tidy(() => tf.logicalNot(tf.all(tf.isFinite(a))))
       const nonFinite = bad.dataSync()[0] === 1
       bad.dispose()

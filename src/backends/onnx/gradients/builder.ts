@@ -27,6 +27,7 @@ import { ALL_MODIFIED_RULES, makeModifiedRegistry } from './modified/index.js'
 import { referenceHelpers } from './modified/reference.js'
 import type { ModifiedContext, ModifiedRule } from './modified/types.js'
 import { inputEdge, type GradRule } from './rule.js'
+import type { OnnxDevice } from '../device.js'
 import { ALL_GRAD_RULES, lookupRule, makeGradRegistry } from './rules/index.js'
 
 export interface BackwardRequest {
@@ -38,6 +39,8 @@ export interface BackwardRequest {
   readonly ruleSet?: RuleSet
   /** `'halves'`: the batch has 2n rows and row n + i is the reference of row i (DeepLift's rescale needs it). */
   readonly referenceRows?: 'halves'
+  /** The device the graph will run on (default 'cpu'): rules pick the formulation it runs (see `GradContext.device`). */
+  readonly device?: OnnxDevice
 }
 
 /*
@@ -111,7 +114,7 @@ export const buildBackward = (
   }
 
   const opset = opsetOf(graph, '')
-  const env: GradEnv = { graph, types, producers: producers(graph), opset, requiredOpset: 0 }
+  const env: GradEnv = { graph, types, producers: producers(graph), opset, requiredOpset: 0, ...(req.device !== undefined ? { device: req.device } : {}) }
   const contributions = new Map<string, string[]>()
   // the same contributions as Captum's output hooks record them: a consumer whose rule shadows its
   // producer (DeepLift's rescale) contributes its ordinary gradient here (see ModifiedRule.shadowsProducer)
@@ -139,7 +142,7 @@ export const buildBackward = (
     else if (l.length === 1) out = l[0]
     else {
       out = `${PREFIX}acc/${t}`
-      backward.push({ name: `${PREFIX}acc_node/${t}`, opType: 'Sum', domain: '', inputs: [...l], outputs: [out], attributes: [] })
+      pushSum(backward, l, out, `${PREFIX}acc_node/${t}`, req.device)
     }
     accumulated.set(t, out)
     return out
@@ -177,7 +180,7 @@ export const buildBackward = (
         const actual = o === undefined ? undefined : contributions.get(o)
         const seen = o === undefined ? undefined : hookContributions.get(o)
         if (seen === undefined || actual === undefined || seen.every((v, j) => v === actual[j])) return ctx.gradOfOutput(i)
-        return seen.length === 1 ? (seen[0] as string) : ctx.node('Sum', seen)
+        return seen.length === 1 ? (seen[0] as string) : req.device === 'webgpu' ? seen.reduce((a, b) => ctx.node('Add', [a, b])) : ctx.node('Sum', seen)
       })
       const res = plan === undefined || mctx === undefined ? (rule as GradRule).build(ctx) : plan.impl.build(mctx, plan.rule, req.referenceRows === 'halves' ? referenceHelpers(ctx) : undefined)
       const hookView = plan?.impl.shadowsProducer?.includes(n.opType) === true && mctx !== undefined ? mctx.ordinary() : res
@@ -208,7 +211,7 @@ export const buildBackward = (
   for (const w of [...new Set(req.wrt)]) {
     const acc = accumulate(w)
     const direct = relevance.get(w) ?? []
-    const g = !relevanceOut ? acc : outputRelevance(backward, w, acc, direct)
+    const g = !relevanceOut ? acc : outputRelevance(backward, w, acc, direct, req.device)
     if (g === undefined) return E.left(err('NotReachable', `no gradient reaches '${w}'`, ['wrt', w]))
     const name = `${PREFIX}d/${w}`
     backward.push({ name: `${PREFIX}out_node/${w}`, opType: 'Identity', domain: '', inputs: [g], outputs: [name], attributes: [] })
@@ -242,7 +245,7 @@ export const buildBackward = (
 }
 
 /** A wrt tensor's relevance: w ⊙ (its gradient), plus what input-layer rules gave it directly. */
-const outputRelevance = (backward: Node[], w: string, grad: string | undefined, direct: readonly string[]): string | undefined => {
+const outputRelevance = (backward: Node[], w: string, grad: string | undefined, direct: readonly string[], device: OnnxDevice | undefined): string | undefined => {
   const parts = [...direct]
   if (grad !== undefined) {
     const times = `${PREFIX}rel_mul/${w}`
@@ -251,8 +254,25 @@ const outputRelevance = (backward: Node[], w: string, grad: string | undefined, 
   }
   if (parts.length <= 1) return parts[0]
   const sum = `${PREFIX}rel_sum/${w}`
-  backward.push({ name: `${PREFIX}rel_sum_node/${w}`, opType: 'Sum', domain: '', inputs: parts, outputs: [sum], attributes: [] })
+  pushSum(backward, parts, sum, `${PREFIX}rel_sum_node/${w}`, device)
   return sum
+}
+
+/**
+ * Appends the nodes adding `parts` (same shape) into `out`: one Sum, or on WebGPU a chain of Adds
+ * (ONNX Runtime's WebGPU provider has no Sum kernel: a Sum would run on the CPU, with copies both ways).
+ */
+const pushSum = (backward: Node[], parts: readonly string[], out: string, name: string, device: OnnxDevice | undefined): void => {
+  if (device !== 'webgpu' || parts.length < 2) {
+    backward.push({ name, opType: 'Sum', domain: '', inputs: [...parts], outputs: [out], attributes: [] })
+    return
+  }
+  let acc = parts[0] as string
+  for (let i = 1; i < parts.length; i++) {
+    const o = i === parts.length - 1 ? out : `${out}/add${i}`
+    backward.push({ name: `${name}/add${i}`, opType: 'Add', domain: '', inputs: [acc, parts[i] as string], outputs: [o], attributes: [] })
+    acc = o
+  }
 }
 
 /** The context of a node under a modified rule: its GradContext plus its ordinary gradient on demand. */

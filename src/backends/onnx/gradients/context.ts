@@ -9,6 +9,7 @@
 import { attr, ElemType, getAttr, type Attribute, type Dim, type Graph, type Node } from '../graph/ir.js'
 import { constValue, type TypeInfo } from '../graph/shapeInference.js'
 import type { TensorProto } from '../graph/proto.js'
+import type { OnnxDevice } from '../device.js'
 
 /** Thrown inside a rule when it cannot handle a node; the builder turns it into an `Unsupported` error. */
 export class GradBuildError extends Error {
@@ -24,6 +25,8 @@ export interface GradEnv {
   readonly opset: number
   /** Highest opset some rule asked for (see `requireOpset`). */
   requiredOpset: number
+  /** Where the graph will run (default 'cpu'); see {@link GradContext.device}. */
+  readonly device?: OnnxDevice
 }
 
 export interface GradContext {
@@ -31,6 +34,12 @@ export interface GradContext {
   readonly fwd: Node
   /** Standard-domain opset of the graph. */
   readonly opset: number
+  /**
+   * The device the backward graph will run on. A rule may choose between equivalent formulations by
+   * it, where one uses something that device's runtime lacks (ONNX Runtime's WebGPU MaxPool has no
+   * Indices output); the result must be the same on every device.
+   */
+  readonly device: OnnxDevice
   readonly inputCount: number
   input(i: number): string
   /** Forward output `i`; an absent optional output (e.g. MaxPool Indices) is added to the forward node. */
@@ -55,7 +64,7 @@ export interface GradContext {
   reduceMean(x: string, axes: readonly number[], keepdims: boolean): string
   unsqueeze(x: string, axes: readonly number[]): string
   squeeze(x: string, axes: readonly number[]): string
-  /** ConstantOfShape(Shape(like)) with value 0 of like's element type. */
+  /** ConstantOfShape(Shape(like)) with value 0 of like's element type (on WebGPU: a float zero Expanded to Shape(like)). */
   zerosLike(like: string): string
   /** Static shape of a forward tensor (null = unknown rank). */
   shapeOf(name: string): readonly Dim[] | null
@@ -72,6 +81,14 @@ export interface GradContext {
   requireOpset(v: number): void
   fail(message: string): never
 }
+
+/**
+ * The element count of `x` as an int64 scalar: Size(x), or on WebGPU the product of Shape(x). The
+ * WebGPU provider has no Size kernel, and ONNX Runtime would copy all of `x` to the host to count it
+ * there; Shape runs on the GPU (it reads only the dims), and the product of the dims is host work.
+ */
+export const elementCount = (g: GradContext, x: string): string =>
+  g.device === 'webgpu' ? g.node('ReduceProd', [g.node('Shape', [x])], [attr.int('keepdims', 0)]) : g.node('Size', [x])
 
 export interface GradContextResult {
   readonly nodes: readonly Node[]
@@ -143,6 +160,8 @@ export const makeGradContext = (
     env.opset >= 13 ? node('Squeeze', [x, int64(axes)]) : node('Squeeze', [x], [attr.ints('axes', axes)])
   const zerosLike = (like: string): string => {
     const et = elemTypeOf(like)
+    // the WebGPU provider has no ConstantOfShape: ORT would fill the zeros on the host and upload them
+    if (env.device === 'webgpu' && et === ElemType.FLOAT) return node('Expand', [constant(0, like), node('Shape', [like])])
     const value = et === ElemType.DOUBLE ? floatTensor([0], [1], et) : et === ElemType.FLOAT ? floatTensor([0], [1], et) : { dims: [1], dataType: et, rawData: new Uint8Array(et === ElemType.FLOAT16 ? 2 : 8) }
     return node('ConstantOfShape', [node('Shape', [like])], [attr.tensor('value', value)])
   }
@@ -181,6 +200,7 @@ export const makeGradContext = (
       return fwd
     },
     opset: env.opset,
+    device: env.device ?? 'cpu',
     inputCount: fwd0.inputs.length,
     input: (i) => {
       const n = fwd0.inputs[i]

@@ -5,7 +5,7 @@
  * @internal
  */
 import { attr } from '../graph/ir.js'
-import type { GradContext } from './context.js'
+import { elementCount, type GradContext } from './context.js'
 
 /** `axesFromInputSince`: the opset from which the op takes axes as input 1 (ReduceSum 13, ReduceMean 18). */
 export const reduceGrad = (g: GradContext, axesFromInputSince: number, mean: boolean): Partial<Record<number, string>> => {
@@ -28,7 +28,7 @@ export const reduceGrad = (g: GradContext, axesFromInputSince: number, mean: boo
   let dx = g.node('Expand', [dy, g.node('Shape', [x])])
   if (mean) {
     const et = g.elemTypeOf(x)
-    const n = g.node('Div', [g.node('Cast', [g.node('Size', [x])], [attr.int('to', et)]), g.node('Cast', [g.node('Size', [y])], [attr.int('to', et)])])
+    const n = g.node('Div', [g.node('Cast', [elementCount(g, x)], [attr.int('to', et)]), g.node('Cast', [elementCount(g, y)], [attr.int('to', et)])])
     dx = g.node('Div', [dx, n])
   }
   return { 0: dx }

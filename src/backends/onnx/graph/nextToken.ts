@@ -13,6 +13,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { err, type AttributionError } from '../../../core/errors.js'
 import { attr, ElemType, opsetOf, type Graph, type Node } from './ir.js'
 import { upgradeOpset } from './upgradeOpset.js'
+import type { OnnxDevice } from '../device.js'
 
 /** The name of the head's output. */
 export const NEXT_TOKEN_LOGP = 'clarus/next_token/logp'
@@ -23,8 +24,31 @@ const node = (opType: string, inputs: readonly string[], outputs: readonly strin
 const ints = (name: string, values: readonly string[]): Node =>
   node('Constant', [], [name], [attr.tensor('value', { dims: [values.length], dataType: ElemType.INT64, int64Data: [...values] })])
 
-/** The graph with the head appended (opset 13 forms; an older graph is upgraded first). */
-export const withNextTokenHead = (g0: Graph, logits: string, ids: string): E.Either<AttributionError, Graph> => {
+/**
+ * log softmax over the last axis of a rank-3 tensor from elementwise ops and reductions: ONNX
+ * Runtime's WebGPU provider has no LogSoftmax kernel, so on WebGPU the op would pull the [N, L, V]
+ * logits to the host. x − max − log Σ exp(x − max), as LogSoftmax computes it.
+ */
+const logSoftmaxNodes = (logits: string, out: string, opset: number): Node[] => {
+  const n = (s: string): string => `${P}${s}`
+  const max = opset >= 18
+    ? node('ReduceMax', [logits, n('axis2')], [n('max')], [attr.int('keepdims', 1)])
+    : node('ReduceMax', [logits], [n('max')], [attr.ints('axes', [2]), attr.int('keepdims', 1)])
+  return [
+    max,
+    node('Sub', [logits, n('max')], [n('shifted')]),
+    node('Exp', [n('shifted')], [n('exp')]),
+    node('ReduceSum', [n('exp'), n('axis2')], [n('sumexp')], [attr.int('keepdims', 1)]),
+    node('Log', [n('sumexp')], [n('lse')]),
+    node('Sub', [n('shifted'), n('lse')], [out]),
+  ]
+}
+
+/**
+ * The graph with the head appended (opset 13 forms; an older graph is upgraded first). On `'webgpu'`
+ * the log softmax is spelled in ops that device runs (see `logSoftmaxNodes`).
+ */
+export const withNextTokenHead = (g0: Graph, logits: string, ids: string, device: OnnxDevice = 'cpu'): E.Either<AttributionError, Graph> => {
   if (!g0.inputs.some((i) => i.name === ids)) return E.left(err('UnknownTensor', `the scoring head reads the token ids from a graph input; ${JSON.stringify(ids)} is not one`, ['inputs']))
   const up = opsetOf(g0) < 13 ? upgradeOpset(g0, 13) : E.right(g0)
   if (E.isLeft(up)) return up
@@ -42,7 +66,7 @@ export const withNextTokenHead = (g0: Graph, logits: string, ids: string): E.Eit
     node('Sub', [n('first'), n('first')], [n('zeros')]),
     node('Concat', [n('after'), n('zeros')], [n('next')], [attr.int('axis', 1)]),
     node('Unsqueeze', [n('next'), n('axis2')], [n('index')]),
-    node('LogSoftmax', [logits], [n('logsoftmax')], [attr.int('axis', -1)]),
+    ...(device === 'webgpu' ? logSoftmaxNodes(logits, n('logsoftmax'), opsetOf(g)) : [node('LogSoftmax', [logits], [n('logsoftmax')], [attr.int('axis', -1)])]),
     node('GatherElements', [n('logsoftmax'), n('index')], [n('picked')], [attr.int('axis', 2)]),
     node('Squeeze', [n('picked'), n('axis2')], [NEXT_TOKEN_LOGP]),
   ]

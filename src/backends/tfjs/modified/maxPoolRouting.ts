@@ -37,8 +37,10 @@ export const firstMaxRoute = (dy: tf.Tensor, x: tf.Tensor, y: tf.Tensor, attrs: 
       const hit = tf.logicalAnd(tf.equal(patch, y), tf.logicalNot(taken))
       taken = tf.logicalOr(taken, hit)
       const part = tf.mul(dy, tf.cast(hit, 'float32'))
-      // Spread to rows i + sh·r and columns j + sw·q of the padded input.
-      const spread = tf.reshape(tf.pad(tf.reshape(part, [n, oh, 1, ow, 1, c]), [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]]), [n, oh * sh, ow * sw, c])
+      // Spread to rows i + sh·r and columns j + sw·q of the padded input: columns first, then rows,
+      // each a rank-4 pad (tfjs-backend-webgpu cannot compile a rank-6 pad: WGSL has no vec6).
+      const cols = tf.reshape(tf.pad(tf.reshape(part, [n * oh, ow, 1, c]), [[0, 0], [0, 0], [0, sw - 1], [0, 0]]), [n, oh, 1, ow * sw * c])
+      const spread = tf.reshape(tf.pad(cols, [[0, 0], [0, 0], [0, sh - 1], [0, 0]]), [n, oh * sh, ow * sw, c])
       const fitH = Math.min(oh * sh, hp - i)
       const fitW = Math.min(ow * sw, wp - j)
       const cropped = tf.slice(spread, [0, 0, 0, 0], [n, fitH, fitW, c])

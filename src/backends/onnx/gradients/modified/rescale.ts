@@ -25,7 +25,8 @@
  * @internal
  */
 import { attr } from '../../graph/ir.js'
-import { windowsOverlap } from '../convGeometry.js'
+import { routeToArgmax } from '../maxPoolRoute.js'
+import { elementCount } from '../context.js'
 import type { ModifiedContext, ModifiedRule } from './types.js'
 import type { ReferenceHelpers } from './reference.js'
 
@@ -72,28 +73,19 @@ const softmax = (g: ModifiedContext, ref: ReferenceHelpers): string => {
   const r = elementwise(g, ref)
   // sum over every axis (no axes given), keepdims so it broadcasts back
   const total = g.node('ReduceSum', [r], [attr.int('keepdims', 1)])
-  const count = g.node('Cast', [g.node('Size', [r])], [attr.int('to', g.elemTypeOf(g.input(0)))])
+  const count = g.node('Cast', [elementCount(g, r)], [attr.int('to', g.elemTypeOf(g.input(0)))])
   return g.node('Sub', [r, g.node('Div', [total, count])])
 }
 
 const maxPool = (g: ModifiedContext, ref: ReferenceHelpers): string => {
   const x = g.input(0)
-  if (g.attrInt('storage_order', 0) !== 0) g.fail('MaxPool with storage_order=1 is not supported')
-  if (g.opset < 11) g.fail('the DeepLift MaxPool rule needs opset >= 11 (ScatterElements)')
-  const kernel = g.attrInts('kernel_shape') ?? g.fail('kernel_shape missing')
-  const overlapping = windowsOverlap(g, kernel)
   const y = ref.halves(g.output(0))
   const m = g.node('Max', [y.input, y.reference])
   const deltaOut = ref.stack(g.node('Sub', [m, y.reference]), g.node('Sub', [y.input, m]))
   const routed = g.node('Mul', [g.hookGradOfOutput(0), deltaOut])
-  // route through each row's own argmax positions (ONNX MaxPool indices index the flattened tensor)
-  if (overlapping) g.requireOpset(16)
-  const scattered = g.node('ScatterElements', [
-    g.node('Reshape', [g.zerosLike(x), g.int64([-1])]),
-    g.node('Reshape', [g.output(1), g.int64([-1])]),
-    g.node('Reshape', [routed, g.int64([-1])]),
-  ], overlapping ? [attr.int('axis', 0), attr.string('reduction', 'add')] : [attr.int('axis', 0)])
-  const unpooled = ref.halves(g.node('Reshape', [scattered, g.node('Shape', [x])]))
+  // route through each row's own argmax positions
+  const scattered = routeToArgmax(g, x, routed)
+  const unpooled = ref.halves(scattered)
   const num = ref.tile(g.node('Add', [unpooled.input, unpooled.reference]))
   const firstRow = g.node('Slice', [ordinary0(g), g.int64([0]), g.int64([1]), g.int64([0])])
   return divideOrFallback(g, num, ref.delta(x), firstRow)
