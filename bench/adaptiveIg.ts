@@ -7,7 +7,7 @@ import * as path from 'node:path'
 import { fromOnnx } from '../src/backends/onnx/index.js'
 import type { HostTensor } from '../src/core/tensor.js'
 import { adaptiveIntegratedGradients, attribute, float32, integratedGradients } from '../src/index.js'
-import { row, time, unwrap } from './util.js'
+import { relativeError, row, time, unwrap } from './util.js'
 
 const ref = path.resolve('../shared/reference')
 
@@ -27,15 +27,7 @@ const one = async (name: string, file: string, x: HostTensor, target: number): P
     const eps = Math.max(1e-6, Math.abs(Number(gl.delta!.data[0])))
     // attribution error against 300 Gauss–Legendre steps (relative L2)
     const ref = unwrap(await attribute(integratedGradients({ nSteps: 300 }), model, x, { target })()).attributions[0]!.data as Float32Array
-    const relErr = (a: HostTensor): string => {
-      let e = 0
-      let n = 0
-      ;(a.data as Float32Array).forEach((v, i) => {
-        e += (v - ref[i]!) ** 2
-        n += ref[i]! ** 2
-      })
-      return Math.sqrt(e / n).toExponential(1)
-    }
+    const relErr = (a: HostTensor): string => relativeError(a.data as Float32Array, ref)
     const rows = [row([`${name}: Gauss–Legendre IG, 50 steps (Captum's default rule)`, tGl, `50 gradients, completeness error ${eps.toExponential(2)}, attribution error ${relErr(gl.attributions[0]!)}`])]
     for (const rule of ['gaussKronrod', 'simpson', 'trapezoid'] as const) {
       let r = unwrap(await adaptiveIntegratedGradients(model, x, { target }, { tolerance: eps, maxSteps: 400, rule })())

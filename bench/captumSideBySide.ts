@@ -19,7 +19,7 @@ import type { HostTensor } from '../src/core/tensor.js'
 import {
   adaptiveIntegratedGradients, attribute, deepLift, featureAblation, float32, gradientShap, int64, integratedGradients, layerGradCam, noiseTunnel, occlusion, saliency, shapleyValueSampling,
 } from '../src/index.js'
-import { median, row, unwrap } from './util.js'
+import { median, relativeError, row, unwrap } from './util.js'
 
 const PYTHON = process.env['CLARUS_PYTHON'] ?? '/usr/bin/python3'
 const CAPTUM_SRC = process.env['CAPTUM_SRC'] ?? '/tmp/captum'
@@ -115,15 +115,7 @@ export const benchCaptumSideBySide = async (): Promise<string[]> => {
     const ig = async (nSteps: number) => unwrap(await attribute(integratedGradients({ nSteps, returnConvergenceDelta: true }), m, input, { target: t })())
     const fixed = await ig(50)
     const ref = (await ig(300)).attributions[0]!.data as Float32Array
-    const relErr = (a: HostTensor): string => {
-      let e = 0
-      let n = 0
-      ;(a.data as Float32Array).forEach((v, i) => {
-        e += (v - ref[i]!) ** 2
-        n += ref[i]! ** 2
-      })
-      return Math.sqrt(e / n).toExponential(1)
-    }
+    const relErr = (a: HostTensor): string => relativeError(a.data as Float32Array, ref)
     // float32 rounding puts a floor of about 1e-6 under any completeness error here (a delta of exactly 0 is cancellation luck)
     const tolerance = Math.max(1e-6, Math.abs(Number(fixed.delta!.data[0])))
     const probe = unwrap(await adaptiveIntegratedGradients(m, input, { target: t }, { tolerance, maxSteps: 256 })())

@@ -1,10 +1,11 @@
-// npm run bench [-- tfjs|onnx|deeplift|perturbation|adaptive|captum|profile|small|scale|ig2990|all]: runs the benchmarks and writes bench/RESULTS.md.
+// npm run bench [-- tfjs|onnx|deeplift|perturbation|adaptive|captum|profile|small|scale|gpu|ig2990|all]: runs the benchmarks and writes bench/RESULTS.md.
 import { execFileSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import * as os from 'node:os'
 import { benchAdaptiveIg } from './adaptiveIg.js'
 import { benchCaptumSideBySide } from './captumSideBySide.js'
 import { benchDeepLiftOnly, benchOnnx } from './onnx.js'
+import { benchGpu } from './gpu.js'
 import { benchOrtProfile } from './ortProfile.js'
 import { benchPerturbation } from './perturbation.js'
 import { benchScale } from './scale.js'
@@ -22,6 +23,8 @@ if (what === 'captum' || what === 'all') out.push(...(await benchCaptumSideBySid
 if (what === 'profile' || what === 'all') out.push(...(await benchOrtProfile()), '')
 if (what === 'small' || what === 'all') out.push(...(await benchSmallModel()), '')
 if (what === 'scale' || what === 'all') out.push(...(await benchScale()), '')
+// WebGPU on a hardware adapter only (a software one is named and skipped; CLARUS_BENCH_GPU=force runs it)
+if (what === 'gpu' || what === 'all') out.push(...(await benchGpu()), '')
 if (what === 'ig2990' || what === 'all') {
   // its own process, so the peak RSS belongs to this run alone
   const r = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', 'bench/igLarge.ts'], { encoding: 'utf8' }).trim().split('\n').pop()!) as { seconds: number; peakRssMiB: number; chunks: number; delta: number }

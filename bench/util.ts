@@ -52,3 +52,14 @@ export const unwrap = <A>(e: { _tag: 'Left'; left: { _tag: string; message: stri
 
 export const row = (cells: readonly (string | number)[]): string =>
   '| ' + cells.map((c) => (typeof c === 'number' ? (Math.abs(c) >= 100 ? c.toFixed(0) : c.toPrecision(3)) : c)).join(' | ') + ' |'
+
+/** ‖a − ref‖ / ‖ref‖ (relative L2 error), written with one significant digit. */
+export const relativeError = (a: ArrayLike<number>, ref: ArrayLike<number>): string => {
+  let e = 0
+  let n = 0
+  for (let i = 0; i < ref.length; i++) {
+    e += (a[i]! - ref[i]!) ** 2
+    n += ref[i]! ** 2
+  }
+  return Math.sqrt(e / n).toExponential(1)
+}

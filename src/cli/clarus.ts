@@ -6,6 +6,9 @@
  *   clarus methods                                            the registered methods and their options
  *   clarus layers <model>                                     a model's layer names (for layer methods)
  *   clarus describe <spec.json>                               validate and print a spec
+ *   clarus explain-dataset <job.json> --data … --out …          a whole dataset, streamed to JSONL or binary
+ *   clarus serve --models <dir> …                             an HTTP explanation service
+ *   clarus worker --redis <url> …                             a queue worker for the BullMQ executor
  *
  * Exit codes: 0 success, 1 the run failed, 2 bad usage or input (the message names the field or
  * file), 130 cancelled with Ctrl-C. Messages go to stderr, listings to stdout.
@@ -16,7 +19,6 @@
 import { realpathSync } from 'node:fs'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { METHODS } from '../algorithms/registry.js'
 import { layersOf } from '../api/layers.js'
 import { describe } from '../dsl/spec.js'
 import { decodePreprocessing } from '../viz/preprocess.js'
@@ -26,21 +28,25 @@ import { EXPLAIN_USAGE, explain } from './explain.js'
 import { readJson } from './files.js'
 import { loadModel } from './models.js'
 import type { TextSink } from './progress.js'
-import { optionFields, resolveSpecFile } from './spec.js'
+import { SERVE_USAGE, serve } from './serve.js'
+import { DATASET_USAGE, explainDataset } from './dataset.js'
+import { methodRows, resolveSpecFile } from './spec.js'
+import { WORKER_USAGE, worker } from './worker.js'
 
 export const USAGE = `usage:
   ${EXPLAIN_USAGE}
   clarus methods [--json]
   clarus layers <model.onnx | model.json>
-  clarus describe <spec.json>`
+  clarus describe <spec.json>
+  ${SERVE_USAGE}
+  ${DATASET_USAGE}
+  ${WORKER_USAGE}`
 
 /** `clarus methods`: one block per method (Captum name, family, options), or JSON. */
 const methods = (argv: readonly string[], out: TextSink): void => {
   const a = parseArgs(argv, [], ['json'])
   if (a.positionals.length > 0) throw new CliError('methods takes no arguments')
-  const rows = Object.entries(METHODS).map(([name, m]) => ({
-    name, captumName: m.captumName, family: m.family, stochastic: m.stochastic, convergenceDelta: m.hasDelta, claims: m.claims, options: optionFields(m.options),
-  }))
+  const rows = methodRows()
   if (a.switches.has('json')) {
     out.write(`${JSON.stringify(rows, null, 1)}\n`)
     return
@@ -97,6 +103,15 @@ export const main = async (argv: readonly string[], out: TextSink = process.stdo
         return 0
       case 'describe':
         describeSpec(rest, out)
+        return 0
+      case 'explain-dataset':
+        err.write(`${await explainDataset(rest, err)}\n`)
+        return 0
+      case 'serve':
+        await serve(rest, err)
+        return 0
+      case 'worker':
+        await worker(rest, err)
         return 0
       case undefined:
       case 'help':

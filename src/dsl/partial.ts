@@ -32,7 +32,7 @@ import { err, type AttributionError } from '../core/errors.js'
 import { sizeOf, type HostTensor } from '../core/tensor.js'
 import { addSums, canonicalSums, roundSums, type ExactSums, type SumsView } from './exactSum.js'
 
-/** A float64 array with a shape (exact sums: see {@link sumsTensor}). */
+/** A float64 array with a shape (exact sums carry their components as a last dimension: `exactSum.ts`). */
 export interface Float64Tensor {
   readonly dtype: 'float64'
   readonly shape: readonly number[]

@@ -91,7 +91,7 @@ describe('the npm tarball', () => {
     }
     for (const f of ['LICENSE', 'README.md', 'package.json']) expect(files.has(f), f).toBe(true)
     // a new entry point must be run below too (bare.mjs or full.mjs, and index.ts)
-    expect(Object.keys(manifest.exports).sort(), 'the entry points this test runs').toEqual(['.', './conformance', './host', './onnx', './package.json', './tfjs', './viz'])
+    expect(Object.keys(manifest.exports).sort(), 'the entry points this test runs').toEqual(['.', './conformance', './host', './onnx', './package.json', './scale', './scale/bullmq', './serve', './tfjs', './viz'])
     expect([...files].filter((f) => f.startsWith('test/') || f.includes('.test.'))).toEqual([])
   })
 
@@ -129,6 +129,15 @@ await assert.rejects(import('clarus/conformance'), missing('@tensorflow/tfjs'))
 const loaded = await fromOnnx(readFileSync('matmul.onnx'))
 assert.equal(loaded._tag, 'Left')
 assert.match(loaded.left.message, /npm install onnxruntime-node/)
+// the scale entry loads without engines; the queue and the service need their optional packages
+const { runJob, inProcessExecutor } = await import('clarus/scale')
+assert.equal(typeof runJob, 'function')
+const ex = inProcessExecutor()
+const failed = await runJob(ex, { spec: { method: 'saliency' }, model: 'matmul.onnx' }, { examples: [{ inputs: [float32([1, 3], [1, 1, 1])] }] }, (r) => assert.match(r.error.message, /onnxruntime-node/))
+assert.equal(failed.right.failed, 1)
+await ex.close()
+await assert.rejects(import('clarus/scale/bullmq'), /bullmq/)
+await assert.rejects(import('clarus/serve'), /fastify/)
 console.log('bare consumer ok')
 `)
     expect(await node('bare.mjs')).toContain('bare consumer ok')
@@ -182,6 +191,16 @@ assert.deepEqual(Array.from(png.data), [1, 2, 3, 255])
 assert.equal(typeof runConformance, 'function')
 assert.equal(typeof loadReferenceDir, 'function')
 assert.equal(typeof AREA_CASES, 'object')
+
+// a dataset job on the in-process executor, through the package's scale entry
+const { runJob, inProcessExecutor } = await import('clarus/scale')
+const ex = inProcessExecutor()
+const rows = []
+const job = await runJob(ex, { spec: { method: 'integratedGradients', options: { nSteps: 8 } }, model: 'matmul.onnx', target: 1, examplesPerTask: 2 },
+  { examples: [1, 2, 3].map((v) => ({ inputs: [float32([1, 3], [v, v, v])] })) }, (r) => { rows.push(r) })
+await ex.close()
+assert.equal(job.right.examples, 3)
+assert.deepEqual(rows.map((r) => Array.from(r.attributions[0].data, (v) => Math.round(v * 1e4) / 1e4)), [[2, 4, 6], [4, 8, 12], [6, 12, 18]])
 console.log('full consumer ok')
 `)
     expect(await node('full.mjs')).toContain('full consumer ok')
@@ -195,6 +214,7 @@ import { fromOnnx, noGradient, onnxAttr, type GradRule, type GradContext, type O
 import { fromFunction, type FromFunctionOptions } from 'clarus/host'
 import { escapeHtml, type Rgba } from 'clarus/viz'
 import { runConformance, type ConformanceReport } from 'clarus/conformance'
+import { runJob, type Executor, type ExampleResult, type JobSpec } from 'clarus/scale'
 
 const Softsign: GradRule = {
   opType: 'Softsign',
@@ -215,7 +235,10 @@ const failed = (e: AttributionError): ClarusError => new ClarusError(e)
 const report = (r: ConformanceReport): number => r.cases.length
 const spec: Pipeline | undefined = undefined
 const tfjsModel: TfjsModel | undefined = undefined
-export { IntegratedGradients, fromTfjs, fromOnnx, fromFunction, escapeHtml, runConformance, options, named, x, hostOptions, colour, failed, report, spec, tfjsModel }
+const job: JobSpec = { spec: { method: 'saliency' }, model: 'model.onnx', examplesPerTask: 4 }
+const onResult = (r: ExampleResult): number => r.index
+const pool: Executor | undefined = undefined
+export { IntegratedGradients, fromTfjs, fromOnnx, fromFunction, escapeHtml, runConformance, runJob, options, named, x, hostOptions, colour, failed, report, spec, tfjsModel, job, onResult, pool }
 `)
     writeFileSync(join(consumer, 'tsconfig.json'), JSON.stringify({
       // a Node project: no DOM lib, so clarus's declarations must not need one
