@@ -72,6 +72,20 @@ export const processSignals: StopSignals = {
   off: (s, l) => void process.removeListener(s, l),
 }
 
+/** Resolves with the name of the first of SIGINT and SIGTERM to arrive, then stops listening to both. */
+export const stopSignal = (signals: StopSignals): Promise<'SIGINT' | 'SIGTERM'> =>
+  new Promise((resolve) => {
+    const stop = (name: 'SIGINT' | 'SIGTERM') => (): void => {
+      signals.off('SIGINT', onInt)
+      signals.off('SIGTERM', onTerm)
+      resolve(name)
+    }
+    const onInt = stop('SIGINT')
+    const onTerm = stop('SIGTERM')
+    signals.once('SIGINT', onInt)
+    signals.once('SIGTERM', onTerm)
+  })
+
 /** A Redis URL flag, checked (redis:// or rediss://). */
 export const redisUrl = (v: string, flag = 'redis'): string => {
   if (!/^rediss?:\/\//.test(v)) throw new CliError(`--${flag} must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379`)

@@ -15,7 +15,7 @@ import { ClarusError } from '../core/errors.js'
 import type { Executor } from '../scale/executor.js'
 import { inProcessExecutor } from '../scale/inProcess.js'
 import { threadPoolExecutor } from '../scale/pool.js'
-import { CliError, parseArgs, processSignals, queueExecutor, redisUrl, wholeFlag, type StopSignals } from './args.js'
+import { CliError, parseArgs, processSignals, queueExecutor, redisUrl, stopSignal, wholeFlag, type StopSignals } from './args.js'
 import type { TextSink } from './progress.js'
 import { errorText } from './spec.js'
 
@@ -116,17 +116,7 @@ export const serve = async (argv: readonly string[], err: TextSink = process.std
     const jobsNote = executor !== undefined ? `, jobs: ${datasets} → ${results} on ${executor.name}` : ''
     err.write(`clarus serve: listening on http://${shown}:${addr.port} (models: ${models}${jobsNote}${token !== undefined ? ', bearer token required' : ''})\n`)
     if (token === undefined && !loopback) err.write('clarus serve: warning: no --token-env; anyone who can reach this address can run explanations\n')
-    const stopped = await new Promise<string>((resolve) => {
-      const stop = (name: string) => (): void => {
-        signals.off('SIGINT', onInt)
-        signals.off('SIGTERM', onTerm)
-        resolve(name)
-      }
-      const onInt = stop('SIGINT')
-      const onTerm = stop('SIGTERM')
-      signals.once('SIGINT', onInt)
-      signals.once('SIGTERM', onTerm)
-    })
+    const stopped = await stopSignal(signals)
     err.write(`clarus serve: ${stopped}: finishing the requests in flight${executor !== undefined ? ' and cancelling the jobs' : ''}, then stopping\n`)
     await app.close()
   } finally {

@@ -8,7 +8,7 @@
  * @category cli
  * @since 0.6.0
  */
-import { CliError, parseArgs, processSignals, redisUrl, wholeFlag, type StopSignals } from './args.js'
+import { CliError, parseArgs, processSignals, redisUrl, stopSignal, wholeFlag, type StopSignals } from './args.js'
 import type { TextSink } from './progress.js'
 
 export const WORKER_USAGE = `clarus worker --redis redis://127.0.0.1:6379 [--queue clarus] [--concurrency 1] [--threads N]
@@ -64,17 +64,7 @@ export const worker = async (argv: readonly string[], err: TextSink = process.st
     throw new CliError(`cannot start a worker on ${where}: ${(e as Error).message}`, 1)
   }
   err.write(`${tag}: ready, taking tasks from queue ${queue} on ${where}\n`)
-  const stopped = await new Promise<string>((resolve) => {
-    const stop = (name: string) => (): void => {
-      signals.off('SIGINT', onInt)
-      signals.off('SIGTERM', onTerm)
-      resolve(name)
-    }
-    const onInt = stop('SIGINT')
-    const onTerm = stop('SIGTERM')
-    signals.once('SIGINT', onInt)
-    signals.once('SIGTERM', onTerm)
-  })
+  const stopped = await stopSignal(signals)
   err.write(`${tag}: ${stopped}: finishing the running tasks, then stopping\n`)
   await w.close()
   err.write(`${tag}: stopped\n`)
