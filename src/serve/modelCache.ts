@@ -9,7 +9,9 @@
 import { realpathSync, statSync } from 'node:fs'
 import * as path from 'node:path'
 import { CliError } from '../cli/args.js'
-import { loadModel, type LoadedModel } from '../cli/models.js'
+import * as E from 'fp-ts/lib/Either.js'
+import type { LoadedModel } from '../cli/models.js'
+import { modelCache as sharedCache } from '../scale/models.js'
 
 /**
  * Why a model name cannot be served: 400 (not a name the server accepts) or 404 (no such file).
@@ -41,7 +43,6 @@ const MODEL_EXTENSIONS = ['.onnx', '.json']
  */
 export const modelCache = (dir: string): ModelCache => {
   const root = realpathSync(dir)
-  const loaded = new Map<string, Promise<LoadedModel>>()
   const refuse = (message: string): { problem: ModelProblem } => ({ problem: { status: 400, error: 'InvalidRequest', message } })
 
   const resolve = (name: string): { file: string } | { problem: ModelProblem } => {
@@ -65,27 +66,14 @@ export const modelCache = (dir: string): ModelCache => {
     return { file: real }
   }
 
-  const load = (file: string): Promise<LoadedModel> => {
-    const hit = loaded.get(file)
-    if (hit !== undefined) return hit
-    const p = loadModel(file)
-    loaded.set(file, p)
-    p.catch(() => loaded.delete(file))
-    return p
+  // loading once per file, retrying a failed load, releasing at close: the scale executors' cache
+  const loaded = sharedCache()
+  const load = async (file: string): Promise<LoadedModel> => {
+    const r = await loaded.get(file)
+    if (E.isLeft(r)) throw new CliError(r.left.message)
+    return r.right
   }
-
-  const releaseAll = async (): Promise<void> => {
-    const all = [...loaded.values()]
-    loaded.clear()
-    for (const p of all) {
-      try {
-        await (await p).release()
-      } catch (e) {
-        // A model that failed to load holds nothing; any other failure is worth surfacing.
-        if (!(e instanceof CliError)) throw e
-      }
-    }
-  }
+  const releaseAll = (): Promise<void> => loaded.close()
 
   return { resolve, load, releaseAll }
 }
