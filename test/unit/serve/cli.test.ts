@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process'
 import * as path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { main } from '../../../src/cli/clarus.js'
-import { serve, type StopSignals } from '../../../src/cli/serve.js'
+import { runServe } from '../../helpers/serveCli.js'
 import { REFERENCE_DIR } from '../../helpers/reference.js'
 
 const MODELS = path.join(REFERENCE_DIR, 'models')
@@ -25,22 +25,11 @@ describe('clarus serve', () => {
   })
 
   it('serves with a token from the environment and stops on SIGTERM', async () => {
-    const listeners = new Map<string, () => void>()
-    const signals: StopSignals = { once: (s, l) => void listeners.set(s, l), off: (s) => void listeners.delete(s) }
-    let err = ''
-    let onListen: (url: string) => void = () => undefined
-    const listening = new Promise<string>((r) => (onListen = r))
     process.env.CLARUS_TEST_TOKEN = 'tok'
-    const done = serve(['--models', MODELS, '--port', '0', '--token-env', 'CLARUS_TEST_TOKEN', '--max-steps', '8'], {
-      write: (s: string) => {
-        err += s
-        const m = /listening on (http:\/\/\S+)/.exec(s)
-        if (m !== null) onListen(m[1]!)
-      },
-    }, signals)
-    const url = await listening
+    const run = await runServe(['--models', MODELS, '--port', '0', '--token-env', 'CLARUS_TEST_TOKEN', '--max-steps', '8'])
+    const url = run.url
     delete process.env.CLARUS_TEST_TOKEN
-    expect(err).toContain('bearer token required')
+    expect(run.log()).toContain('bearer token required')
     expect((await fetch(`${url}/health`)).status).toBe(200)
     expect((await fetch(`${url}/methods`)).status).toBe(401)
     const r = await fetch(`${url}/explain`, {
@@ -50,9 +39,9 @@ describe('clarus serve', () => {
     })
     expect(r.status).toBe(400)
     expect(((await r.json()) as { issues: { path: string }[] }).issues[0]!.path).toBe('spec.options.nSteps')
-    listeners.get('SIGTERM')!()
-    await done
-    expect(err).toContain('stopped')
+    run.terminate()
+    await run.done
+    expect(run.log()).toContain('stopped')
     await expect(fetch(`${url}/health`)).rejects.toThrow()
   })
 

@@ -10,7 +10,8 @@ import { PNG } from 'pngjs'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { main as cliMain } from '../../../src/cli/clarus.js'
-import { jobsExecutor, serve, type StopSignals } from '../../../src/cli/serve.js'
+import { jobsExecutor } from '../../../src/cli/serve.js'
+import { runServe } from '../../helpers/serveCli.js'
 import { float32, int32 } from '../../../src/core/tensor.js'
 import { runJob, type Dataset, type Executor } from '../../../src/scale/executor.js'
 import { inProcessExecutor } from '../../../src/scale/inProcess.js'
@@ -502,25 +503,14 @@ describe('clarus serve --jobs-*', () => {
   })
 
   it('serves jobs and stops on SIGTERM', async () => {
-    const listeners = new Map<string, () => void>()
-    const signals: StopSignals = { once: (s, l) => void listeners.set(s, l), off: (s) => void listeners.delete(s) }
-    let err = ''
-    let onListen: (url: string) => void = () => undefined
-    const listening = new Promise<string>((r) => (onListen = r))
-    const done = serve(['--models', modelsDir, '--port', '0', '--jobs-datasets', datasetsDir, '--jobs-results', resultsDir, '--max-jobs', '1'], {
-      write: (s: string) => {
-        err += s
-        const m = /listening on (http:\/\/\S+)/.exec(s)
-        if (m !== null) onListen(m[1]!)
-      },
-    }, signals)
-    const url = await listening
-    expect(err).toContain(`jobs: ${datasetsDir} → ${resultsDir} on in-process`)
+    const run = await runServe(['--models', modelsDir, '--port', '0', '--jobs-datasets', datasetsDir, '--jobs-results', resultsDir, '--max-jobs', '1'])
+    const url = run.url
+    expect(run.log()).toContain(`jobs: ${datasetsDir} → ${resultsDir} on in-process`)
     const s = { url } as Running
     const a = await submit(s, { job: { spec: { method: 'saliency' }, model: 'mlp.onnx', target: 1 }, data: { file: 'rows.csv' } })
     expect((await waitFor(s, a.body.id!)).body.status).toBe('done')
-    listeners.get('SIGTERM')!()
-    await done
-    expect(err).toContain('stopped')
+    run.terminate()
+    await run.done
+    expect(run.log()).toContain('stopped')
   })
 })
