@@ -119,6 +119,16 @@ export const callDataOf = (p: Pipeline): ReadonlySet<CallDatum> => {
   return out
 }
 
+/** Whether any stage of `p`, inner pipelines included, makes an example's result depend on its batch. */
+export const isBatchDependent = (p: { readonly stages: readonly StageSpec[] }): boolean =>
+  p.stages.some((s) => {
+    const def = stageDef(s._tag)
+    if (def === undefined) return false
+    if (def.batchDependent?.(paramsOf(s)) === true) return true
+    const inner = def.kind === 'map' ? def.inner?.(paramsOf(s)) : undefined
+    return inner !== undefined && isBatchDependent(inner as { readonly stages: readonly StageSpec[] })
+  })
+
 /**
  * The abstract interpretation of a well-formed pipeline (see `abstract.ts`): walks the stages over
  * flow kinds and slots, as the interpreter would over tensors, and returns the call data the

@@ -45,6 +45,11 @@ interface StageBase<Tag extends string, P> {
    * not (a noise stage that draws a baseline per sample from a distribution provides `baselines`).
    */
   readonly provides?: (p: P) => readonly CallDatum[]
+  /**
+   * Whether an example's result depends on the other examples of its call (a feature permuted
+   * across the batch): such a call cannot be split by example without changing its results.
+   */
+  readonly batchDependent?: (p: P) => boolean
 }
 
 export interface MapStageDef<Tag extends string, P> extends StageBase<Tag, P> {

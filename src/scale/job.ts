@@ -21,7 +21,7 @@ import { Target } from '../core/target.js'
 import type { HostTensor } from '../core/tensor.js'
 import { buildMethod } from '../cli/spec.js'
 import { CliError } from '../cli/args.js'
-import { decodePipeline, type Pipeline } from '../dsl/spec.js'
+import { decodePipeline, isBatchDependent, type Pipeline } from '../dsl/spec.js'
 import type { SpanPartial } from '../dsl/run.js'
 
 /** What a job explains and how (validated with io-ts; every field but `spec` and `model` optional). */
@@ -108,12 +108,6 @@ export type TaskOutcome =
   | { readonly ok: true; readonly kind: 'unit'; readonly result: UnitAttributions }
   | { readonly ok: false; readonly error: AttributionError }
 
-const hasPermutation = (u: unknown): boolean => {
-  if (Array.isArray(u)) return u.some(hasPermutation)
-  if (typeof u !== 'object' || u === null) return false
-  return Object.entries(u).some(([k, v]) => (k === 'replaceWith' && v === 'permutation') || hasPermutation(v))
-}
-
 /** Resolves `spec.spec` to a pipeline: a registered method with options, or a pipeline given whole. */
 export const resolvePipeline = (u: unknown): E.Either<AttributionError, Pipeline> => {
   if (typeof u === 'object' && u !== null && !Array.isArray(u) && (u as { _tag?: unknown })._tag === 'Pipeline') {
@@ -140,7 +134,7 @@ export const decodeJob = (u: unknown, id?: string): E.Either<AttributionError, J
   if (E.isLeft(d)) return d
   const p = resolvePipeline(d.right.spec)
   if (E.isLeft(p)) return p
-  const batchDependent = hasPermutation(p.right)
+  const batchDependent = isBatchDependent(p.right)
   if (batchDependent && d.right.examplesPerTask === undefined) {
     return E.left(err('BadPipeline', `${p.right.name} permutes features across the examples of a batch, so an example's result depends on which examples share its batch: ` +
       'set examplesPerTask to the batch size you mean (each unit is then one batch, as one call would be); its expansion may still be split with entriesPerTask, which is exact', ['examplesPerTask']))

@@ -117,6 +117,7 @@ export const perturb: ExpandStageDef<'perturb', PerturbParams> = {
   kind: 'expand',
   axis: 'perturbation',
   params: PerturbParams,
+  batchDependent: (p) => p.design._tag === 'ablation' && p.design.replaceWith === 'permutation',
   needs: (p) => [
     // a layer's baselines and mask come with the layer (layerPoints, call data layerMask)
     ...(p.features._tag === 'layerMask' ? ['layerMask' as const] : [
