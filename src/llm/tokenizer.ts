@@ -288,22 +288,22 @@ export const loadTokenizer = (json: unknown): E.Either<AttributionError, Tokeniz
 }
 
 /**
- * {@link loadTokenizer} on a `tokenizer.json` file (Node only; a `BadModel` error when it cannot be
- * read or parsed). `node:fs` is imported on the first call, so the module stays usable in browsers.
+ * {@link loadTokenizer} on a `tokenizer.json` file: a path or URL under Node, a URL in browsers (a
+ * `BadModel` error when it cannot be read or parsed).
  */
-export const loadTokenizerFile = async (path: string): Promise<E.Either<AttributionError, Tokenizer>> => {
+export const loadTokenizerFile = async (path: string | URL): Promise<E.Either<AttributionError, Tokenizer>> => {
   let text: string
   try {
-    const { readFile } = await import('node:fs/promises')
-    text = await readFile(path, 'utf8')
+    const { readSource } = await import('../core/platform/files.js')
+    text = new TextDecoder().decode(await readSource(path))
   } catch (e) {
-    return bad(`cannot read the tokenizer file ${path}: ${e instanceof Error ? e.message : String(e)}`, ['file'])
+    return bad(`cannot read the tokenizer file ${String(path)}: ${e instanceof Error ? e.message : String(e)}`, ['file'])
   }
   let json: unknown
   try {
     json = JSON.parse(text) as unknown
   } catch (e) {
-    return bad(`the tokenizer file ${path} is not JSON: ${e instanceof Error ? e.message : String(e)}`, ['file'])
+    return bad(`the tokenizer file ${String(path)} is not JSON: ${e instanceof Error ? e.message : String(e)}`, ['file'])
   }
   return loadTokenizer(json)
 }

@@ -7,6 +7,7 @@
  */
 export { fromOnnx } from './model.js'
 export type { FromOnnxOptions } from './model.js'
+export type { ModelSource } from './source.js'
 // a causal LM loaded with transformers.js (forward through it, gradients through its ONNX file)
 export { fromTransformers } from './transformers.js'
 export type { FromTransformersOptions, TransformersLM, TransformersCausalLM, TransformersTensor, TransformersTensorConstructor, TransformersSession } from './transformers.js'

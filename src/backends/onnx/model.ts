@@ -28,6 +28,7 @@ import { parametersOf } from './graph/parameters.js'
 import type { OrtModule } from './ort.js'
 import { DEVICE_MEMORY_BUDGET, type OnnxDevice } from './device.js'
 import { createOnnxRuntime, type OnnxRuntime, type OnnxSessionOptions } from './session.js'
+import type { ModelSource } from './source.js'
 
 export interface FromOnnxOptions {
   /**
@@ -72,10 +73,11 @@ const sumPerRow = (x: HostTensor): HostTensor => {
 }
 
 /**
- * Loads an ONNX model from bytes or (in Node) a file path. `dispose()` releases the model's native
- * sessions; every later call on the model is a BadModel error.
+ * Loads an ONNX model from bytes, a `Blob`/`File`, a URL or (in Node) a file path (see
+ * {@link ModelSource}). `dispose()` releases the model's native sessions; every later call on the
+ * model is a BadModel error.
  */
-export const fromOnnx = async (source: string | Uint8Array, options: FromOnnxOptions = {}): Promise<E.Either<AttributionError, Model<HostTensor>>> => {
+export const fromOnnx = async (source: ModelSource, options: FromOnnxOptions = {}): Promise<E.Either<AttributionError, Model<HostTensor>>> => {
   const rt = await createOnnxRuntime(source, { ...options.session, ...(options.device !== undefined ? { device: options.device } : {}) }, options.ort)
   if (E.isLeft(rt)) return rt
   return modelOf(rt.right, options)

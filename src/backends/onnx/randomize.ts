@@ -20,6 +20,7 @@ import type { ModelVariants } from '../../metrics/randomisation/modelParameterRa
 import { ElemType, fromProto, tensorValues, toProto, type Graph } from './graph/ir.js'
 import { decodeModel, encodeModel, type TensorProto } from './graph/proto.js'
 import { fromOnnx, type FromOnnxOptions } from './model.js'
+import { modelBytes, type ModelSource } from './source.js'
 
 const PARAMETERISED = new Set(['Gemm', 'MatMul', 'Conv', 'ConvTranspose'])
 
@@ -45,14 +46,6 @@ const layersOf = (g: Graph): readonly ParameterisedLayer[] =>
     return [{ name: out, node: n.name, opType: n.opType, initializers: [...new Set([...own, ...bias])] }]
   })
 
-const readBytes = async (source: string | Uint8Array): Promise<E.Either<AttributionError, Uint8Array>> => {
-  if (typeof source !== 'string') return E.right(source)
-  try {
-    return E.right(await (await import('./node.js')).readModelFile(source))
-  } catch (e) {
-    return E.left(err('BadModel', `cannot read the ONNX model file: ${e instanceof Error ? e.message : String(e)}`, ['model']))
-  }
-}
 
 /**
  * The graph with weights stored as `Constant` nodes (paddle2onnx writes them so) moved into
@@ -74,8 +67,8 @@ export const promoteConstantWeights = (g: Graph): Graph => {
   return { ...g, nodes, initializers: new Map([...g.initializers, ...moved]) }
 }
 
-const graphOf = async (source: string | Uint8Array): Promise<E.Either<AttributionError, Graph>> => {
-  const bytes = await readBytes(source)
+const graphOf = async (source: ModelSource): Promise<E.Either<AttributionError, Graph>> => {
+  const bytes = await modelBytes(source)
   if (E.isLeft(bytes)) return bytes
   const m = decodeModel(bytes.right)
   if (E.isLeft(m)) return m
@@ -84,7 +77,7 @@ const graphOf = async (source: string | Uint8Array): Promise<E.Either<Attributio
 }
 
 /** The model's parameterised layers in graph order (bytes or, in Node, a file path). */
-export const parameterisedLayers = async (source: string | Uint8Array): Promise<E.Either<AttributionError, readonly ParameterisedLayer[]>> => {
+export const parameterisedLayers = async (source: ModelSource): Promise<E.Either<AttributionError, readonly ParameterisedLayer[]>> => {
   const g = await graphOf(source)
   return E.isLeft(g) ? g : E.right(layersOf(g.right))
 }
@@ -110,7 +103,7 @@ const randomized = (t: TensorProto, seed: number, layerIndex: number, paramIndex
  * from `seed`. An unknown layer or initializer is an `UnknownTensor` error naming the valid ones;
  * naming nothing is an error too.
  */
-export const withRandomizedInitializers = async (source: string | Uint8Array, options: RandomizeOptions): Promise<E.Either<AttributionError, Uint8Array>> => {
+export const withRandomizedInitializers = async (source: ModelSource, options: RandomizeOptions): Promise<E.Either<AttributionError, Uint8Array>> => {
   const ge = await graphOf(source)
   if (E.isLeft(ge)) return ge
   const g = ge.right
@@ -146,8 +139,8 @@ export const withRandomizedInitializers = async (source: string | Uint8Array, op
  * The {@link ModelVariants} of an ONNX model for `modelParameterRandomisation`: its parameterised
  * layers, and copies loaded with `fromOnnx(…, options)` with chosen layers randomised.
  */
-export const onnxModelVariants = async (source: string | Uint8Array, options: FromOnnxOptions = {}): Promise<E.Either<AttributionError, ModelVariants<HostTensor>>> => {
-  const bytes = await readBytes(source)
+export const onnxModelVariants = async (source: ModelSource, options: FromOnnxOptions = {}): Promise<E.Either<AttributionError, ModelVariants<HostTensor>>> => {
+  const bytes = await modelBytes(source)
   if (E.isLeft(bytes)) return bytes
   const layers = await parameterisedLayers(bytes.right)
   if (E.isLeft(layers)) return layers

@@ -33,6 +33,7 @@ import type { OrtModule, OrtSession, OrtSessionOptions, OrtTensor } from './ort.
 import { sessionCache } from './sessionCache.js'
 import { checkDevice, isWebGpuStartFailure, providersOf, resolveDevice, webGpuUnavailable, type OnnxDevice } from './device.js'
 import { sessionCost } from './sessionCost.js'
+import { modelBytes, type ModelSource } from './source.js'
 
 /** Default bound on the summed cost estimate of the cached sessions of one model: 1 GiB. */
 export const DEFAULT_SESSION_CACHE_BYTES = 1024 ** 3
@@ -221,27 +222,25 @@ const sortedKeys = (r: Readonly<Record<string, unknown>> | undefined): string[] 
 export const disposedError = (): AttributionError => err('BadModel', 'this model was disposed; create a new one with fromOnnx', ['model'])
 
 /**
- * Loads a model (bytes or a file path) and returns its session layer. `ort` is the runtime module
+ * Loads a model (see {@link ModelSource}) and returns its session layer. `ort` is the runtime module
  * to run it with (onnxruntime-node, onnxruntime-web, or a wrapper of either); when it is left out,
- * onnxruntime-node is imported on first use. A path is read with Node's file system.
+ * onnxruntime-node (in browser builds, onnxruntime-web) is imported on first use.
  */
-export const createOnnxRuntime = async (model: Uint8Array | string, options: RuntimeOptions = {}, ort?: OrtModule): Promise<E.Either<AttributionError, OnnxRuntime>> => {
+export const createOnnxRuntime = async (model: ModelSource, options: RuntimeOptions = {}, ort?: OrtModule): Promise<E.Either<AttributionError, OnnxRuntime>> => {
   const limits = decodeWith(SessionCacheOptionsCodec, { sessionCacheBytes: options.sessionCacheBytes, maxCachedSessions: options.maxCachedSessions }, ['session'])
   if (E.isLeft(limits)) return limits
   const deviceE = resolveDevice(options.device, options.executionProviders)
   if (E.isLeft(deviceE)) return deviceE
   const device = deviceE.right
-  let bytes: Uint8Array
-  try {
-    bytes = typeof model === 'string' ? await (await import('./node.js')).readModelFile(model) : model
-  } catch (e) {
-    return E.left(err('BadModel', `cannot read the ONNX model file: ${message(e)}`, ['model']))
-  }
+  const bytesE = await modelBytes(model)
+  if (E.isLeft(bytesE)) return bytesE
+  const bytes = bytesE.right
   let rt: OrtModule
   try {
-    rt = ort ?? (await (await import('./node.js')).loadNodeRuntime())
+    rt = ort ?? (await (await import('./runtime.js')).loadDefaultRuntime())
   } catch (e) {
-    return E.left(backendFailure(`cannot load onnxruntime-node (pass a runtime module as fromOnnx(model, { ort })): ${message(e)}`, e, ['ort']))
+    const name = (await import('./runtime.js')).DEFAULT_RUNTIME
+    return E.left(backendFailure(`cannot load ${name} (pass a runtime module as fromOnnx(model, { ort })): ${message(e)}`, e, ['ort']))
   }
   // no GPU adapter is an error now, not at the first call
   const usable = await checkDevice(rt, device)

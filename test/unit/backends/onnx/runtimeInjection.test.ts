@@ -3,7 +3,7 @@ import { builtinModules } from 'node:module'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { loadNodeRuntime } from '../../../../src/backends/onnx/node.js'
+import { loadDefaultRuntime as loadNodeRuntime } from '../../../../src/backends/onnx/runtime.js'
 
 const ONNX = fileURLToPath(new URL('../../../../src/backends/onnx', import.meta.url))
 /** The one file allowed to touch Node: file reading and the default runtime. */

@@ -1,24 +1,22 @@
 /**
- * The Node-only half of the ONNX backend: reading a model file and loading onnxruntime-node. The
- * session layer imports this module dynamically, and only when it needs it (a path was given as the
- * model, or no runtime module was injected), so the rest of the backend has no Node dependency and
- * can run on onnxruntime-web.
+ * The ONNX Runtime module used when none is injected: the Node half loads `onnxruntime-node`.
+ * Browser builds replace this module with `runtime.web.ts` (onnxruntime-web); the session layer
+ * imports it only when no runtime module was passed, so an injected runtime never loads either.
  *
  * @internal
  */
-import { readFile } from 'node:fs/promises'
 import { missingPackageOf, missingPeerMessage } from '../../core/peers.js'
 import type { OrtModule } from './ort.js'
 
-/** The bytes of a model file. */
-export const readModelFile = async (path: string): Promise<Uint8Array> => new Uint8Array(await readFile(path))
+/** The package {@link loadDefaultRuntime} loads, for error messages. */
+export const DEFAULT_RUNTIME = 'onnxruntime-node'
 
 /**
  * onnxruntime-node, loaded on first use. It is a CommonJS package: Node's loader exposes its exports
  * as named bindings and as `default`, but some loaders (tsx) give only the named ones and others
  * (bundlers) only `default`, so take whichever has the API.
  */
-export const loadNodeRuntime = async (): Promise<OrtModule> => {
+export const loadDefaultRuntime = async (): Promise<OrtModule> => {
   const load = () => import('onnxruntime-node')
   let m: Awaited<ReturnType<typeof load>>
   try {
