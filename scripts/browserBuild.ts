@@ -18,8 +18,11 @@ import * as esbuild from 'esbuild'
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 
-/** The wasm binary onnxruntime-web's default ESM bundle loads (next to the module that imports it). */
-export const ORT_WASM = 'ort-wasm-simd-threaded.jsep.wasm'
+/**
+ * The wasm binaries onnxruntime-web's ESM bundles load from beside the module that imports them:
+ * the wasm-only build's (what clarus loads by default in browsers) and the full build's (WebGPU).
+ */
+export const ORT_WASM = ['ort-wasm-simd-threaded.wasm', 'ort-wasm-simd-threaded.jsep.wasm'] as const
 
 /** Resolves `./x.js` to `./x.web.ts` when the sibling exists (our relative imports only). */
 export const webVariants: esbuild.Plugin = {
@@ -82,7 +85,7 @@ export const buildBrowser = async (o: BrowserBuildOptions): Promise<esbuild.Meta
     alias: Object.fromEntries(Object.entries(PACKAGE_ALIASES).map(([k, v]) => [k, path.resolve(ROOT, v)])),
     ...o.extra,
   })
-  await copyFile(path.join(ROOT, 'node_modules/onnxruntime-web/dist', ORT_WASM), path.join(o.outdir, ORT_WASM))
+  for (const w of ORT_WASM) await copyFile(path.join(ROOT, 'node_modules/onnxruntime-web/dist', w), path.join(o.outdir, w))
   return r.metafile ?? { inputs: {}, outputs: {} }
 }
 
@@ -98,5 +101,5 @@ if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLTo
   const outdir = path.join(ROOT, 'dist/browser')
   const meta = await buildBrowser({ entryPoints: LIBRARY_ENTRIES, outdir })
   const bytes = Object.values(meta.outputs).reduce((s, x) => s + x.bytes, 0)
-  console.log(`dist/browser: ${Object.keys(meta.outputs).filter((f) => f.endsWith('.js')).length} modules, ${(bytes / 1e6).toFixed(1)} MB of JS (+ ${ORT_WASM})`)
+  console.log(`dist/browser: ${Object.keys(meta.outputs).filter((f) => f.endsWith('.js')).length} modules, ${(bytes / 1e6).toFixed(1)} MB of JS (+ ${ORT_WASM.join(', ')})`)
 }

@@ -11,7 +11,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import * as E from 'fp-ts/lib/Either.js'
 import { onnxTarget, onnxWebGpuTarget, tfjsTarget } from '../conformance/targets.js'
-import { runConformance } from '../conformance/runner.js'
+import { runConformance } from '../conformance/files.js'
 import { gapKeys, gapsFor, KNOWN_GAPS_FILE, parseKnownGaps, statusLabel, summaryLines, verdict, type KnownGapsFile } from '../conformance/knownGaps.js'
 
 const args = process.argv.slice(2)

@@ -6,9 +6,11 @@
  * @internal
  * @since 0.1.0
  */
-export { runConformance, modelPath } from './runner.js'
-export { onnxTarget, onnxWebGpuTarget, tfjsTarget } from './targets.js'
-export { loadReferenceDir, loadCase, loadModelWeights } from './load.js'
+export { runReference, modelFile } from './runner.js'
+export { runConformance, modelPath, directoryFiles } from './files.js'
+export { onnxTarget, onnxWebGpuTarget, onnxTargetWith, tfjsTarget } from './targets.js'
+export { loadReferenceDir, loadCase } from './files.js'
+export { loadReference, loadCaseFrom, loadModelWeights, memoryFiles, readReferenceFile, readReferenceJson } from './load.js'
 export { compareTensors } from './compare.js'
 export { callForCase } from './methods.js'
 export { buildTfjsReferenceModel } from './tfjsModels.js'

@@ -10,14 +10,15 @@
  */
 import { importPeer } from '../core/peers.js'
 
-export type { ConformanceTarget, ConformanceReport, CaseReport, CaseStatus } from './runner.js'
-export type { ReferenceCase, ReferenceDir, LazyCase } from './load.js'
+export type { ConformanceTarget, ConformanceReport, CaseReport, CaseStatus, RunConformanceOptions } from './runner.js'
+export type { ReferenceCase, ReferenceDir, ReferenceFiles, LazyCase } from './load.js'
 export type { TensorComparison } from './compare.js'
 export type { AreaCaseRunner, AreaContext, AreaOutcome } from './areas.js'
 
 const engine = await importPeer('clarus/conformance', ['@tensorflow/tfjs'], () => import('./engine.js'))
 
 export const {
-  runConformance, modelPath, onnxTarget, onnxWebGpuTarget, tfjsTarget, loadReferenceDir, loadCase, loadModelWeights, compareTensors, callForCase,
+  runConformance, runReference, modelPath, modelFile, directoryFiles, memoryFiles, onnxTarget, onnxWebGpuTarget, onnxTargetWith, tfjsTarget,
+  loadReferenceDir, loadReference, loadCase, loadCaseFrom, loadModelWeights, readReferenceFile, readReferenceJson, compareTensors, callForCase,
   buildTfjsReferenceModel, AREA_CASES, compareFields, expectedFields, fieldTolerance,
 } = engine

@@ -18,13 +18,12 @@
  * @category conformance
  * @since 0.5.0
  */
-import * as path from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
 import { isHostTensor } from '../core/codecs.js'
 import { int64, type HostTensor } from '../core/tensor.js'
 import { textTemplateInput, textTokenInput, type InterpretableInput } from '../llm/inputs.js'
 import { llmAttributionWithInfo, LLMPerturbationMethod, type LLMAttributionOptions } from '../llm/llmAttribution.js'
-import { loadTokenizerFile } from '../llm/tokenizer.js'
+import { tokenizerOf } from './load.js'
 import type { LLMAttributionResult, Tokenizer } from '../llm/types.js'
 import { compareFields, fieldTolerance, type AreaCaseRunner, type AreaOutcome } from './fields.js'
 import { compareTensors } from './compare.js'
@@ -83,7 +82,7 @@ export const runLlmCase: AreaCaseRunner = async (c, ctx): Promise<AreaOutcome> =
   if (!LLMPerturbationMethod.is(method)) return { kind: 'unsupported', reason: `attr_method ${String(method)} is not supported` }
   if (Object.keys(rec(ctor['attr_method_constructor'])).length > 0) return { kind: 'unsupported', reason: 'attr_method constructor arguments are not run here' }
   const llm = rec(c.wave2['llm'])
-  const tok = await loadTokenizerFile(path.resolve(ctx.ref.dir, String(llm['tokenizer_file'])))
+  const tok = tokenizerOf(ctx.ref, String(llm['tokenizer_file']))
   if (E.isLeft(tok)) return { kind: 'compared', ok: false, detail: `tokenizer: ${tok.left.message}` }
   const input = inputOf(c, tok.right)
   if (E.isLeft(input)) return { kind: 'unsupported', reason: input.left }

@@ -10,13 +10,12 @@
  * @category conformance
  * @since 0.5.0
  */
-import * as path from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
 import { isHostTensor } from '../core/codecs.js'
 import { int64, type HostTensor } from '../core/tensor.js'
 import { textTokenInput } from '../llm/inputs.js'
 import { llmGradientAttribution, LLMGradientMethod, type LLMGradientOptions } from '../llm/llmGradient.js'
-import { loadTokenizerFile } from '../llm/tokenizer.js'
+import { tokenizerOf } from './load.js'
 import { compareFields, fieldTolerance, type AreaCaseRunner, type AreaOutcome } from './fields.js'
 import { compareTensors } from './compare.js'
 
@@ -61,7 +60,7 @@ export const runLlmGradCase: AreaCaseRunner = async (c, ctx): Promise<AreaOutcom
   const ii = rec(c.wave2['interpretable_input'])
   if (ii['type'] !== 'TextTokenInput') return { kind: 'unsupported', reason: `interpretable input ${String(ii['type'])} is not supported by gradient methods` }
   const llm = rec(c.wave2['llm'])
-  const tok = await loadTokenizerFile(path.resolve(ctx.ref.dir, String(llm['tokenizer_file'])))
+  const tok = tokenizerOf(ctx.ref, String(llm['tokenizer_file']))
   if (E.isLeft(tok)) return { kind: 'unsupported', reason: `tokenizer: ${tok.left.message}` }
   const skip = ii['skip_tokens']
   const input = textTokenInput(String(ii['text']), tok.right, { baselines: ii['baselines'] as number | string, ...(Array.isArray(skip) ? { skipTokens: skip as (number | string)[] } : {}) })

@@ -11,12 +11,12 @@
  * @category conformance
  * @since 0.1.0
  */
-import { readFileSync } from 'node:fs'
-import * as path from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { decodeWith } from '../core/codecs.js'
-import { invalidSpec, type InvalidSpec } from '../core/errors.js'
+import { invalidSpec, type AttributionError, type InvalidSpec } from '../core/errors.js'
+import { loadTokenizer } from '../llm/tokenizer.js'
+import type { Tokenizer } from '../llm/types.js'
 import type { DType, HostTensor } from '../core/tensor.js'
 import {
   CaseFile,
@@ -84,46 +84,84 @@ export interface LazyCase {
   readonly load: () => E.Either<InvalidSpec, ReferenceCase>
 }
 
+/**
+ * The files of a fixture directory, read synchronously by path relative to its root (`/`-separated).
+ * Under Node it is a directory on disk (`directoryFiles` in `files.ts`); in a browser the page
+ * fetches the files first and serves them from memory ({@link memoryFiles}).
+ */
+export interface ReferenceFiles {
+  /** Where the files come from (a directory or URL), for messages. */
+  readonly root: string
+  /** The bytes of `rel`; throws when it cannot be read. */
+  readonly readBytes: (rel: string) => Uint8Array
+}
+
 /** A fixture directory: its decoded index and its cases, loaded on demand. */
 export interface ReferenceDir {
-  /** Absolute path of the directory. */
+  /** Where the directory is (absolute path, or URL in a browser). */
   readonly dir: string
+  readonly files: ReferenceFiles
   readonly index: ReferenceIndex
   readonly cases: readonly LazyCase[]
 }
 
+/** `rel` resolved against the directory of `from` (both relative to the fixture root, `/`-separated). */
+export const joinRelative = (from: string, rel: string): string => {
+  const parts = from.split('/').slice(0, -1)
+  for (const p of rel.split('/')) {
+    if (p === '..') parts.pop()
+    else if (p !== '.' && p !== '') parts.push(p)
+  }
+  return parts.join('/')
+}
+
+/** Reference files held in memory (a browser page fetches them first), keyed by relative path. */
+export const memoryFiles = (root: string, files: ReadonlyMap<string, Uint8Array>): ReferenceFiles => ({
+  root,
+  readBytes: (rel) => {
+    const b = files.get(joinRelative('', rel))
+    if (b === undefined) throw new Error(`${rel} was not fetched`)
+    return b
+  },
+})
+
 const issue = (where: readonly string[], message: string): InvalidSpec => invalidSpec([{ path: [...where], message }])
 
-const readBytes = (dir: string, rel: string, where: readonly string[]): E.Either<InvalidSpec, Buffer> =>
+const readBytes = (files: ReferenceFiles, rel: string, where: readonly string[]): E.Either<InvalidSpec, Uint8Array> =>
   E.tryCatch(
-    () => readFileSync(path.resolve(dir, rel)),
-    (e) => issue(where, `cannot read ${path.resolve(dir, rel)}: ${e instanceof Error ? e.message : String(e)}`),
+    () => files.readBytes(rel),
+    (e) => issue(where, `cannot read ${rel} in ${files.root}: ${e instanceof Error ? e.message : String(e)}`),
   )
 
-const readJson = (dir: string, rel: string): E.Either<InvalidSpec, unknown> =>
+const readJson = (files: ReferenceFiles, rel: string): E.Either<InvalidSpec, unknown> =>
   pipe(
-    readBytes(dir, rel, [rel]),
+    readBytes(files, rel, [rel]),
     E.chain((buf) =>
       E.tryCatch(
-        () => JSON.parse(buf.toString('utf8')) as unknown,
+        () => JSON.parse(new TextDecoder().decode(buf)) as unknown,
         (e) => issue([rel], `not valid JSON: ${e instanceof Error ? e.message : String(e)}`),
       ),
     ),
   )
 
-/** Reads and decodes `index.json` of `dir`; the cases are listed, not read. */
-export const loadReferenceDir = (dir: string): E.Either<InvalidSpec, ReferenceDir> => {
-  const abs = path.resolve(dir)
-  return pipe(
-    readJson(abs, 'index.json'),
+/** Reads and decodes `index.json` of a fixture directory; the cases are listed, not read. */
+export const loadReference = (files: ReferenceFiles): E.Either<InvalidSpec, ReferenceDir> =>
+  pipe(
+    readJson(files, 'index.json'),
     E.chain((u) => decodeWith(ReferenceIndex, u, ['index.json'])),
     E.map((index) => ({
-      dir: abs,
+      dir: files.root,
+      files,
       index,
-      cases: index.cases.map((entry) => ({ entry, load: () => loadCase(abs, entry) })),
+      cases: index.cases.map((entry) => ({ entry, load: () => loadCaseFrom(files, entry) })),
     })),
   )
-}
+
+/** The bytes of a file of the fixture directory (a model, a tokenizer), relative to its root. */
+export const readReferenceFile = (ref: ReferenceDir, rel: string): E.Either<InvalidSpec, Uint8Array> => readBytes(ref.files, rel, [rel])
+
+/** A JSON file of the fixture directory, parsed (not decoded). */
+export const readReferenceJson = (ref: ReferenceDir, rel: string): E.Either<InvalidSpec, unknown> => readJson(ref.files, rel)
 
 /**
  * Reads the weight JSON of `model` as listed in the index (`models[model].weights`), undecoded:
@@ -132,7 +170,7 @@ export const loadReferenceDir = (dir: string): E.Either<InvalidSpec, ReferenceDi
 export const loadModelWeights = (ref: ReferenceDir, model: string): E.Either<InvalidSpec, unknown> => {
   const file = ref.index.models[model]?.weights
   return typeof file === 'string'
-    ? readJson(ref.dir, file)
+    ? readJson(ref.files, file)
     : E.left(issue(['index.json', 'models', model, 'weights'], `model ${model} has no weight JSON in this directory`))
 }
 
@@ -184,7 +222,7 @@ const fromLeaves = (dtype: DType, shape: readonly number[], leaves: readonly unk
 }
 
 const fromBinary = (
-  buf: Buffer,
+  buf: Uint8Array,
   dtype: FixtureDType,
   shape: readonly number[],
   byteOffset: number,
@@ -214,9 +252,9 @@ const fromBinary = (
 
 /** Converts tensors of one case file; caches `.bin` files so each is read once per case. */
 class TensorReader {
-  private readonly bins = new Map<string, E.Either<InvalidSpec, Buffer>>()
+  private readonly bins = new Map<string, E.Either<InvalidSpec, Uint8Array>>()
   constructor(
-    private readonly caseDir: string,
+    private readonly files: ReferenceFiles,
     private readonly file: string,
   ) {}
 
@@ -228,7 +266,7 @@ class TensorReader {
       return E.right(fromLeaves(json.dtype, json.shape, leaves))
     }
     const at = [this.file, ...where]
-    const bin = this.bins.get(json.file) ?? readBytes(this.caseDir, json.file, [...at, 'file'])
+    const bin = this.bins.get(json.file) ?? readBytes(this.files, joinRelative(this.file, json.file), [...at, 'file'])
     this.bins.set(json.file, bin)
     return pipe(
       bin,
@@ -319,18 +357,17 @@ const ownConstructor = (u: unknown): unknown =>
 const asRecord = (u: unknown): Readonly<Record<string, unknown>> => u as Readonly<Record<string, unknown>>
 
 /**
- * Reads one case of the fixture directory `dir`. `entry.file` is relative to `dir`; any other index
+ * Reads one case of a fixture directory. `entry.file` is relative to its root; any other index
  * fields given (id, model, algorithm, family, kind, layer) are cross-checked against the file.
  */
-export const loadCase = (
-  dir: string,
+export const loadCaseFrom = (
+  files: ReferenceFiles,
   entry: Partial<CaseEntry> & Pick<CaseEntry, 'file'>,
 ): E.Either<InvalidSpec, ReferenceCase> => {
   const file = entry.file
-  const abs = path.resolve(dir, file)
-  const reader = new TensorReader(path.dirname(abs), file)
+  const reader = new TensorReader(files, file)
   return pipe(
-    readJson(path.resolve(dir), file),
+    readJson(files, file),
     E.chain((u) => pipe(decodeWith(CaseFile, ownConstructor(u), [file]), E.map((c) => ({ c, u })))),
     E.chain(({ c, u }) => pipe(checkEntry(c, entry), E.map((c) => ({ c, u })))),
     E.chain(({ c, u }) => {
@@ -391,3 +428,7 @@ export const loadCase = (
     }),
   )
 }
+
+/** The tokenizer JSON file `rel` of the fixture directory, loaded ({@link loadTokenizer}). */
+export const tokenizerOf = (ref: ReferenceDir, rel: string): E.Either<AttributionError, Tokenizer> =>
+  pipe(readJson(ref.files, rel), E.mapLeft((e): AttributionError => e), E.chain(loadTokenizer))

@@ -10,7 +10,6 @@
  * @category conformance
  * @since 0.1.0
  */
-import * as path from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
 import { attribute } from '../api/attribute.js'
 import type { Backend, Model } from '../core/backend.js'
@@ -18,7 +17,7 @@ import type { AttributionError } from '../core/errors.js'
 import type { HostTensor } from '../core/tensor.js'
 import { AREA_CASES, type AreaContext } from './areas.js'
 import { compareTensors } from './compare.js'
-import { loadReferenceDir, type ReferenceCase, type ReferenceDir } from './load.js'
+import type { ReferenceCase, ReferenceDir } from './load.js'
 import { callForCase } from './methods.js'
 
 /** How a backend loads a reference model (or says why it cannot). */
@@ -108,32 +107,40 @@ const runAreaCase = async <T>(c: ReferenceCase, ctx: AreaContext<T>): Promise<Om
   }
 }
 
+/** What {@link runReference} and `runConformance` take besides the cases and the target. */
+export interface RunConformanceOptions {
+  /** Only case ids this matches. */
+  readonly filter?: RegExp
+  /** Gets one line per case. */
+  readonly log?: (line: string) => void
+  /** The first word of a case's line (default: its status in capitals; the CLI marks known gaps `KNOWN-GAP`, see knownGaps.ts). */
+  readonly label?: (r: Omit<CaseReport, 'ms'>) => string
+}
+
 /**
- * Runs every case of `dir` (optionally only ids matching `filter`) on `target`; `log` gets one line
- * per case, starting with `label` of the case (default: its status in capitals; the CLI marks known
- * gaps `KNOWN-GAP`, see knownGaps.ts).
+ * Runs every case of a loaded fixture directory (optionally only ids matching `filter`) on
+ * `target`. Platform-free: a browser page runs it on fetched files (`memoryFiles`); under Node,
+ * `runConformance(dir, …)` loads the directory from disk first.
  */
-export const runConformance = async <T>(
-  dir: string,
+export const runReference = async <T>(
+  ref: ReferenceDir,
   target: ConformanceTarget<T>,
-  options: { readonly filter?: RegExp; readonly log?: (line: string) => void; readonly label?: (r: Omit<CaseReport, 'ms'>) => string } = {},
+  options: RunConformanceOptions = {},
 ): Promise<E.Either<AttributionError, ConformanceReport>> => {
-  const ref = loadReferenceDir(dir)
-  if (E.isLeft(ref)) return ref
   const models = new Map<string, E.Either<string, Model<T>>>()
   const reports: CaseReport[] = []
   const log = options.log ?? (() => undefined)
   const loadModel = async (name: string): Promise<E.Either<string, Model<T>>> => {
     let m = models.get(name)
     if (m === undefined) {
-      m = await target.load(ref.right, name)
+      m = await target.load(ref, name)
       models.set(name, m)
     }
     return m
   }
-  const ctx: AreaContext<T> = { ref: ref.right, target, model: loadModel }
+  const ctx: AreaContext<T> = { ref: ref, target, model: loadModel }
   try {
-    for (const lazy of ref.right.cases) {
+    for (const lazy of ref.cases) {
       if (options.filter && !options.filter.test(lazy.entry.id)) continue
       const t0 = performance.now()
       let report: Omit<CaseReport, 'ms'>
@@ -159,8 +166,9 @@ export const runConformance = async <T>(
   return E.right({ backend: target.name, cases: reports, passed: count('pass'), failed: count('fail'), unsupported: count('unsupported') })
 }
 
-/** The model file of a reference model, resolved against the directory. */
-export const modelPath = (ref: ReferenceDir, model: string): string | undefined => {
+/** The model file of a reference model, relative to the fixture root. */
+export const modelFile = (ref: ReferenceDir, model: string): string | undefined => {
   const f = ref.index.models[model]?.onnx
-  return typeof f === 'string' ? path.resolve(ref.dir, f) : undefined
+  return typeof f === 'string' ? f : undefined
 }
+

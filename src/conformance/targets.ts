@@ -15,25 +15,32 @@ import { fromTfjs } from '../backends/tfjs/model.js'
 import { tfjsBackend } from '../backends/tfjs/tfjsBackend.js'
 import type { Model } from '../core/backend.js'
 import type { HostTensor } from '../core/tensor.js'
-import { loadModelWeights } from './load.js'
-import { modelPath, type ConformanceTarget } from './runner.js'
+import type { OrtModule } from '../backends/onnx/ort.js'
+import { loadModelWeights, readReferenceFile } from './load.js'
+import { modelFile, type ConformanceTarget } from './runner.js'
 import { buildTfjsReferenceModel } from './tfjsModels.js'
 
-const onnxOn = (name: string, device: OnnxDevice): ConformanceTarget<HostTensor> => ({
+/**
+ * The ONNX models of the fixture directory on `device`, run by `ort` (default: onnxruntime-node, or
+ * onnxruntime-web in browser builds). A browser page passes onnxruntime-web explicitly.
+ */
+export const onnxTargetWith = (name: string, device: OnnxDevice, ort?: OrtModule): ConformanceTarget<HostTensor> => ({
   name,
   backend: hostBackend,
   load: async (ref, model) => {
-    const file = modelPath(ref, model)
+    const file = modelFile(ref, model)
     if (file === undefined) return E.left(`model ${model} has no ONNX file in the index`)
-    const m = await fromOnnx(file, device === 'cpu' ? {} : { device })
+    const bytes = readReferenceFile(ref, file)
+    if (E.isLeft(bytes)) return E.left(`cannot load ${model}: ${bytes.left.issues.map((i) => i.message).join('; ')}`)
+    const m = await fromOnnx(bytes.right, { ...(device === 'cpu' ? {} : { device }), ...(ort !== undefined ? { ort } : {}) })
     return E.mapLeft((e: { message: string }) => `cannot load ${model}: ${e.message}`)(m)
   },
 })
 
-export const onnxTarget: ConformanceTarget<HostTensor> = onnxOn('onnx', 'cpu')
+export const onnxTarget: ConformanceTarget<HostTensor> = onnxTargetWith('onnx', 'cpu')
 
 /** The ONNX models on ONNX Runtime's WebGPU execution provider (`fromOnnx(file, { device: 'webgpu' })`). */
-export const onnxWebGpuTarget: ConformanceTarget<HostTensor> = onnxOn('onnx-webgpu', 'webgpu')
+export const onnxWebGpuTarget: ConformanceTarget<HostTensor> = onnxTargetWith('onnx-webgpu', 'webgpu')
 
 export const tfjsTarget: ConformanceTarget<tf.Tensor> = {
   name: 'tfjs',

@@ -11,6 +11,7 @@
  * @category viz
  * @since 0.2.0
  */
+import { toBase64 } from '../core/base64.js'
 import { colourAt, type Colormap } from './colormaps.js'
 import { upscale, type Rgba } from './heatmap.js'
 import { colormapOf, normalizeFor, renderNormalized, type ImageAttrOptions, type PixelMap } from './image.js'
@@ -149,7 +150,7 @@ export const attributionGrid = (input: GridInput, options: ImageAttrOptions = {}
       const y = top + i * (cellH + gap)
       return [
         el('text', { x: left - 8, y: y + cellH / 2, 'text-anchor': 'end', 'dominant-baseline': 'middle' }, row.title),
-        ...cells[i]!.map((c, j) => el('image', { x: left + j * (cellW + gap), y, width: c.width, height: c.height, href: `data:image/png;base64,${encodePng(c).toString('base64')}`, style: 'image-rendering:pixelated' })),
+        ...cells[i]!.map((c, j) => el('image', { x: left + j * (cellW + gap), y, width: c.width, height: c.height, href: `data:image/png;base64,${toBase64(encodePng(c))}`, style: 'image-rendering:pixelated' })),
         scale === 'shared' || (o.method ?? 'heat_map') === 'original_image'
           ? null
           : el('g', { transform: `translate(${left + cols * (cellW + gap) + 8},${y + cellH / 2 - 20})` }, colourBarSvg(colormapOf(o, o.sign ?? 'absolute_value'), barRange(o, thresholds[i]![0]!), barW, typeof o.scale === 'object' ? 'attribution' : 'attribution / threshold')),

@@ -7,6 +7,7 @@
  * @category viz
  * @since 0.1.0
  */
+import { toBase64 } from '../core/base64.js'
 import { colourOf, scaleFor, type ColourScale } from './heatmap.js'
 
 /** Escapes text for HTML element content and attribute values (a non-string is passed through `String()` first). */
@@ -51,7 +52,7 @@ ${sections
   .map(
     (s) => `<section><h2>${escapeHtml(s.heading)}</h2>
 ${s.facts ? `<table>${s.facts.map(([k, v]) => `<tr><td>${escapeHtml(k)}</td><td>${escapeHtml(v)}</td></tr>`).join('')}</table>` : ''}
-${(s.images ?? []).map((im) => `<figure><img alt="${escapeHtml(im.caption)}" src="data:image/png;base64,${Buffer.from(im.png).toString('base64')}"><figcaption>${escapeHtml(im.caption)}</figcaption></figure>`).join('')}
+${(s.images ?? []).map((im) => `<figure><img alt="${escapeHtml(im.caption)}" src="data:image/png;base64,${toBase64(im.png)}"><figcaption>${escapeHtml(im.caption)}</figcaption></figure>`).join('')}
 ${(s.svgs ?? []).map((g) => `<figure>${g.svg}<figcaption>${escapeHtml(g.caption)}</figcaption></figure>`).join('')}
 ${(s.html ?? []).join('\n')}
 ${s.tokens ? tokenHtml(s.tokens) : ''}

@@ -1,5 +1,6 @@
 /**
- * PNG encoding and decoding of {@link Rgba} images (pngjs, pure JS).
+ * PNG encoding and decoding of {@link Rgba} images (pngjs, pure JS). Browser bundles use
+ * `png.web.ts` instead (same exports, over fflate), as pngjs needs Node streams and zlib.
  *
  * @category viz
  * @since 0.1.0
@@ -12,7 +13,7 @@ import type { Rgba } from './heatmap.js'
  * `data` does not hold exactly width × height × 4 bytes (pngjs would otherwise encode whatever
  * lies past the end of a short array).
  */
-export const encodePng = (img: Rgba): Buffer => {
+export const encodePng = (img: Rgba): Uint8Array => {
   const { width, height } = img
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
     throw new RangeError(`encodePng: width and height must be positive integers, got ${String(width)} × ${String(height)}`)

@@ -9,7 +9,8 @@ import '@tensorflow/tfjs-backend-cpu'
 import * as E from 'fp-ts/lib/Either.js'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { gapKeys, gapsFor, KNOWN_GAPS_FILE, parseKnownGaps } from '../../src/conformance/knownGaps.js'
-import { runConformance, type ConformanceReport } from '../../src/conformance/runner.js'
+import { type ConformanceReport } from '../../src/conformance/runner.js'
+import { runConformance } from '../../src/conformance/files.js'
 import { onnxTarget, tfjsTarget } from '../../src/conformance/targets.js'
 
 const REF = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/reference')

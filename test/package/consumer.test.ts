@@ -259,4 +259,24 @@ export { IntegratedGradients, fromTfjs, fromOnnx, fromFunction, escapeHtml, runC
     const theirs = /node_modules\/(@tensorflow|@webgpu)\//
     expect(errors.filter((l) => !theirs.test(l))).toEqual([])
   }, 5 * MINUTES)
+  it('bundles for browsers: the "browser" field swaps in the web halves and no Node built-in is left', async () => {
+    link('onnxruntime-web')
+    writeFileSync(join(consumer, 'web.mjs'), `
+import { IntegratedGradients } from 'clarus'
+import { fromOnnx } from 'clarus/onnx'
+import { encodePng, heatmap } from 'clarus/viz'
+export { IntegratedGradients, fromOnnx, encodePng, heatmap }
+`)
+    const esbuild = await import('esbuild')
+    const nodeImports: string[] = []
+    const r = await esbuild.build({
+      entryPoints: [join(consumer, 'web.mjs')], bundle: true, format: 'esm', platform: 'browser', target: 'es2022', write: false, metafile: true, logLevel: 'silent',
+      absWorkingDir: consumer, outdir: join(consumer, 'web-out'), splitting: true,
+      plugins: [{ name: 'no-node', setup: (b) => { b.onResolve({ filter: /^node:/ }, (a) => { nodeImports.push(a.path + ' from ' + a.importer); return { path: a.path, external: true } }) } }],
+    })
+    expect(nodeImports).toEqual([])
+    const inputs = Object.keys(r.metafile.inputs)
+    for (const web of ['dist/core/platform/files.web.js', 'dist/backends/onnx/runtime.web.js', 'dist/viz/png.web.js']) expect(inputs.some((i) => i.endsWith(web)), web).toBe(true)
+    expect(inputs.filter((i) => /node_modules\/(pngjs|onnxruntime-node)\//.test(i))).toEqual([])
+  }, 2 * MINUTES)
 })

@@ -12,7 +12,8 @@ import * as TE from 'fp-ts/lib/TaskEither.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fromOnnx } from '../../src/backends/onnx/index.js'
 import { fromTfjs } from '../../src/backends/tfjs/index.js'
-import { loadModelWeights, loadReferenceDir } from '../../src/conformance/load.js'
+import { loadModelWeights } from '../../src/conformance/load.js'
+import { loadReferenceDir } from '../../src/conformance/files.js'
 import { buildTfjsReferenceModel, type TfjsReferenceModel } from '../../src/conformance/tfjsModels.js'
 import {
   METHODS, attribute, float32, integratedGradients, pipeline, saliency, stage,

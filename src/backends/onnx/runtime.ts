@@ -12,11 +12,11 @@ import type { OrtModule } from './ort.js'
 export const DEFAULT_RUNTIME = 'onnxruntime-node'
 
 /**
- * onnxruntime-node, loaded on first use. It is a CommonJS package: Node's loader exposes its exports
- * as named bindings and as `default`, but some loaders (tsx) give only the named ones and others
- * (bundlers) only `default`, so take whichever has the API.
+ * onnxruntime-node, loaded on first use (one build serves every device). It is a CommonJS package:
+ * Node's loader exposes its exports as named bindings and as `default`, but some loaders (tsx) give
+ * only the named ones and others (bundlers) only `default`, so take whichever has the API.
  */
-export const loadDefaultRuntime = async (): Promise<OrtModule> => {
+export const loadDefaultRuntime = async (_device: 'cpu' | 'webgpu' = 'cpu'): Promise<OrtModule> => {
   const load = () => import('onnxruntime-node')
   let m: Awaited<ReturnType<typeof load>>
   try {

@@ -237,7 +237,7 @@ export const createOnnxRuntime = async (model: ModelSource, options: RuntimeOpti
   const bytes = bytesE.right
   let rt: OrtModule
   try {
-    rt = ort ?? (await (await import('./runtime.js')).loadDefaultRuntime())
+    rt = ort ?? (await (await import('./runtime.js')).loadDefaultRuntime(device))
   } catch (e) {
     const name = (await import('./runtime.js')).DEFAULT_RUNTIME
     return E.left(backendFailure(`cannot load ${name} (pass a runtime module as fromOnnx(model, { ort })): ${message(e)}`, e, ['ort']))

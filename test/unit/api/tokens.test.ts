@@ -5,7 +5,7 @@ import * as path from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fromOnnx } from '../../../src/backends/onnx/index.js'
-import { loadCase } from '../../../src/conformance/load.js'
+import { loadCase } from '../../../src/conformance/files.js'
 import { attributeTokens, ClarusError, int32, int64, type HostTensor, type Model } from '../../../src/index.js'
 import { REFERENCE_DIR, right } from '../../helpers/reference.js'
 

@@ -3,7 +3,8 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { compareFields, expectedFields, fieldTolerance } from '../../../src/conformance/areas.js'
-import { loadReferenceDir, type ReferenceCase } from '../../../src/conformance/load.js'
+import { type ReferenceCase } from '../../../src/conformance/load.js'
+import { loadReferenceDir } from '../../../src/conformance/files.js'
 
 const REF = path.resolve(__dirname, '../../../../shared/reference')
 

@@ -6,7 +6,8 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { isHostTensor } from '../../../src/core/codecs.js'
 import { sizeOf, type HostTensor } from '../../../src/core/tensor.js'
 import { ArgBaselines, ArgTarget, ArgTensor, IntOrInts, readArg, requireArg } from '../../../src/conformance/format.js'
-import { loadCase, loadModelWeights, loadReferenceDir, type ReferenceCase } from '../../../src/conformance/load.js'
+import { loadModelWeights, type ReferenceCase } from '../../../src/conformance/load.js'
+import { loadCase, loadReferenceDir } from '../../../src/conformance/files.js'
 import { REFERENCE_DIR, left, right } from '../../helpers/reference.js'
 
 const referenceDir = REFERENCE_DIR

@@ -1,0 +1,70 @@
+// The reference runner in a browser page: fetches the fixture files the server lists
+// (/manifest.json), runs every case on onnxruntime-web (wasm) through clarus's ONNX backend (its
+// default runtime in browsers; `?counts` wraps it to log session creations and runs per case) —
+// backward graphs built in the page — and leaves the report on `window.__conformance`.
+// the wasm-only build, which clarus's ONNX backend loads by default in browsers (the same module instance)
+import * as ort from 'onnxruntime-web/wasm'
+import * as E from 'fp-ts/lib/Either.js'
+import { loadReference, memoryFiles } from '../../../src/conformance/load.js'
+import { runReference, type CaseReport } from '../../../src/conformance/runner.js'
+import { onnxTargetWith } from '../../../src/conformance/targets.js'
+
+interface PageReport {
+  readonly done: boolean
+  readonly error?: string
+  readonly cases?: readonly CaseReport[]
+  readonly fetchMs?: number
+  readonly runMs?: number
+  readonly log: string[]
+}
+
+const out: PageReport = { done: false, log: [] }
+;(globalThis as { __conformance?: PageReport }).__conformance = out
+
+const run = async (): Promise<PageReport> => {
+  ort.env.wasm.numThreads = 1
+  const params = new URLSearchParams(location.search)
+  const filter = params.get('filter')
+  const t0 = performance.now()
+  const manifest = (await (await fetch('/manifest.json')).json()) as string[]
+  const files = new Map<string, Uint8Array>()
+  await Promise.all(manifest.map(async (rel) => {
+    const res = await fetch(`/ref/${rel}`)
+    if (!res.ok) throw new Error(`GET /ref/${rel}: ${res.status}`)
+    files.set(rel, new Uint8Array(await res.arrayBuffer()))
+  }))
+  const t1 = performance.now()
+  const ref = loadReference(memoryFiles(`${location.origin}/ref`, files))
+  if (E.isLeft(ref)) return { ...out, done: true, error: ref.left.message }
+  const counts = { creates: 0, createMs: 0, runs: 0, runMs: 0 }
+  const counted = {
+    Tensor: ort.Tensor,
+    InferenceSession: {
+      create: async (bytes: Uint8Array, so?: object) => {
+        const t = performance.now()
+        const s = await ort.InferenceSession.create(bytes, (params.get('opt') !== null ? { ...so, graphOptimizationLevel: params.get('opt') } : so) as never)
+        counts.creates++
+        counts.createMs += performance.now() - t
+        return {
+          run: async (feeds: never) => { const t2 = performance.now(); const r = await s.run(feeds); counts.runs++; counts.runMs += performance.now() - t2; return r },
+          release: () => s.release(),
+        }
+      },
+    },
+  }
+  const useCounts = params.get('counts') !== null
+  const report = await runReference(ref.right, onnxTargetWith('onnx-web', 'cpu', useCounts ? (counted as never) : undefined), {
+    ...(filter !== null ? { filter: new RegExp(filter) } : {}),
+    log: (l) => {
+      out.log.push(useCounts ? `${l} {creates ${counts.creates} ${counts.createMs.toFixed(0)} ms, runs ${counts.runs} ${counts.runMs.toFixed(0)} ms}` : l)
+      Object.assign(counts, { creates: 0, createMs: 0, runs: 0, runMs: 0 })
+    },
+  })
+  if (E.isLeft(report)) return { ...out, done: true, error: report.left.message }
+  return { done: true, cases: report.right.cases, fetchMs: t1 - t0, runMs: performance.now() - t1, log: out.log }
+}
+
+run().then(
+  (r) => { (globalThis as { __conformance?: PageReport }).__conformance = r },
+  (e: unknown) => { (globalThis as { __conformance?: PageReport }).__conformance = { ...out, done: true, error: e instanceof Error ? `${e.message}\n${e.stack ?? ''}` : String(e) } },
+)
