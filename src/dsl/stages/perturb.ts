@@ -112,6 +112,67 @@ const backgroundRows = <T>(p: PerturbParams, ctx: RunContext<T>): number => {
   return d === undefined ? 1 : Math.max(1, ctx.backend.shapeOf(d)[0] ?? 1)
 }
 
+/** Is `u` a host tensor (the host backend's, as the ONNX models use)? */
+const isHostTensor = (u: unknown): u is HostTensor =>
+  typeof u === 'object' && u !== null && ArrayBuffer.isView((u as { data?: unknown }).data) && Array.isArray((u as { shape?: unknown }).shape) &&
+  typeof (u as { dtype?: unknown }).dtype === 'string'
+
+/**
+ * The perturbed copies of one host tensor in one pass: row (k·R + r) is example `rowExample[r]` of
+ * `x` with the elements `positions[k]` (of its mask row) taken from row `replRows[k·R + r]` of
+ * `repl`. Each element is computed as x·(1 − a) + r·a with a ∈ {0, 1}, the same float32 (or integer)
+ * arithmetic as the generic path's two products and a sum, so the bits are the same; but no mask,
+ * gathered copy or intermediate product is allocated.
+ */
+/** @internal */
+export const hostCopies = (
+  x: HostTensor, repl: HostTensor, replRows: Int32Array, rowExample: Int32Array, K: number, D: number, rows: number, positions: readonly Int32Array[],
+): HostTensor => {
+  const R = rowExample.length
+  const n = K * R * D
+  const removed = new Uint8Array(D)
+  const inner = x.shape.slice(1)
+  const mark = (k: number, r: number, v: 0 | 1): void => {
+    const mr = rows === 1 ? 0 : rowExample[r]!
+    const ps = positions[k]!
+    for (let q = 0; q < ps.length; q++) {
+      const pos = ps[q]! - mr * D
+      if (pos >= 0 && pos < D) removed[pos] = v
+    }
+  }
+  if (x.dtype === 'int64') {
+    const xs = x.data as BigInt64Array
+    const rs = (repl.dtype === 'int64' ? repl.data : BigInt64Array.from(repl.data as ArrayLike<number>, (v) => BigInt(v))) as BigInt64Array
+    const out = new BigInt64Array(n)
+    for (let k = 0; k < K; k++) for (let r = 0; r < R; r++) {
+      mark(k, r, 1)
+      const o = (k * R + r) * D
+      const xo = rowExample[r]! * D
+      const ro = replRows[k * R + r]! * D
+      for (let e = 0; e < D; e++) out[o + e] = removed[e] === 1 ? xs[xo + e]! * 0n + rs[ro + e]! : xs[xo + e]! + rs[ro + e]! * 0n
+      mark(k, r, 0)
+    }
+    return { dtype: 'int64', shape: [K * R, ...inner], data: out }
+  }
+  const xs = x.data as Float32Array | Int32Array | Uint8Array
+  const rs = (repl.dtype === 'int64' ? Float64Array.from(repl.data as BigInt64Array, Number) : repl.data) as Float32Array | Int32Array | Uint8Array | Float64Array
+  const out = x.dtype === 'float32' ? new Float32Array(n) : x.dtype === 'int32' ? new Int32Array(n) : new Uint8Array(n)
+  const asBool = x.dtype === 'bool'
+  for (let k = 0; k < K; k++) for (let r = 0; r < R; r++) {
+    mark(k, r, 1)
+    const o = (k * R + r) * D
+    const xo = rowExample[r]! * D
+    const ro = replRows[k * R + r]! * D
+    for (let e = 0; e < D; e++) {
+      const a = removed[e]!
+      const v = xs[xo + e]! * (1 - a) + rs[ro + e]! * a
+      out[o + e] = asBool ? (v !== 0 ? 1 : 0) : v
+    }
+    mark(k, r, 0)
+  }
+  return { dtype: x.dtype, shape: [K * R, ...inner], data: out } as HostTensor
+}
+
 export const perturb: ExpandStageDef<'perturb', PerturbParams> = {
   tag: 'perturb',
   kind: 'expand',
@@ -209,7 +270,28 @@ export const perturb: ExpandStageDef<'perturb', PerturbParams> = {
     const R = flow.rowExample.length
     const rowExample = new Int32Array(K * R)
     for (let k = 0; k < K; k++) rowExample.set(flow.rowExample, k * R)
+    // The replacement rows per copy row: the permuted batch, a background row, or the example's baseline.
+    const replacementOf = (j: number): { readonly source: T; readonly rows: Int32Array } => {
+      if (replaceWithPerm) {
+        const idx = new Int32Array(K * R)
+        for (let k = 0; k < K; k++) for (let r = 0; r < R; r++) idx[k * R + r] = items[k]!.perms![j]![flow.rowExample[r]!]!
+        return { source: flow.value[j]!, rows: idx }
+      }
+      if (background) {
+        const idx = new Int32Array(K * R)
+        for (let k = 0; k < K; k++) idx.fill(referenceRow[k]!, k * R, (k + 1) * R)
+        return { source: ctx.callData.baselineDistribution![j]!, rows: idx }
+      }
+      return { source: flow.baseline![j]!, rows: rowExample }
+    }
     const value = flow.value.map((x, j) => {
+      if (isHostTensor(x)) {
+        const repl = replacementOf(j)
+        if (isHostTensor(repl.source)) {
+          const positions = absent.map((a) => absentPositions(L, j, a))
+          return ctx.track(b.fromHost(hostCopies(x, repl.source, repl.rows, flow.rowExample, K, elementsOf(L, j), maskRows(L, j), positions)))
+        }
+      }
       const dtype = b.dtypeOf(x)
       const work: DType = dtype === 'bool' ? 'int32' : dtype
       const D = elementsOf(L, j)
@@ -240,16 +322,8 @@ export const perturb: ExpandStageDef<'perturb', PerturbParams> = {
       const mKeep = ctx.track(b.fromHost({ dtype: work, shape, data: keep } as HostTensor))
       const asWork = (u: T): T => (dtype === 'bool' ? ctx.track(b.cast(u, 'int32')) : u)
       const X = asWork(ctx.track(b.gatherRows(x, rowExample)))
-      let repl: T
-      if (replaceWithPerm) {
-        const idx = new Int32Array(K * R)
-        for (let k = 0; k < K; k++) for (let r = 0; r < R; r++) idx[k * R + r] = items[k]!.perms![j]![flow.rowExample[r]!]!
-        repl = asWork(ctx.track(b.gatherRows(x, idx)))
-      } else if (background) {
-        const idx = new Int32Array(K * R)
-        for (let k = 0; k < K; k++) idx.fill(referenceRow[k]!, k * R, (k + 1) * R)
-        repl = asWork(ctx.track(b.gatherRows(ctx.callData.baselineDistribution![j]!, idx)))
-      } else repl = asWork(ctx.track(b.gatherRows(flow.baseline![j]!, rowExample)))
+      const r = replacementOf(j)
+      const repl = asWork(ctx.track(b.gatherRows(r.source, r.rows)))
       const out = ctx.track(b.add(ctx.track(b.mul(X, mKeep)), ctx.track(b.mul(repl, mA))))
       return b.dtypeOf(out) === dtype ? out : ctx.track(b.cast(out, dtype))
     })
