@@ -29,7 +29,7 @@ const noBackends = {
 }
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'src/backends/onnx/graph/onnxDescriptor.ts'] },
+  { ignores: ['dist/**', 'node_modules/**', 'examples/explorer/dist/**', 'src/backends/onnx/graph/onnxDescriptor.ts'] },
   {
     files: ['**/*.ts'],
     languageOptions: { parser: tseslint.parser },
