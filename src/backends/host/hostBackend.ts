@@ -155,40 +155,42 @@ type FloatOp = 'add' | 'sub' | 'mul' | 'div' | 'maximum'
  * stride pattern (elementwise, scalar right, scalar left), so V8 compiles each to a plain loop.
  */
 const floatRun = (op: FloatOp, a: Float32Array, ia: number, sa: number, b: Float32Array, ib: number, sb: number, out: Float32Array, o: number, n: number): void => {
+  // Plain offsets, no subarray views: broadcasting calls this once per short segment (a row of 12
+  // against a per-row scalar), where allocating three views per call dominated small models.
   if (sa === 1 && sb === 1) {
-    const x = a.subarray(ia, ia + n)
-    const y = b.subarray(ib, ib + n)
-    const z = out.subarray(o, o + n)
+    const da = ia - o
+    const db = ib - o
+    const end = o + n
     switch (op) {
-      case 'add': for (let i = 0; i < n; i++) z[i] = x[i]! + y[i]!; return
-      case 'sub': for (let i = 0; i < n; i++) z[i] = x[i]! - y[i]!; return
-      case 'mul': for (let i = 0; i < n; i++) z[i] = x[i]! * y[i]!; return
-      case 'div': for (let i = 0; i < n; i++) z[i] = x[i]! / y[i]!; return
-      case 'maximum': for (let i = 0; i < n; i++) z[i] = max(x[i]!, y[i]!); return
+      case 'add': for (let i = o; i < end; i++) out[i] = a[i + da]! + b[i + db]!; return
+      case 'sub': for (let i = o; i < end; i++) out[i] = a[i + da]! - b[i + db]!; return
+      case 'mul': for (let i = o; i < end; i++) out[i] = a[i + da]! * b[i + db]!; return
+      case 'div': for (let i = o; i < end; i++) out[i] = a[i + da]! / b[i + db]!; return
+      case 'maximum': for (let i = o; i < end; i++) out[i] = max(a[i + da]!, b[i + db]!); return
     }
   }
   if (sb === 0) {
-    const x = a.subarray(ia, ia + n * sa)
     const v = b[ib]!
-    const z = out.subarray(o, o + n)
-    if (sa === 0) return void z.fill(apply(op, a[ia]!, v))
+    const end = o + n
+    if (sa === 0) return void out.fill(apply(op, a[ia]!, v), o, end)
+    const da = ia - o
     switch (op) {
-      case 'add': for (let i = 0; i < n; i++) z[i] = x[i]! + v; return
-      case 'sub': for (let i = 0; i < n; i++) z[i] = x[i]! - v; return
-      case 'mul': for (let i = 0; i < n; i++) z[i] = x[i]! * v; return
-      case 'div': for (let i = 0; i < n; i++) z[i] = x[i]! / v; return
-      case 'maximum': for (let i = 0; i < n; i++) z[i] = max(x[i]!, v); return
+      case 'add': for (let i = o; i < end; i++) out[i] = a[i + da]! + v; return
+      case 'sub': for (let i = o; i < end; i++) out[i] = a[i + da]! - v; return
+      case 'mul': for (let i = o; i < end; i++) out[i] = a[i + da]! * v; return
+      case 'div': for (let i = o; i < end; i++) out[i] = a[i + da]! / v; return
+      case 'maximum': for (let i = o; i < end; i++) out[i] = max(a[i + da]!, v); return
     }
   }
   const v = a[ia]!
-  const y = b.subarray(ib, ib + n)
-  const z = out.subarray(o, o + n)
+  const db = ib - o
+  const end = o + n
   switch (op) {
-    case 'add': for (let i = 0; i < n; i++) z[i] = v + y[i]!; return
-    case 'sub': for (let i = 0; i < n; i++) z[i] = v - y[i]!; return
-    case 'mul': for (let i = 0; i < n; i++) z[i] = v * y[i]!; return
-    case 'div': for (let i = 0; i < n; i++) z[i] = v / y[i]!; return
-    case 'maximum': for (let i = 0; i < n; i++) z[i] = max(v, y[i]!); return
+    case 'add': for (let i = o; i < end; i++) out[i] = v + b[i + db]!; return
+    case 'sub': for (let i = o; i < end; i++) out[i] = v - b[i + db]!; return
+    case 'mul': for (let i = o; i < end; i++) out[i] = v * b[i + db]!; return
+    case 'div': for (let i = o; i < end; i++) out[i] = v / b[i + db]!; return
+    case 'maximum': for (let i = o; i < end; i++) out[i] = max(v, b[i + db]!); return
   }
 }
 
