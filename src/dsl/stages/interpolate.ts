@@ -61,12 +61,20 @@ export const interpolate: ExpandStageDef<'interpolate', InterpolateParams> = {
     }
     const { s, ds } = scheduleOf(p.path)
     const b = ctx.backend
+    // α rounded to float32, as a float32 scale factor is: x′ + α·(x − x′) for all steps in two
+    // broadcast ops ([K, 1, …] against [1, N, …]), the same float32 products and sums as K separate
+    // scale-and-add steps, without K small tensors and a concat.
+    const K = end - start
+    const alphas = Float32Array.from({ length: K }, (_, i) => Math.fround(s(q.alphas[start + i]!)))
     const value = flow.value.map((x, j) => {
       const x0 = baseline[j]!
       const d = ctx.track(b.sub(x, x0))
-      const points: T[] = []
-      for (let k = start; k < end; k++) points.push(ctx.track(b.add(x0, ctx.track(b.scale(d, Math.fround(s(q.alphas[k]!)))))))
-      return points.length === 1 ? points[0]! : ctx.track(b.concat(points, 0))
+      if (K === 1) return ctx.track(b.add(x0, ctx.track(b.scale(d, alphas[0]!))))
+      const shape = b.shapeOf(d)
+      const a = ctx.track(b.fromHost({ dtype: 'float32', shape: [K, ...shape.map(() => 1)], data: alphas }))
+      const scaled = ctx.track(b.mul(ctx.track(b.reshape(d, [1, ...shape])), a))
+      const points = ctx.track(b.add(ctx.track(b.reshape(x0, [1, ...b.shapeOf(x0)])), scaled))
+      return ctx.track(b.reshape(points, [K * (shape[0] ?? 1), ...shape.slice(1)]))
     })
     const R = flow.rowExample.length
     const rowExample = new Int32Array((end - start) * R)

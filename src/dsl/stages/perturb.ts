@@ -158,11 +158,35 @@ export const hostCopies = (
   const rs = (repl.dtype === 'int64' ? Float64Array.from(repl.data as BigInt64Array, Number) : repl.data) as Float32Array | Int32Array | Uint8Array | Float64Array
   const out = x.dtype === 'float32' ? new Float32Array(n) : x.dtype === 'int32' ? new Int32Array(n) : new Uint8Array(n)
   const asBool = x.dtype === 'bool'
+  // A kept element is x·1 + r·0, which is x itself unless r is not finite (r·0 = NaN) or x is −0
+  // and r·0 is +0. Rows without either case are copied whole and only their removed elements are
+  // computed; the others take the element-by-element loop. Integers always take the fast path.
+  const float = x.dtype === 'float32'
+  const rowOk = (data: ArrayLike<number>, row: number, ok: (v: number) => boolean): boolean => {
+    for (let e = row * D, end = e + D; e < end; e++) if (!ok(data[e]!)) return false
+    return true
+  }
+  const xRows = (xs.length / D) | 0
+  const rRows = (rs.length / D) | 0
+  const xOk = Uint8Array.from({ length: xRows }, (_, i) => (!float || rowOk(xs, i, (v) => !(v === 0 && 1 / v < 0)) ? 1 : 0))
+  const rOk = Uint8Array.from({ length: rRows }, (_, i) => (!float || rowOk(rs, i, Number.isFinite) ? 1 : 0))
   for (let k = 0; k < K; k++) for (let r = 0; r < R; r++) {
-    mark(k, r, 1)
     const o = (k * R + r) * D
     const xo = rowExample[r]! * D
     const ro = replRows[k * R + r]! * D
+    if (xOk[rowExample[r]!] === 1 && rOk[replRows[k * R + r]!] === 1) {
+      out.set(xs.subarray(xo, xo + D), o)
+      const mr = rows === 1 ? 0 : rowExample[r]!
+      const ps = positions[k]!
+      for (let q = 0; q < ps.length; q++) {
+        const e = ps[q]! - mr * D
+        if (e < 0 || e >= D) continue
+        const v = xs[xo + e]! * 0 + rs[ro + e]!
+        out[o + e] = asBool ? (v !== 0 ? 1 : 0) : v
+      }
+      continue
+    }
+    mark(k, r, 1)
     for (let e = 0; e < D; e++) {
       const a = removed[e]!
       const v = xs[xo + e]! * (1 - a) + rs[ro + e]! * a

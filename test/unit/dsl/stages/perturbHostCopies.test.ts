@@ -37,8 +37,10 @@ const generic = (x: HostTensor, repl: HostTensor, replRows: Int32Array, rowExamp
 
 const tensor = (dtype: DType, shape: number[], rnd: () => number, special: boolean): HostTensor => {
   const n = shape.reduce((p, d) => p * d, 1)
+  const row = n / shape[0]!
+  // even rows hold -0, NaN and ±Infinity (the element-by-element path), odd rows none (whole-row copies)
   const specials = [-0, 0, Number.NaN, Infinity, -Infinity, 1e-45, -3.5]
-  const v = (i: number) => (special && i % 5 === 0 ? specials[i % specials.length]! : (rnd() - 0.5) * 8)
+  const v = (i: number) => (special && Math.floor(i / row) % 2 === 0 && i % 5 === 0 ? specials[i % specials.length]! : (rnd() - 0.5) * 8)
   switch (dtype) {
     case 'float32': return { dtype, shape, data: Float32Array.from({ length: n }, (_, i) => v(i)) }
     case 'int32': return { dtype, shape, data: Int32Array.from({ length: n }, () => Math.floor((rnd() - 0.5) * 2000)) }
