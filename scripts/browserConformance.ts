@@ -3,12 +3,17 @@
  * browsers, serves it with the fixture directory, and runs every case on onnxruntime-web (wasm,
  * one thread) through clarus's ONNX backend, whose backward graphs are built in the page.
  *
- *   npm run conformance:browser [-- ../shared/reference] [--filter REGEX] [--exclude REGEX] [--skip-resnet18]
+ *   npm run conformance:browser [-- ../shared/reference] [--target onnx-web|tfjs-cpu|tfjs-wasm|tfjs-webgl]
+ *                               [--filter REGEX] [--exclude REGEX] [--skip-resnet18]
+ *
+ * `--target tfjs-…` runs the networks rebuilt in TensorFlow.js (from the fixtures' weight JSON) on
+ * that tfjs backend in the page. CLARUS_COUNT_SESSIONS=all|disabled|basic (onnx-web only) logs
+ * session creations and runs per case, at that graph optimisation level.
  *
  * Prints one line per case and the counts (known gaps of `onnx` / `onnx-web` in
  * conformance-known-gaps.json are labelled as such); exits 1 on any other failure.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -40,8 +45,13 @@ export interface BrowserConformance {
 
 interface PageReport { done: boolean; error?: string; cases?: CaseReport[]; fetchMs?: number; runMs?: number; log: string[] }
 
+/** Where the page runs the cases: onnxruntime-web, or the networks rebuilt in TensorFlow.js on a tfjs backend. */
+export type BrowserTarget = 'onnx-web' | 'tfjs-cpu' | 'tfjs-wasm' | 'tfjs-webgl'
+
 export interface BrowserConformanceOptions {
   readonly dir: string
+  /** Default `onnx-web`. */
+  readonly target?: BrowserTarget
   /** Only case ids this regular expression matches. */
   readonly filter?: string
   /** Leaves out case ids this regular expression matches. */
@@ -60,6 +70,10 @@ export const runBrowserConformance = async (o: BrowserConformanceOptions): Promi
   const filter = ['^', skip ? '(?!resnet18)' : '', o.exclude !== undefined ? `(?!.*(?:${o.exclude}))` : '', o.filter !== undefined ? `(?=.*(?:${o.filter}))` : ''].join('')
   try {
     await buildBrowser({ entryPoints: { conformance: 'test/browser/pages/conformance.ts' }, outdir: out, minify: false, extra: { sourcemap: false } })
+    // tfjs-backend-wasm fetches its binaries from the path the page sets (the root)
+    for (const w of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm']) {
+      copyFileSync(path.join(ROOT, 'node_modules/@tensorflow/tfjs-backend-wasm/dist', w), path.join(out, w))
+    }
     const server = await serveStatic({ '/ref/': dir, '/': out }, (req, res) => {
       if (req.url === '/manifest.json') { res.writeHead(200, { 'content-type': 'application/json' }).end(manifest); return true }
       if (req.url?.startsWith('/index.html') === true) { res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><script type="module" src="/conformance.js"></script>'); return true }
@@ -69,7 +83,8 @@ export const runBrowserConformance = async (o: BrowserConformanceOptions): Promi
     try {
       const page = await browser.newPage()
       const t0 = Date.now()
-      await page.goto(`${server.url}/index.html?${filter !== '' ? `filter=${encodeURIComponent(filter)}` : ''}${process.env['CLARUS_COUNT_SESSIONS'] !== undefined ? `&counts&opt=${process.env['CLARUS_COUNT_SESSIONS']}` : ''}`)
+      const target = o.target ?? 'onnx-web'
+      await page.goto(`${server.url}/index.html?target=${target}${filter !== '' ? `&filter=${encodeURIComponent(filter)}` : ''}${process.env['CLARUS_COUNT_SESSIONS'] !== undefined ? `&counts&opt=${process.env['CLARUS_COUNT_SESSIONS']}` : ''}`)
       let shown = 0
       for (;;) {
         const r = await page.evaluate(() => (globalThis as unknown as { __conformance?: PageReport }).__conformance)
@@ -79,7 +94,7 @@ export const runBrowserConformance = async (o: BrowserConformanceOptions): Promi
         if (r?.done === true) {
           if (r.error !== undefined) throw new Error(`the page failed: ${r.error}`)
           const gapsFile = parseKnownGaps(readFileSync(path.join(ROOT, 'conformance-known-gaps.json'), 'utf8'), 'conformance-known-gaps.json')
-          const gaps = E.isRight(gapsFile) ? gapsFor(gapsFile.right, gapKeys('onnx-web')) : {}
+          const gaps = E.isRight(gapsFile) ? gapsFor(gapsFile.right, target === 'onnx-web' ? gapKeys('onnx-web') : gapKeys('tfjs', target.slice('tfjs-'.length))) : {}
           const cases = r.cases ?? []
           return {
             cases,
@@ -105,12 +120,17 @@ export const runBrowserConformance = async (o: BrowserConformanceOptions): Promi
 if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2)
   const flag = (name: string): string | undefined => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined }
-  const dir = args.find((a, i) => !a.startsWith('--') && (i === 0 || !['--filter', '--exclude'].includes(args[i - 1]!))) ?? path.join(ROOT, '../shared/reference')
+  const dir = args.find((a, i) => !a.startsWith('--') && (i === 0 || !['--filter', '--exclude', '--target'].includes(args[i - 1]!))) ?? path.join(ROOT, '../shared/reference')
+  const target = (flag('--target') ?? 'onnx-web') as BrowserTarget
+  if (!['onnx-web', 'tfjs-cpu', 'tfjs-wasm', 'tfjs-webgl'].includes(target)) {
+    console.error(`--target must be onnx-web, tfjs-cpu, tfjs-wasm or tfjs-webgl, got ${target}`)
+    process.exit(2)
+  }
   const filter = flag('--filter')
   const exclude = flag('--exclude')
-  const r = await runBrowserConformance({ dir, ...(filter !== undefined ? { filter } : {}), ...(exclude !== undefined ? { exclude } : {}), skipResnet18: args.includes('--skip-resnet18'), log: (l) => console.log(l) })
+  const r = await runBrowserConformance({ dir, target, ...(filter !== undefined ? { filter } : {}), ...(exclude !== undefined ? { exclude } : {}), skipResnet18: args.includes('--skip-resnet18'), log: (l) => console.log(l) })
   const count = (s: CaseReport['status']): number => r.cases.filter((c) => c.status === s).length
-  console.log(`Chromium ${r.chromium}, onnxruntime-web (wasm, 1 thread): ${count('pass')} passed, ${r.newFailures.length} failed, ${r.knownGaps.length} known gap${r.knownGaps.length === 1 ? '' : 's'}, ${count('unsupported')} unsupported`)
+  console.log(`Chromium ${r.chromium}, ${target === 'onnx-web' ? 'onnxruntime-web (wasm, 1 thread)' : `TensorFlow.js ${target.slice(5)} backend`}: ${count('pass')} passed, ${r.newFailures.length} failed, ${r.knownGaps.length} known gap${r.knownGaps.length === 1 ? '' : 's'}, ${count('unsupported')} unsupported`)
   console.log(`fixtures fetched in ${(r.fetchMs / 1000).toFixed(1)} s, cases run in ${(r.runMs / 1000).toFixed(1)} s (page ${(r.pageMs / 1000).toFixed(1)} s)`)
   for (const c of r.knownGaps) console.log(`known gap: ${c.id}`)
   process.exit(r.newFailures.length > 0 ? 1 : 0)

@@ -18,4 +18,14 @@ describe('conformance in Chromium on onnxruntime-web', () => {
     expect(r.cases.filter((c) => c.status === 'unsupported').map((c) => `${c.id}: ${c.detail}`)).toEqual([])
     expect(count('pass')).toBeGreaterThanOrEqual(100)
   }, 300_000)
+
+  it('passes them on TensorFlow.js too: the networks rebuilt from their weights, tfjs-wasm in the page', async () => {
+    const r = await runBrowserConformance({ dir: path.resolve(ROOT, '../shared/reference'), target: 'tfjs-wasm', skipResnet18: true, exclude: '\\.montecarlo$' })
+    const count = (s: string): number => r.cases.filter((c) => c.status === s).length
+    console.log(`Chromium ${r.chromium} tfjs-wasm: ${count('pass')} passed, ${r.newFailures.length} failed, ${r.knownGaps.length} known gap(s), ${count('unsupported')} unsupported (run ${r.runMs.toFixed(0)} ms)`)
+    expect(r.newFailures.map((c) => `${c.id}: ${c.detail}`)).toEqual([])
+    expect(r.knownGaps.map((c) => c.id)).toEqual(['cnn.ig.left16.t1'])
+    expect(r.cases.filter((c) => c.status === 'unsupported').map((c) => `${c.id}: ${c.detail}`)).toEqual([])
+    expect(count('pass')).toBeGreaterThanOrEqual(100)
+  }, 300_000)
 })

@@ -2,12 +2,17 @@
 // (/manifest.json), runs every case on onnxruntime-web (wasm) through clarus's ONNX backend (its
 // default runtime in browsers; `?counts` wraps it to log session creations and runs per case) —
 // backward graphs built in the page — and leaves the report on `window.__conformance`.
+// `?target=tfjs-cpu` (or tfjs-wasm, tfjs-webgl) runs the networks rebuilt in TensorFlow.js instead.
 // the wasm-only build, which clarus's ONNX backend loads by default in browsers (the same module instance)
 import * as ort from 'onnxruntime-web/wasm'
 import * as E from 'fp-ts/lib/Either.js'
 import { loadReference, memoryFiles } from '../../../src/conformance/load.js'
 import { runReference, type CaseReport } from '../../../src/conformance/runner.js'
-import { onnxTargetWith } from '../../../src/conformance/targets.js'
+import { onnxTargetWith, tfjsTarget } from '../../../src/conformance/targets.js'
+import * as tf from '@tensorflow/tfjs-core'
+import '@tensorflow/tfjs-backend-cpu'
+import '@tensorflow/tfjs-backend-webgl'
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm'
 
 interface PageReport {
   readonly done: boolean
@@ -53,13 +58,23 @@ const run = async (): Promise<PageReport> => {
     },
   }
   const useCounts = params.get('counts') !== null
-  const report = await runReference(ref.right, onnxTargetWith('onnx-web', 'cpu', useCounts ? (counted as never) : undefined), {
+  const which = params.get('target') ?? 'onnx-web'
+  if (which.startsWith('tfjs-')) {
+    const backend = which.slice('tfjs-'.length)
+    if (backend === 'wasm') setWasmPaths('/')
+    if (!(await tf.setBackend(backend))) return { ...out, done: true, error: `tfjs backend ${backend} is not available in this browser` }
+    await tf.ready()
+  }
+  const options = {
     ...(filter !== null ? { filter: new RegExp(filter) } : {}),
-    log: (l) => {
+    log: (l: string) => {
       out.log.push(useCounts ? `${l} {creates ${counts.creates} ${counts.createMs.toFixed(0)} ms, runs ${counts.runs} ${counts.runMs.toFixed(0)} ms}` : l)
       Object.assign(counts, { creates: 0, createMs: 0, runs: 0, runMs: 0 })
     },
-  })
+  }
+  const report = which.startsWith('tfjs-')
+    ? await runReference(ref.right, { ...tfjsTarget, name: which }, options)
+    : await runReference(ref.right, onnxTargetWith('onnx-web', 'cpu', useCounts ? (counted as never) : undefined), options)
   if (E.isLeft(report)) return { ...out, done: true, error: report.left.message }
   return { done: true, cases: report.right.cases, fetchMs: t1 - t0, runMs: performance.now() - t1, log: out.log }
 }
