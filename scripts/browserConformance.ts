@@ -3,11 +3,12 @@
  * browsers, serves it with the fixture directory, and runs every case on onnxruntime-web (wasm,
  * one thread) through clarus's ONNX backend, whose backward graphs are built in the page.
  *
- *   npm run conformance:browser [-- ../shared/reference] [--target onnx-web|tfjs-cpu|tfjs-wasm|tfjs-webgl]
+ *   npm run conformance:browser [-- ../shared/reference] [--target onnx-web|onnx-webgpu|tfjs-cpu|tfjs-wasm|tfjs-webgl|tfjs-webgpu]
  *                               [--filter REGEX] [--exclude REGEX] [--skip-resnet18]
  *
  * `--target tfjs-…` runs the networks rebuilt in TensorFlow.js (from the fixtures' weight JSON) on
- * that tfjs backend in the page. CLARUS_COUNT_SESSIONS=all|disabled|basic (onnx-web only) logs
+ * that tfjs backend in the page; `onnx-webgpu` uses onnxruntime-web's WebGPU provider. The WebGPU
+ * targets start Chromium with its SwiftShader WebGPU adapter (software; no GPU needed). CLARUS_COUNT_SESSIONS=all|disabled|basic (onnx-web only) logs
  * session creations and runs per case, at that graph optimisation level.
  *
  * Prints one line per case and the counts (known gaps of `onnx` / `onnx-web` in
@@ -46,7 +47,12 @@ export interface BrowserConformance {
 interface PageReport { done: boolean; error?: string; cases?: CaseReport[]; fetchMs?: number; runMs?: number; log: string[] }
 
 /** Where the page runs the cases: onnxruntime-web, or the networks rebuilt in TensorFlow.js on a tfjs backend. */
-export type BrowserTarget = 'onnx-web' | 'tfjs-cpu' | 'tfjs-wasm' | 'tfjs-webgl'
+export type BrowserTarget = 'onnx-web' | 'onnx-webgpu' | 'tfjs-cpu' | 'tfjs-wasm' | 'tfjs-webgl' | 'tfjs-webgpu'
+
+export const BROWSER_TARGETS: readonly BrowserTarget[] = ['onnx-web', 'onnx-webgpu', 'tfjs-cpu', 'tfjs-wasm', 'tfjs-webgl', 'tfjs-webgpu']
+
+/** Chromium's switches for WebGPU without a GPU: its SwiftShader adapter (software Vulkan inside Chromium). */
+export const WEBGPU_SWITCHES = ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader']
 
 export interface BrowserConformanceOptions {
   readonly dir: string
@@ -79,12 +85,12 @@ export const runBrowserConformance = async (o: BrowserConformanceOptions): Promi
       if (req.url?.startsWith('/index.html') === true) { res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><script type="module" src="/conformance.js"></script>'); return true }
       return false
     })
-    const browser = await launchChromium()
+    const browser = await launchChromium((o.target ?? 'onnx-web').endsWith('webgpu') ? WEBGPU_SWITCHES : [])
     try {
       const page = await browser.newPage()
       const t0 = Date.now()
       const target = o.target ?? 'onnx-web'
-      await page.goto(`${server.url}/index.html?target=${target}${filter !== '' ? `&filter=${encodeURIComponent(filter)}` : ''}${process.env['CLARUS_COUNT_SESSIONS'] !== undefined ? `&counts&opt=${process.env['CLARUS_COUNT_SESSIONS']}` : ''}`)
+      await page.goto(`${server.url}/index.html?target=${target}${filter !== '' ? `&filter=${encodeURIComponent(filter)}` : ''}${process.env['CLARUS_COUNT_SESSIONS'] !== undefined ? `&counts&opt=${process.env['CLARUS_COUNT_SESSIONS']}` : process.env['CLARUS_ORT_OPT'] !== undefined ? `&opt=${process.env['CLARUS_ORT_OPT']}` : ''}`)
       let shown = 0
       for (;;) {
         const r = await page.evaluate(() => (globalThis as unknown as { __conformance?: PageReport }).__conformance)
@@ -94,7 +100,7 @@ export const runBrowserConformance = async (o: BrowserConformanceOptions): Promi
         if (r?.done === true) {
           if (r.error !== undefined) throw new Error(`the page failed: ${r.error}`)
           const gapsFile = parseKnownGaps(readFileSync(path.join(ROOT, 'conformance-known-gaps.json'), 'utf8'), 'conformance-known-gaps.json')
-          const gaps = E.isRight(gapsFile) ? gapsFor(gapsFile.right, target === 'onnx-web' ? gapKeys('onnx-web') : gapKeys('tfjs', target.slice('tfjs-'.length))) : {}
+          const gaps = E.isRight(gapsFile) ? gapsFor(gapsFile.right, target.startsWith('onnx-') ? gapKeys(target) : gapKeys('tfjs', target.slice('tfjs-'.length))) : {}
           const cases = r.cases ?? []
           return {
             cases,
@@ -122,15 +128,15 @@ if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLTo
   const flag = (name: string): string | undefined => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined }
   const dir = args.find((a, i) => !a.startsWith('--') && (i === 0 || !['--filter', '--exclude', '--target'].includes(args[i - 1]!))) ?? path.join(ROOT, '../shared/reference')
   const target = (flag('--target') ?? 'onnx-web') as BrowserTarget
-  if (!['onnx-web', 'tfjs-cpu', 'tfjs-wasm', 'tfjs-webgl'].includes(target)) {
-    console.error(`--target must be onnx-web, tfjs-cpu, tfjs-wasm or tfjs-webgl, got ${target}`)
+  if (!BROWSER_TARGETS.includes(target)) {
+    console.error(`--target must be one of ${BROWSER_TARGETS.join(', ')}, got ${target}`)
     process.exit(2)
   }
   const filter = flag('--filter')
   const exclude = flag('--exclude')
   const r = await runBrowserConformance({ dir, target, ...(filter !== undefined ? { filter } : {}), ...(exclude !== undefined ? { exclude } : {}), skipResnet18: args.includes('--skip-resnet18'), log: (l) => console.log(l) })
   const count = (s: CaseReport['status']): number => r.cases.filter((c) => c.status === s).length
-  console.log(`Chromium ${r.chromium}, ${target === 'onnx-web' ? 'onnxruntime-web (wasm, 1 thread)' : `TensorFlow.js ${target.slice(5)} backend`}: ${count('pass')} passed, ${r.newFailures.length} failed, ${r.knownGaps.length} known gap${r.knownGaps.length === 1 ? '' : 's'}, ${count('unsupported')} unsupported`)
+  console.log(`Chromium ${r.chromium}, ${target === 'onnx-web' ? 'onnxruntime-web (wasm, 1 thread)' : target === 'onnx-webgpu' ? 'onnxruntime-web (WebGPU provider, SwiftShader adapter)' : `TensorFlow.js ${target.slice(5)} backend`}: ${count('pass')} passed, ${r.newFailures.length} failed, ${r.knownGaps.length} known gap${r.knownGaps.length === 1 ? '' : 's'}, ${count('unsupported')} unsupported`)
   console.log(`fixtures fetched in ${(r.fetchMs / 1000).toFixed(1)} s, cases run in ${(r.runMs / 1000).toFixed(1)} s (page ${(r.pageMs / 1000).toFixed(1)} s)`)
   for (const c of r.knownGaps) console.log(`known gap: ${c.id}`)
   process.exit(r.newFailures.length > 0 ? 1 : 0)

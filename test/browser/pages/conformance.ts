@@ -2,16 +2,20 @@
 // (/manifest.json), runs every case on onnxruntime-web (wasm) through clarus's ONNX backend (its
 // default runtime in browsers; `?counts` wraps it to log session creations and runs per case) —
 // backward graphs built in the page — and leaves the report on `window.__conformance`.
-// `?target=tfjs-cpu` (or tfjs-wasm, tfjs-webgl) runs the networks rebuilt in TensorFlow.js instead.
+// `?target=onnx-webgpu` runs them on onnxruntime-web's WebGPU execution provider (its full build, which
+// fromOnnx loads for device 'webgpu'); `?target=tfjs-cpu` (or tfjs-wasm, tfjs-webgl, tfjs-webgpu) runs the
+// networks rebuilt in TensorFlow.js instead.
 // the wasm-only build, which clarus's ONNX backend loads by default in browsers (the same module instance)
 import * as ort from 'onnxruntime-web/wasm'
 import * as E from 'fp-ts/lib/Either.js'
 import { loadReference, memoryFiles } from '../../../src/conformance/load.js'
 import { runReference, type CaseReport } from '../../../src/conformance/runner.js'
 import { onnxTargetWith, tfjsTarget } from '../../../src/conformance/targets.js'
+import type { OrtModule } from '../../../src/backends/onnx/ort.js'
 import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs-backend-cpu'
 import '@tensorflow/tfjs-backend-webgl'
+import '@tensorflow/tfjs-backend-webgpu'
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm'
 
 interface PageReport {
@@ -25,6 +29,19 @@ interface PageReport {
 
 const out: PageReport = { done: false, log: [] }
 ;(globalThis as { __conformance?: PageReport }).__conformance = out
+
+/**
+ * onnxruntime-web's full build (what fromOnnx loads for device 'webgpu'), or, with `?opt=LEVEL`,
+ * that build with every session created at that graph optimisation level (for experiments).
+ */
+const webGpuRuntime = async (opt: string | null): Promise<OrtModule | undefined> => {
+  if (opt === null) return undefined
+  const full = await import('onnxruntime-web')
+  return {
+    Tensor: full.Tensor,
+    InferenceSession: { create: (bytes, so) => full.InferenceSession.create(bytes, { ...so, graphOptimizationLevel: opt as 'disabled' }) },
+  } as OrtModule
+}
 
 const run = async (): Promise<PageReport> => {
   ort.env.wasm.numThreads = 1
@@ -74,7 +91,9 @@ const run = async (): Promise<PageReport> => {
   }
   const report = which.startsWith('tfjs-')
     ? await runReference(ref.right, { ...tfjsTarget, name: which }, options)
-    : await runReference(ref.right, onnxTargetWith('onnx-web', 'cpu', useCounts ? (counted as never) : undefined), options)
+    : which === 'onnx-webgpu'
+      ? await runReference(ref.right, onnxTargetWith('onnx-webgpu', 'webgpu', await webGpuRuntime(params.get('opt'))), options)
+      : await runReference(ref.right, onnxTargetWith('onnx-web', 'cpu', useCounts ? (counted as never) : undefined), options)
   if (E.isLeft(report)) return { ...out, done: true, error: report.left.message }
   return { done: true, cases: report.right.cases, fetchMs: t1 - t0, runMs: performance.now() - t1, log: out.log }
 }
