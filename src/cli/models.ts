@@ -12,6 +12,7 @@ import type { Model } from '../core/backend.js'
 import type { HostTensor } from '../core/tensor.js'
 import { CliError } from './args.js'
 import { readBytes, readJson } from './files.js'
+import { concatBytes } from '../core/bytes.js'
 
 /** A loaded model of either backend (the CLI runs the same code on both through a generic function). */
 export type LoadedModel = (
@@ -35,13 +36,7 @@ const loadTfjs = async (file: string): Promise<LoadedModel> => {
   const groups = json.weightsManifest ?? []
   const dir = path.dirname(file)
   const shards = groups.flatMap((g) => g.paths.map((p) => readBytes(path.resolve(dir, p), 'weight file')))
-  const total = shards.reduce((a, b) => a + b.byteLength, 0)
-  const weightData = new Uint8Array(total)
-  let at = 0
-  for (const s of shards) {
-    weightData.set(s, at)
-    at += s.byteLength
-  }
+  const weightData = concatBytes(shards)
   let tf: typeof import('@tensorflow/tfjs-core')
   try {
     tf = await import('@tensorflow/tfjs-core')

@@ -7,6 +7,7 @@
  */
 import { PNG } from 'pngjs'
 import type { Rgba } from './heatmap.js'
+import { checkRgba } from './rgbaCheck.js'
 
 /**
  * PNG bytes of `img`. Throws a `RangeError` when the size is not a pair of positive integers or
@@ -14,13 +15,7 @@ import type { Rgba } from './heatmap.js'
  * lies past the end of a short array).
  */
 export const encodePng = (img: Rgba): Uint8Array => {
-  const { width, height } = img
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
-    throw new RangeError(`encodePng: width and height must be positive integers, got ${String(width)} × ${String(height)}`)
-  }
-  if (img.data.length !== width * height * 4) {
-    throw new RangeError(`encodePng: a ${width} × ${height} RGBA image needs ${width * height * 4} bytes of data, got ${img.data.length}`)
-  }
+  checkRgba(img, 'encodePng')
   const png = new PNG({ width: img.width, height: img.height })
   png.data = Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength)
   return PNG.sync.write(png)

@@ -13,6 +13,8 @@
  */
 import { unzlibSync, zlibSync } from 'fflate'
 import type { Rgba } from './heatmap.js'
+import { checkRgba } from './rgbaCheck.js'
+import { concatBytes } from '../core/bytes.js'
 
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a] as const
 
@@ -111,26 +113,14 @@ const chunk = (type: string, data: Uint8Array): Uint8Array => {
  * of positive integers or `data` does not hold exactly width × height × 4 bytes.
  */
 export const encodePng = (img: Rgba): Uint8Array => {
+  checkRgba(img, 'encodePng')
   const { width, height } = img
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
-    throw new RangeError(`encodePng: width and height must be positive integers, got ${String(width)} × ${String(height)}`)
-  }
-  if (img.data.length !== width * height * 4) {
-    throw new RangeError(`encodePng: a ${width} × ${height} RGBA image needs ${width * height * 4} bytes of data, got ${img.data.length}`)
-  }
   const ihdr = new Uint8Array(13)
   writeU32(ihdr, 0, width)
   writeU32(ihdr, 4, height)
   ihdr.set([8, 6, 0, 0, 0], 8) // bit depth 8, colour type 6 (RGBA), deflate, adaptive filtering, no interlace
   const raw = new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.byteLength)
-  const parts = [Uint8Array.from(SIGNATURE), chunk('IHDR', ihdr), chunk('IDAT', zlibSync(filterImage(raw, height, width * 4, 4))), chunk('IEND', new Uint8Array(0))]
-  const out = new Uint8Array(parts.reduce((s, x) => s + x.length, 0))
-  let at = 0
-  for (const x of parts) {
-    out.set(x, at)
-    at += x.length
-  }
-  return out
+  return concatBytes([Uint8Array.from(SIGNATURE), chunk('IHDR', ihdr), chunk('IDAT', zlibSync(filterImage(raw, height, width * 4, 4))), chunk('IEND', new Uint8Array(0))])
 }
 
 // ---------------------------------------------------------------------------------------------

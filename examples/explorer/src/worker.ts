@@ -10,6 +10,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as ort from 'onnxruntime-web/wasm'
 import { attribute, decodePipeline, layersOf, METHODS, type AttributionError, type HostTensor, type Model, type Pipeline } from 'clarus'
 import { fromOnnx } from 'clarus/onnx'
+import { concatBytes } from '../../../src/core/bytes.js'
 import type { FromWorker, ModelFiles, ModelSummary, RunRequest, ToWorker, WireTensor } from './protocol.js'
 
 /** The worker's global scope, typed here (the project's DOM types describe a window, not a worker). */
@@ -70,13 +71,7 @@ const loadTfjs = async (files: Extract<ModelFiles, { kind: 'tfjs' }>): Promise<L
     if (bytes === undefined) throw new Error(`model.json needs the weight file ${base}: drop it together with model.json`)
     return new Uint8Array(bytes)
   })
-  const total = parts.reduce((s, p) => s + p.byteLength, 0)
-  const weightData = new Uint8Array(total)
-  let at = 0
-  for (const p of parts) {
-    weightData.set(p, at)
-    at += p.byteLength
-  }
+  const weightData = concatBytes(parts)
   const artifacts = {
     modelTopology: json.modelTopology as object,
     weightSpecs: manifest.flatMap((g) => g.weights) as Parameters<typeof tf.io.fromMemorySync>[1],
