@@ -124,9 +124,32 @@ const isHostTensor = (u: unknown): u is HostTensor =>
  * arithmetic as the generic path's two products and a sum, so the bits are the same; but no mask,
  * gathered copy or intermediate product is allocated.
  */
+/**
+ * Which rows of `data` (rows of D elements) are free of −0 (`noNegativeZero`) or all finite
+ * (`finite`); perturb computes it once per run and input (through the run's memo), not per chunk.
+ *
+ * @internal
+ */
+export const cleanRows = (data: ArrayLike<number>, D: number, what: 'noNegativeZero' | 'finite'): Uint8Array => {
+  const rows = Math.floor(data.length / D)
+  const ok = new Uint8Array(rows)
+  for (let r = 0; r < rows; r++) {
+    let clean = 1
+    const end = (r + 1) * D
+    if (what === 'finite') {
+      for (let e = r * D; e < end; e++) if (data[e]! - data[e]! !== 0) { clean = 0; break }
+    } else {
+      for (let e = r * D; e < end; e++) if (data[e] === 0 && 1 / data[e]! < 0) { clean = 0; break }
+    }
+    ok[r] = clean
+  }
+  return ok
+}
+
 /** @internal */
 export const hostCopies = (
   x: HostTensor, repl: HostTensor, replRows: Int32Array, rowExample: Int32Array, K: number, D: number, rows: number, positions: readonly Int32Array[],
+  clean: { readonly x?: Uint8Array; readonly repl?: Uint8Array } = {},
 ): HostTensor => {
   const R = rowExample.length
   const n = K * R * D
@@ -162,14 +185,8 @@ export const hostCopies = (
   // and r·0 is +0. Rows without either case are copied whole and only their removed elements are
   // computed; the others take the element-by-element loop. Integers always take the fast path.
   const float = x.dtype === 'float32'
-  const rowOk = (data: ArrayLike<number>, row: number, ok: (v: number) => boolean): boolean => {
-    for (let e = row * D, end = e + D; e < end; e++) if (!ok(data[e]!)) return false
-    return true
-  }
-  const xRows = (xs.length / D) | 0
-  const rRows = (rs.length / D) | 0
-  const xOk = Uint8Array.from({ length: xRows }, (_, i) => (!float || rowOk(xs, i, (v) => !(v === 0 && 1 / v < 0)) ? 1 : 0))
-  const rOk = Uint8Array.from({ length: rRows }, (_, i) => (!float || rowOk(rs, i, Number.isFinite) ? 1 : 0))
+  const xOk = !float ? new Uint8Array(xs.length / D).fill(1) : clean.x ?? cleanRows(xs, D, 'noNegativeZero')
+  const rOk = !float ? new Uint8Array(rs.length / D).fill(1) : clean.repl ?? cleanRows(rs, D, 'finite')
   for (let k = 0; k < K; k++) for (let r = 0; r < R; r++) {
     const o = (k * R + r) * D
     const xo = rowExample[r]! * D
@@ -313,7 +330,21 @@ export const perturb: ExpandStageDef<'perturb', PerturbParams> = {
         const repl = replacementOf(j)
         if (isHostTensor(repl.source)) {
           const positions = absent.map((a) => absentPositions(L, j, a))
-          return ctx.track(b.fromHost(hostCopies(x, repl.source, repl.rows, flow.rowExample, K, elementsOf(L, j), maskRows(L, j), positions)))
+          const D = elementsOf(L, j)
+          // the inputs and their replacements are the same arrays in every chunk of this run: check their rows once
+          const seen = ctx.memo('perturb.cleanRows', () => new WeakMap<object, Map<string, Uint8Array>>())
+          const once = (data: Float32Array, what: 'noNegativeZero' | 'finite'): Uint8Array => {
+            let byKey = seen.get(data)
+            if (byKey === undefined) seen.set(data, (byKey = new Map()))
+            const key = `${what} ${D}`
+            const hit = byKey.get(key)
+            if (hit !== undefined) return hit
+            const made = cleanRows(data, D, what)
+            byKey.set(key, made)
+            return made
+          }
+          const clean = x.dtype !== 'float32' ? {} : { x: once(x.data as Float32Array, 'noNegativeZero'), repl: once(repl.source.data as Float32Array, 'finite') }
+          return ctx.track(b.fromHost(hostCopies(x, repl.source, repl.rows, flow.rowExample, K, D, maskRows(L, j), positions, clean)))
         }
       }
       const dtype = b.dtypeOf(x)
