@@ -172,7 +172,13 @@ const expectedResults = async (job: Record<string, unknown>, dataset: Dataset, m
   return readFileSync(file, 'utf8')
 }
 
-const IG = { method: 'integratedGradients', options: { nSteps: 1000 } }
+// Long enough per task (4 examples × 5000 steps) that the event stream, opened right after the
+// submission, sees the job part-way done: with 1000 steps the whole job can finish first.
+const IG = { method: 'integratedGradients', options: { nSteps: 5000 } }
+
+// 400 examples × 10 000 IG steps: seconds of work, for the tests that cancel or close while it runs.
+// It names a target: without one every example would fail at once with BadTarget, and the job end early.
+const LONG_JOB = { spec: { method: 'integratedGradients', options: { nSteps: 10_000 } }, model: 'mlp.onnx', target: 1, examplesPerTask: 2 }
 
 describe('a job over a CSV dataset', () => {
   it('runs to done with progress events; its results equal runJob in-process byte for byte', async () => {
@@ -289,7 +295,7 @@ describe('progress events are throttled', () => {
 
 describe('cancellation and the queue', () => {
   it('DELETE cancels a long job: 200 cancelled, its stream ends with cancelled, partial results stay readable', async () => {
-    const a = await submit(main, { job: { spec: { method: 'integratedGradients', options: { nSteps: 10_000 } }, model: 'mlp.onnx', examplesPerTask: 2 }, data: { file: 'long.csv' } })
+    const a = await submit(main, { job: LONG_JOB, data: { file: 'long.csv' } })
     expect(a.status).toBe(202)
     const id = a.body.id!
     const sse = await subscribe(main, id)
@@ -317,7 +323,7 @@ describe('cancellation and the queue', () => {
 
   it('maxJobs 1: jobs run one after another, none lost; a queued job can be cancelled', async () => {
     const s = await start({ maxJobs: 1 })
-    const long = await submit(s, { job: { spec: { method: 'integratedGradients', options: { nSteps: 10_000 } }, model: 'mlp.onnx', examplesPerTask: 2 }, data: { file: 'long.csv' } })
+    const long = await submit(s, { job: LONG_JOB, data: { file: 'long.csv' } })
     const body = { job: { spec: { method: 'saliency' }, model: 'mlp.onnx', target: 1 }, data: { file: 'rows.csv' } }
     const ids = [long.body.id!]
     for (let i = 0; i < 3; i++) ids.push((await submit(s, body)).body.id!)
@@ -339,7 +345,7 @@ describe('cancellation and the queue', () => {
   })
 
   it('a client that leaves its event stream is dropped from the job', async () => {
-    const a = await submit(main, { job: { spec: { method: 'integratedGradients', options: { nSteps: 10_000 } }, model: 'mlp.onnx', examplesPerTask: 2 }, data: { file: 'long.csv' } })
+    const a = await submit(main, { job: LONG_JOB, data: { file: 'long.csv' } })
     const id = a.body.id!
     const ctl = new AbortController()
     const sse = await subscribe(main, id, ctl.signal)
@@ -364,7 +370,7 @@ describe('a thread pool behind the service', () => {
     const text = await (await fetch(`${s.url}/jobs/${a.body.id}/results`)).text()
     expect(text).toBe(await expectedResults(job, await csvSource(path.join(datasetsDir, 'rows.csv'))))
 
-    const long = await submit(s, { job: { spec: { method: 'integratedGradients', options: { nSteps: 10_000 } }, model: 'mlp.onnx', examplesPerTask: 2 }, data: { file: 'long.csv' } })
+    const long = await submit(s, { job: LONG_JOB, data: { file: 'long.csv' } })
     const sse = await subscribe(s, long.body.id!)
     // Tasks are running on both workers when the server closes.
     await waitFor(s, long.body.id!, (x) => (x.body.progress?.done ?? 0) > 0)
