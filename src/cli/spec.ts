@@ -8,8 +8,8 @@
  * @since 0.2.0
  */
 import * as E from 'fp-ts/lib/Either.js'
-import type * as t from 'io-ts'
 import { METHODS, type MethodInfo } from '../algorithms/registry.js'
+import { codecProps } from '../core/codecProps.js'
 import { ClarusError, type AttributionError } from '../core/errors.js'
 import { decodePipeline, type Pipeline } from '../dsl/spec.js'
 import { decodePreprocessing } from '../viz/preprocess.js'
@@ -115,31 +115,9 @@ export interface OptionField {
   readonly required: boolean
 }
 
-interface CodecShape {
-  readonly _tag?: string
-  readonly name: string
-  readonly props?: Readonly<Record<string, t.Mixed>>
-  readonly type?: CodecShape
-  readonly types?: readonly CodecShape[]
-}
-
 /** The fields of an io-ts object codec (through readonly, exact, refinement and intersection wrappers). */
-export const optionFields = (codec: unknown): OptionField[] => {
-  const c = codec as CodecShape
-  switch (c._tag) {
-    case 'InterfaceType':
-    case 'PartialType':
-      return Object.entries(c.props ?? {}).map(([name, v]) => ({ name, type: v.name, required: c._tag === 'InterfaceType' }))
-    case 'ReadonlyType':
-    case 'ExactType':
-    case 'RefinementType':
-      return c.type !== undefined ? optionFields(c.type) : []
-    case 'IntersectionType':
-      return (c.types ?? []).flatMap(optionFields)
-    default:
-      return []
-  }
-}
+export const optionFields = (codec: unknown): OptionField[] =>
+  (codecProps(codec) ?? []).map((p) => ({ name: p.name, type: (p.codec as { readonly name: string }).name, required: p.required }))
 
 /** One row of `clarus methods --json` (and of the service's `GET /methods`). */
 export interface MethodRow {

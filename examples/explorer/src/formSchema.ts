@@ -1,6 +1,6 @@
 /**
- * A method's options form, read off its io-ts options codec: one field per option (through the
- * readonly, exact, refinement and intersection wrappers), each with a widget kind:
+ * A method's options form, read off its io-ts options codec: one field per option (`codecProps`:
+ * through the readonly, exact, refinement and intersection wrappers), each with a widget kind:
  *
  * - `integer` / `number`: a number box (which of the two is found by asking the codec itself);
  * - `boolean`: true / false / the method's default;
@@ -15,6 +15,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import type * as t from 'io-ts'
+import { codecProps } from '../../../src/core/codecProps.js'
 
 export type FieldKind = 'integer' | 'number' | 'boolean' | 'select' | 'layer' | 'text' | 'json'
 
@@ -45,7 +46,6 @@ export interface FormErrors {
 interface CodecShape {
   readonly _tag?: string
   readonly name: string
-  readonly props?: Readonly<Record<string, CodecShape>>
   readonly type?: CodecShape
   readonly types?: readonly CodecShape[]
   readonly keys?: Readonly<Record<string, unknown>>
@@ -108,23 +108,9 @@ const kindOf = (name: string, c: CodecShape): FieldKind => {
   return name === 'layer' && kind === 'text' ? 'layer' : kind
 }
 
-const fieldsOf = (c: CodecShape): FormField[] => {
-  switch (c._tag) {
-    case 'InterfaceType':
-    case 'PartialType':
-      return Object.entries(c.props ?? {}).map(([name, v]) => {
-        const kind = kindOf(name, v)
-        return { name, kind, required: c._tag === 'InterfaceType', typeName: v.name, choices: kind === 'select' ? (literalsOf(v) ?? []) : kind === 'boolean' ? [true, false] : [] }
-      })
-    case 'ReadonlyType':
-    case 'ExactType':
-    case 'RefinementType':
-      return c.type !== undefined ? fieldsOf(c.type) : []
-    case 'IntersectionType':
-      return (c.types ?? []).flatMap(fieldsOf)
-    default:
-      return []
-  }
+const fieldOf = (name: string, c: CodecShape, required: boolean): FormField => {
+  const kind = kindOf(name, c)
+  return { name, kind, required, typeName: c.name, choices: kind === 'select' ? (literalsOf(c) ?? []) : kind === 'boolean' ? [true, false] : [] }
 }
 
 /**
@@ -132,9 +118,9 @@ const fieldsOf = (c: CodecShape): FormField[] => {
  * codec is not an object codec: every registered method's is, so that is a programming error.
  */
 export const formSchema = (codec: t.Decoder<unknown, unknown>): readonly FormField[] => {
-  const c = codec as unknown as CodecShape
-  const fields = fieldsOf(c)
-  if (fields.length === 0 && !isObjectCodec(c)) throw new TypeError(`formSchema: ${c.name} is not an object codec`)
+  const props = codecProps(codec)
+  if (props === undefined) throw new TypeError(`formSchema: ${(codec as unknown as CodecShape).name} is not an object codec`)
+  const fields = props.map((p) => fieldOf(p.name, p.codec as CodecShape, p.required))
   // An option in two members of an intersection appears once (the first, required wins).
   const seen = new Map<string, FormField>()
   for (const f of fields) {
@@ -143,10 +129,6 @@ export const formSchema = (codec: t.Decoder<unknown, unknown>): readonly FormFie
   }
   return [...seen.values()]
 }
-
-const isObjectCodec = (c: CodecShape): boolean =>
-  c._tag === 'InterfaceType' || c._tag === 'PartialType' || c._tag === 'IntersectionType' ||
-  ((c._tag === 'ReadonlyType' || c._tag === 'ExactType' || c._tag === 'RefinementType') && c.type !== undefined && isObjectCodec(c.type))
 
 const show = (u: unknown): string => {
   if (typeof u === 'number') return String(u)
