@@ -12,7 +12,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import type { AttributionError, InvalidSpec } from '../core/errors.js'
 import type { CaseEntry } from './format.js'
 import { loadCaseFrom, loadReference, type ReferenceCase, type ReferenceDir, type ReferenceFiles } from './load.js'
-import { runReference, type ConformanceReport, type ConformanceTarget, type RunConformanceOptions } from './runner.js'
+import { modelFile, runReference, type ConformanceReport, type ConformanceTarget, type RunConformanceOptions } from './runner.js'
 
 /** The files of the directory `dir` on disk. */
 export const directoryFiles = (dir: string): ReferenceFiles => {
@@ -32,8 +32,8 @@ export const loadCase = (dir: string, entry: Partial<CaseEntry> & Pick<CaseEntry
 
 /** The model file of a reference model, resolved against the directory. */
 export const modelPath = (ref: ReferenceDir, model: string): string | undefined => {
-  const f = ref.index.models[model]?.onnx
-  return typeof f === 'string' ? path.resolve(ref.dir, f) : undefined
+  const f = modelFile(ref, model)
+  return f === undefined ? undefined : path.resolve(ref.dir, f)
 }
 
 /**

@@ -80,7 +80,9 @@ const loadTfjs = async (files: Extract<ModelFiles, { kind: 'tfjs' }>): Promise<L
   }
   const handler = tf.io.fromMemory(artifacts)
   const model = json.format === 'graph-model' ? await tf.loadGraphModel(handler) : await tf.loadLayersModel(handler)
-  return wrap(files.name, 'tfjs', fromTfjs(model))
+  const wrapped = wrap(files.name, 'tfjs', fromTfjs(model))
+  // clarus's dispose leaves the user's model alone; this one the worker loaded, so it frees its weights too
+  return { ...wrapped, dispose: async () => { await wrapped.dispose(); model.dispose() } }
 }
 
 const load = async (requestId: number, files: ModelFiles): Promise<void> => {

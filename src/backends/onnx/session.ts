@@ -236,11 +236,14 @@ export const createOnnxRuntime = async (model: ModelSource, options: RuntimeOpti
   if (E.isLeft(bytesE)) return bytesE
   const bytes = bytesE.right
   let rt: OrtModule
-  try {
-    rt = ort ?? (await (await import('./runtime.js')).loadDefaultRuntime(device))
-  } catch (e) {
-    const name = (await import('./runtime.js')).DEFAULT_RUNTIME
-    return E.left(backendFailure(`cannot load ${name} (pass a runtime module as fromOnnx(model, { ort })): ${message(e)}`, e, ['ort']))
+  if (ort !== undefined) rt = ort
+  else {
+    const runtime = await import('./runtime.js')
+    try {
+      rt = await runtime.loadDefaultRuntime(device)
+    } catch (e) {
+      return E.left(backendFailure(`cannot load ${runtime.DEFAULT_RUNTIME} (pass a runtime module as fromOnnx(model, { ort })): ${message(e)}`, e, ['ort']))
+    }
   }
   // no GPU adapter is an error now, not at the first call
   const usable = await checkDevice(rt, device)

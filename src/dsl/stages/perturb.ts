@@ -185,13 +185,13 @@ export const hostCopies = (
   // and r·0 is +0. Rows without either case are copied whole and only their removed elements are
   // computed; the others take the element-by-element loop. Integers always take the fast path.
   const float = x.dtype === 'float32'
-  const xOk = !float ? new Uint8Array(xs.length / D).fill(1) : clean.x ?? cleanRows(xs, D, 'noNegativeZero')
-  const rOk = !float ? new Uint8Array(rs.length / D).fill(1) : clean.repl ?? cleanRows(rs, D, 'finite')
+  const xOk = float ? clean.x ?? cleanRows(xs, D, 'noNegativeZero') : undefined
+  const rOk = float ? clean.repl ?? cleanRows(rs, D, 'finite') : undefined
   for (let k = 0; k < K; k++) for (let r = 0; r < R; r++) {
     const o = (k * R + r) * D
     const xo = rowExample[r]! * D
     const ro = replRows[k * R + r]! * D
-    if (xOk[rowExample[r]!] === 1 && rOk[replRows[k * R + r]!] === 1) {
+    if (xOk === undefined || rOk === undefined || (xOk[rowExample[r]!] === 1 && rOk[replRows[k * R + r]!] === 1)) {
       out.set(xs.subarray(xo, xo + D), o)
       const mr = rows === 1 ? 0 : rowExample[r]!
       const ps = positions[k]!
