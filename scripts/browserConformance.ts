@@ -8,8 +8,7 @@
  *
  * `--target tfjs-…` runs the networks rebuilt in TensorFlow.js (from the fixtures' weight JSON) on
  * that tfjs backend in the page; `onnx-webgpu` uses onnxruntime-web's WebGPU provider. The WebGPU
- * targets start Chromium with its SwiftShader WebGPU adapter (software; no GPU needed). CLARUS_COUNT_SESSIONS=all|disabled|basic (onnx-web only) logs
- * session creations and runs per case, at that graph optimisation level.
+ * targets start Chromium with its SwiftShader WebGPU adapter (software; no GPU needed).
  *
  * Prints one line per case and the counts (known gaps of `onnx` / `onnx-web` in
  * conformance-known-gaps.json are labelled as such); exits 1 on any other failure.
@@ -90,7 +89,7 @@ export const runBrowserConformance = async (o: BrowserConformanceOptions): Promi
       const page = await browser.newPage()
       const t0 = Date.now()
       const target = o.target ?? 'onnx-web'
-      await page.goto(`${server.url}/index.html?target=${target}${filter !== '' ? `&filter=${encodeURIComponent(filter)}` : ''}${process.env['CLARUS_COUNT_SESSIONS'] !== undefined ? `&counts&opt=${process.env['CLARUS_COUNT_SESSIONS']}` : process.env['CLARUS_ORT_OPT'] !== undefined ? `&opt=${process.env['CLARUS_ORT_OPT']}` : ''}`)
+      await page.goto(`${server.url}/index.html?target=${target}${filter !== '' ? `&filter=${encodeURIComponent(filter)}` : ''}`)
       let shown = 0
       for (;;) {
         const r = await page.evaluate(() => (globalThis as unknown as { __conformance?: PageReport }).__conformance)

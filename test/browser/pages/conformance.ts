@@ -1,7 +1,7 @@
 // The reference runner in a browser page: fetches the fixture files the server lists
 // (/manifest.json), runs every case on onnxruntime-web (wasm) through clarus's ONNX backend (its
-// default runtime in browsers; `?counts` wraps it to log session creations and runs per case) —
-// backward graphs built in the page — and leaves the report on `window.__conformance`.
+// default runtime in browsers) — backward graphs built in the page — and leaves the report on
+// `window.__conformance`.
 // `?target=onnx-webgpu` runs them on onnxruntime-web's WebGPU execution provider (its full build, which
 // fromOnnx loads for device 'webgpu'); `?target=tfjs-cpu` (or tfjs-wasm, tfjs-webgl, tfjs-webgpu) runs the
 // networks rebuilt in TensorFlow.js instead.
@@ -11,7 +11,6 @@ import * as E from 'fp-ts/lib/Either.js'
 import { loadReference, memoryFiles } from '../../../src/conformance/load.js'
 import { runReference, type CaseReport } from '../../../src/conformance/runner.js'
 import { onnxTargetWith, tfjsTarget } from '../../../src/conformance/targets.js'
-import type { OrtModule } from '../../../src/backends/onnx/ort.js'
 import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs-backend-cpu'
 import '@tensorflow/tfjs-backend-webgl'
@@ -30,19 +29,6 @@ interface PageReport {
 const out: PageReport = { done: false, log: [] }
 ;(globalThis as { __conformance?: PageReport }).__conformance = out
 
-/**
- * onnxruntime-web's full build (what fromOnnx loads for device 'webgpu'), or, with `?opt=LEVEL`,
- * that build with every session created at that graph optimisation level (for experiments).
- */
-const webGpuRuntime = async (opt: string | null): Promise<OrtModule | undefined> => {
-  if (opt === null) return undefined
-  const full = await import('onnxruntime-web')
-  return {
-    Tensor: full.Tensor,
-    InferenceSession: { create: (bytes, so) => full.InferenceSession.create(bytes, { ...so, graphOptimizationLevel: opt as 'disabled' }) },
-  } as OrtModule
-}
-
 const run = async (): Promise<PageReport> => {
   ort.env.wasm.numThreads = 1
   const params = new URLSearchParams(location.search)
@@ -58,23 +44,6 @@ const run = async (): Promise<PageReport> => {
   const t1 = performance.now()
   const ref = loadReference(memoryFiles(`${location.origin}/ref`, files))
   if (E.isLeft(ref)) return { ...out, done: true, error: ref.left.message }
-  const counts = { creates: 0, createMs: 0, runs: 0, runMs: 0 }
-  const counted = {
-    Tensor: ort.Tensor,
-    InferenceSession: {
-      create: async (bytes: Uint8Array, so?: object) => {
-        const t = performance.now()
-        const s = await ort.InferenceSession.create(bytes, (params.get('opt') !== null ? { ...so, graphOptimizationLevel: params.get('opt') } : so) as never)
-        counts.creates++
-        counts.createMs += performance.now() - t
-        return {
-          run: async (feeds: never) => { const t2 = performance.now(); const r = await s.run(feeds); counts.runs++; counts.runMs += performance.now() - t2; return r },
-          release: () => s.release(),
-        }
-      },
-    },
-  }
-  const useCounts = params.get('counts') !== null
   const which = params.get('target') ?? 'onnx-web'
   if (which.startsWith('tfjs-')) {
     const backend = which.slice('tfjs-'.length)
@@ -82,18 +51,12 @@ const run = async (): Promise<PageReport> => {
     if (!(await tf.setBackend(backend))) return { ...out, done: true, error: `tfjs backend ${backend} is not available in this browser` }
     await tf.ready()
   }
-  const options = {
-    ...(filter !== null ? { filter: new RegExp(filter) } : {}),
-    log: (l: string) => {
-      out.log.push(useCounts ? `${l} {creates ${counts.creates} ${counts.createMs.toFixed(0)} ms, runs ${counts.runs} ${counts.runMs.toFixed(0)} ms}` : l)
-      Object.assign(counts, { creates: 0, createMs: 0, runs: 0, runMs: 0 })
-    },
-  }
+  const options = { ...(filter !== null ? { filter: new RegExp(filter) } : {}), log: (l: string) => void out.log.push(l) }
   const report = which.startsWith('tfjs-')
     ? await runReference(ref.right, { ...tfjsTarget, name: which }, options)
     : which === 'onnx-webgpu'
-      ? await runReference(ref.right, onnxTargetWith('onnx-webgpu', 'webgpu', await webGpuRuntime(params.get('opt'))), options)
-      : await runReference(ref.right, onnxTargetWith('onnx-web', 'cpu', useCounts ? (counted as never) : undefined), options)
+      ? await runReference(ref.right, onnxTargetWith('onnx-webgpu', 'webgpu'), options)
+      : await runReference(ref.right, onnxTargetWith('onnx-web', 'cpu'), options)
   if (E.isLeft(report)) return { ...out, done: true, error: report.left.message }
   return { done: true, cases: report.right.cases, fetchMs: t1 - t0, runMs: performance.now() - t1, log: out.log }
 }
